@@ -1,0 +1,464 @@
+//! Content-hash bodies with an optional child path: `a3f8e9`, `a3f8e9.1`, `a3f8e9.1.2`.
+//!
+//! The grammar, byte for byte: a base36 hash of `min_len..=max_len` lowercase characters
+//! (`0-9a-z`, at most 8), then up to `max_depth` (at most 3) child segments, each a `.`
+//! and a number in `1..=4294967295` written without leading zeros. Uppercase, `+`, a child
+//! `0` or `01`, and empty segments are rejected: there is exactly one text per ID.
+
+use core::fmt;
+
+use super::{Body, scan_decimal, sealed};
+use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError};
+use crate::pattern::{Pattern, Radix};
+use crate::text::InlineText;
+
+/// Longest content hash.
+const HASH_MAX: u8 = 8;
+/// Shortest content hash.
+const HASH_MIN: u8 = 3;
+/// Deepest child path.
+const DEPTH_MAX: u8 = 3;
+/// Longest child number text (`4294967295`).
+const CHILD_DIGITS: usize = 10;
+/// Room for a whole ID: longest body (8 + 3 × 11 = 41 bytes) plus a prefix of up to 4
+/// characters and its `-`; shallower or shorter types leave more room for the prefix.
+const TEXT_CAP: usize = 46;
+
+/// Options of a content-hash type: hash length range and deepest child path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HashSpec {
+    /// Shortest accepted hash (3..=8).
+    pub min_len: u8,
+    /// Longest accepted hash (min_len..=8).
+    pub max_len: u8,
+    /// Deepest child path (0..=3); 0 means the type has no children.
+    pub max_depth: u8,
+}
+
+impl HashSpec {
+    /// The widest grammar: hashes of 3 to 8 characters, up to 3 child segments.
+    pub const DEFAULT: HashSpec = HashSpec {
+        min_len: HASH_MIN,
+        max_len: HASH_MAX,
+        max_depth: DEPTH_MAX,
+    };
+
+    /// Options with the given bounds.
+    ///
+    /// # Panics
+    /// When the bounds are outside `3 <= min_len <= max_len <= 8` and `max_depth <= 3`
+    /// (a compile-time error when used in a `const`, as derived types do).
+    #[must_use]
+    pub const fn new(min_len: u8, max_len: u8, max_depth: u8) -> Self {
+        assert!(min_len >= HASH_MIN && min_len <= max_len && max_len <= HASH_MAX);
+        assert!(max_depth <= DEPTH_MAX);
+        HashSpec {
+            min_len,
+            max_len,
+            max_depth,
+        }
+    }
+
+    /// Longest body text in bytes.
+    #[must_use]
+    pub const fn max_text_len(&self) -> usize {
+        self.max_len as usize + self.max_depth as usize * (CHILD_DIGITS + 1)
+    }
+
+    /// The body grammar as a regular expression (not anchored).
+    #[must_use]
+    pub const fn pattern(&self) -> Pattern {
+        let p = Pattern::new()
+            .push("[0-9a-z]")
+            .push_repeat(self.min_len as u64, self.max_len as u64);
+        if self.max_depth == 0 {
+            return p;
+        }
+        p.push("(?:\\.")
+            .push_bounded(Radix::Decimal, u32::MAX as u64, false)
+            .push(")")
+            .push_repeat(0, self.max_depth as u64)
+    }
+
+    /// Longest prefix (without its `-`) that a type with these options can carry.
+    #[must_use]
+    pub const fn max_prefix_len(&self) -> usize {
+        TEXT_CAP - 1 - self.max_text_len()
+    }
+}
+
+impl Default for HashSpec {
+    fn default() -> Self {
+        HashSpec::DEFAULT
+    }
+}
+
+/// A content-hash ID body with an optional child path, e.g. `a3f8e9.1.2`.
+///
+/// ```
+/// use typed_id::HashId;
+///
+/// let id = HashId::parse("a3f8e9.1.2")?;
+/// assert_eq!(id.depth(), 2);
+/// assert_eq!(id.hash_str(), "a3f8e9");
+/// assert_eq!(id.parent().unwrap().as_str(), "a3f8e9.1");
+/// assert_eq!(id.root().as_str(), "a3f8e9");
+/// assert!(id.root().is_ancestor_of(&id));
+/// assert_eq!(id.child(7)?.as_str(), "a3f8e9.1.2.7");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Equality, order and hashing compare the body text byte by byte (the order of a
+/// database's `C` collation), whichever derived type carries it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HashId {
+    text: InlineText<TEXT_CAP>,
+}
+
+impl HashId {
+    /// The anchored pattern [`HashId::parse`] accepts.
+    pub const PATTERN: &'static str = PATTERN_BUF.as_str();
+
+    /// Parses the canonical body text with the default options
+    /// ([`HashSpec::DEFAULT`]: 3 to 8 characters, up to 3 child segments).
+    ///
+    /// # Errors
+    /// A [`ParseIdError`] naming the byte at fault; see the module docs for the grammar.
+    pub fn parse(s: &str) -> Result<Self, ParseIdError> {
+        Self::parse_with(s, &HashSpec::DEFAULT)
+    }
+
+    /// Parses with narrower options.
+    ///
+    /// # Errors
+    /// As [`HashId::parse`], against the given options.
+    pub fn parse_with(s: &str, spec: &HashSpec) -> Result<Self, ParseIdError> {
+        super::parse_bare(s, spec)
+    }
+
+    /// A root ID from a hash value: `value mod 36^len` as exactly `len` base36 digits.
+    ///
+    /// # Errors
+    /// [`IdError::HashLength`] when `len` is not in `3..=8`.
+    pub fn from_hash_value(value: u64, len: u8) -> Result<Self, IdError> {
+        if !(HASH_MIN..=HASH_MAX).contains(&len) {
+            return Err(IdError::HashLength {
+                len: usize::from(len),
+                min: HASH_MIN,
+                max: HASH_MAX,
+            });
+        }
+        let digits = crate::codec::encode_base36_fixed(value, usize::from(len));
+        let text = InlineText::new("", digits.as_bytes()).ok_or(IdError::HashLength {
+            len: usize::from(len),
+            min: HASH_MIN,
+            max: HASH_MAX,
+        })?;
+        Ok(HashId { text })
+    }
+
+    /// The body text, e.g. `a3f8e9.1.2`.
+    #[inline]
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        self.text.body()
+    }
+
+    /// The content hash alone, e.g. `a3f8e9`.
+    #[must_use]
+    pub fn hash_str(&self) -> &str {
+        let body = self.as_str();
+        match body.find('.') {
+            Some(dot) => &body[..dot],
+            None => body,
+        }
+    }
+
+    /// Number of child segments: 0 for a root.
+    #[must_use]
+    pub fn depth(&self) -> u8 {
+        self.as_str().bytes().filter(|&b| b == b'.').count() as u8
+    }
+
+    /// `true` for an ID without a child path.
+    #[must_use]
+    pub fn is_root(&self) -> bool {
+        self.depth() == 0
+    }
+
+    /// The child numbers, outermost first (`a3f8e9.1.2` → `[1, 2]`).
+    pub fn child_numbers(&self) -> impl Iterator<Item = u32> + '_ {
+        // Parsed or built text: every segment is a valid u32.
+        self.as_str()
+            .split('.')
+            .skip(1)
+            .map(|n| n.parse::<u32>().unwrap_or(0))
+    }
+
+    /// The last child number, `None` for a root.
+    #[must_use]
+    pub fn child_number(&self) -> Option<u32> {
+        self.child_numbers().last()
+    }
+
+    /// The parent (`a3f8e9.1.2` → `a3f8e9.1`), `None` for a root.
+    #[must_use]
+    pub fn parent(&self) -> Option<Self> {
+        let dot = self.as_str().rfind('.')?;
+        Some(HashId {
+            text: self.text.truncate_body(dot),
+        })
+    }
+
+    /// The root (`a3f8e9.1.2` → `a3f8e9`); a root is its own root.
+    #[must_use]
+    pub fn root(&self) -> Self {
+        HashId {
+            text: self.text.truncate_body(self.hash_str().len()),
+        }
+    }
+
+    /// The `n`th child (`a3f8e9.1` → `a3f8e9.1.n`).
+    ///
+    /// # Errors
+    /// [`IdError::Zero`] for `n == 0`; [`IdError::TooDeep`] when `self` is already 3
+    /// levels deep.
+    pub fn child(&self, n: u32) -> Result<Self, IdError> {
+        self.child_within(n, DEPTH_MAX)
+    }
+
+    /// The `n`th child, for a type allowing at most `max_depth` levels.
+    pub(crate) fn child_within(&self, n: u32, max_depth: u8) -> Result<Self, IdError> {
+        if n == 0 {
+            return Err(IdError::Zero);
+        }
+        if self.depth() >= max_depth {
+            return Err(IdError::TooDeep { max_depth });
+        }
+        // `.` followed by the decimal digits of n, written right to left.
+        let mut seg = [b'.'; CHILD_DIGITS + 1];
+        let mut at = seg.len();
+        let mut v = n;
+        while v > 0 {
+            at -= 1;
+            seg[at] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        let seg = &seg[at - 1..];
+        let text = self.text.push(seg).ok_or(IdError::TooDeep { max_depth })?;
+        Ok(HashId { text })
+    }
+
+    /// `true` when `self` is a strict ancestor of `other` (`a3f8e9` of `a3f8e9.1.2`).
+    #[must_use]
+    pub fn is_ancestor_of(&self, other: &Self) -> bool {
+        let (a, b) = (self.as_str(), other.as_str());
+        b.len() > a.len() && b.starts_with(a) && b.as_bytes()[a.len()] == b'.'
+    }
+
+    /// The ancestors, nearest first: `a3f8e9.1.2` → `a3f8e9.1`, `a3f8e9`.
+    #[must_use]
+    pub fn ancestors(&self) -> Ancestors {
+        Ancestors {
+            next: self.parent(),
+        }
+    }
+
+    /// The text including the carrying type's prefix (same as `as_str` for a bare body).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn full_str(&self) -> &str {
+        self.text.full()
+    }
+}
+
+const PATTERN_BUF: Pattern = Pattern::anchored(&HashSpec::DEFAULT.pattern());
+
+/// Iterator over the ancestors of a [`HashId`], nearest first.
+#[derive(Clone, Debug)]
+pub struct Ancestors {
+    next: Option<HashId>,
+}
+
+impl Iterator for Ancestors {
+    type Item = HashId;
+
+    fn next(&mut self) -> Option<HashId> {
+        let current = self.next?;
+        self.next = current.parent();
+        Some(current)
+    }
+}
+
+impl fmt::Display for HashId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for HashId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("HashId").field(&self.as_str()).finish()
+    }
+}
+
+impl core::str::FromStr for HashId {
+    type Err = ParseIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        HashId::parse(s)
+    }
+}
+
+impl sealed::Sealed for HashId {}
+
+impl Body for HashId {
+    type Spec = HashSpec;
+    const DEFAULT_SPEC: HashSpec = HashSpec::DEFAULT;
+    const NAME: &'static str = "HashId";
+
+    #[inline]
+    fn max_len(spec: &HashSpec) -> usize {
+        spec.max_text_len()
+    }
+
+    #[inline]
+    fn parse_body(
+        prefix: &'static str,
+        body: &str,
+        spec: &HashSpec,
+    ) -> Result<Self, (usize, ParseErrorKind)> {
+        let bytes = body.as_bytes();
+        scan(bytes, spec).map_err(|e| (e.index, e.kind))?;
+        let text = InlineText::new(prefix, bytes).ok_or((
+            0,
+            ParseErrorKind::TooLong {
+                len: prefix.len() + 1 + bytes.len(),
+                max: TEXT_CAP,
+            },
+        ))?;
+        Ok(HashId { text })
+    }
+
+    fn fmt_prefixed(&self, prefix: &str, _: &HashSpec, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.text.prefix() == prefix {
+            f.write_str(self.text.full())
+        } else {
+            write!(f, "{prefix}-{}", self.as_str())
+        }
+    }
+
+    fn adopt(self, prefix: &'static str, spec: &HashSpec) -> Result<Self, ParseErrorKind> {
+        super::recheck(prefix, self.as_str(), spec)
+    }
+
+    fn bare(self) -> Self {
+        HashId {
+            text: self.text.with_prefix("").unwrap_or(self.text),
+        }
+    }
+}
+
+/// Validates body bytes against the grammar without storing anything.
+#[inline]
+fn scan(bytes: &[u8], spec: &HashSpec) -> Result<(), BodyError> {
+    let mut i = 0;
+    while i < bytes.len() && matches!(bytes[i], b'0'..=b'9' | b'a'..=b'z') {
+        i += 1;
+    }
+    let hash_len = i;
+    if i < bytes.len() && bytes[i] != b'.' {
+        let expected = if hash_len < usize::from(spec.max_len) {
+            Expected::Base36Digit
+        } else {
+            Expected::DotOrEnd
+        };
+        return Err(BodyError::at(bytes, i, expected));
+    }
+    if hash_len == 0 {
+        return Err(BodyError::at(bytes, 0, Expected::Base36Digit));
+    }
+    if hash_len < usize::from(spec.min_len) || hash_len > usize::from(spec.max_len) {
+        return Err(BodyError::new(
+            0,
+            ParseErrorKind::HashLength {
+                len: hash_len,
+                min: spec.min_len,
+                max: spec.max_len,
+            },
+        ));
+    }
+    let mut depth = 0u8;
+    while i < bytes.len() {
+        // bytes[i] is '.' here: the loop below stops only at '.' or the end.
+        if depth == spec.max_depth {
+            return Err(BodyError::new(
+                i,
+                ParseErrorKind::TooDeep {
+                    max_depth: spec.max_depth,
+                },
+            ));
+        }
+        depth += 1;
+        i += 1;
+        let start = i;
+        match bytes.get(i) {
+            Some(b'1'..=b'9') => {}
+            Some(b'0') => {
+                let kind = if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                    ParseErrorKind::LeadingZero
+                } else {
+                    ParseErrorKind::ZeroChild
+                };
+                return Err(BodyError::new(start, kind));
+            }
+            _ => return Err(BodyError::at(bytes, i, Expected::NonZeroDigit)),
+        }
+        let (count, value) = scan_decimal(&bytes[i..]);
+        if count > CHILD_DIGITS || value > u64::from(u32::MAX) {
+            return Err(BodyError::new(
+                start,
+                ParseErrorKind::Overflow {
+                    max: u64::from(u32::MAX),
+                },
+            ));
+        }
+        i += count;
+        if i < bytes.len() && bytes[i] != b'.' {
+            return Err(BodyError::at(bytes, i, Expected::DotOrEnd));
+        }
+    }
+    Ok(())
+}
+
+const _: () = assert!(size_of::<HashId>() <= 48);
+const _: () = assert!(HashSpec::DEFAULT.max_text_len() + 5 == TEXT_CAP);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn navigation() {
+        let id = HashId::parse("abc.1.20.3").unwrap();
+        assert_eq!(id.depth(), 3);
+        assert_eq!(id.child_numbers().collect::<Vec<_>>(), [1, 20, 3]);
+        let ancestors: Vec<_> = id.ancestors().map(|a| a.as_str().to_owned()).collect();
+        assert_eq!(ancestors, ["abc.1.20", "abc.1", "abc"]);
+        assert_eq!(id.child(1), Err(IdError::TooDeep { max_depth: 3 }));
+        assert_eq!(id.root().child(0), Err(IdError::Zero));
+        assert_eq!(
+            id.root().child(u32::MAX).unwrap().as_str(),
+            "abc.4294967295"
+        );
+        assert!(!id.is_ancestor_of(&id));
+        let other = HashId::parse("abc.10").unwrap();
+        assert!(!HashId::parse("abc.1").unwrap().is_ancestor_of(&other));
+    }
+
+    #[test]
+    fn from_hash_value_pads() {
+        assert_eq!(HashId::from_hash_value(0, 4).unwrap().as_str(), "0000");
+        assert!(HashId::from_hash_value(0, 9).is_err());
+    }
+}

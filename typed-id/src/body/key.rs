@@ -1,0 +1,505 @@
+//! Instance keys: a hex body (`8f4a2b`) for derived types such as `odin-PS-8f4a2b`, and
+//! [`InstanceKey`], the dynamic `{project}-{type}-{hex}` form whose project may itself
+//! contain `-` and is therefore parsed from the right.
+
+use core::fmt;
+
+use super::{Body, sealed};
+use crate::error::{BodyError, Expected, ParseErrorKind, ParseIdError};
+use crate::pattern::Pattern;
+use crate::text::InlineText;
+
+/// Fewest hex digits a key may have.
+const HEX_MIN: u8 = 4;
+/// Most hex digits a key may have.
+const HEX_MAX: u8 = 32;
+/// Room for a whole derived ID: 32 hex digits plus a prefix of up to 29 characters.
+const TEXT_CAP: usize = 62;
+
+/// Options of a key type: the number of hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HexSpec {
+    /// Exact number of lowercase hex digits (4..=32).
+    pub len: u8,
+}
+
+impl HexSpec {
+    /// Six hex digits, as in `odin-PS-8f4a2b`.
+    pub const DEFAULT: HexSpec = HexSpec { len: 6 };
+
+    /// Options with the given length.
+    ///
+    /// # Panics
+    /// When `len` is not in `4..=32` (a compile-time error in a `const`).
+    #[must_use]
+    pub const fn new(len: u8) -> Self {
+        assert!(len >= HEX_MIN && len <= HEX_MAX);
+        HexSpec { len }
+    }
+
+    /// Longest body text in bytes.
+    #[must_use]
+    pub const fn max_text_len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Longest prefix (without its `-`) a type with these options can carry.
+    #[must_use]
+    pub const fn max_prefix_len(&self) -> usize {
+        TEXT_CAP - 1 - self.len as usize
+    }
+
+    /// The body grammar as a regular expression (not anchored).
+    #[must_use]
+    pub const fn pattern(&self) -> Pattern {
+        Pattern::new()
+            .push("[0-9a-f]")
+            .push_repeat(self.len as u64, self.len as u64)
+    }
+}
+
+impl Default for HexSpec {
+    fn default() -> Self {
+        HexSpec::DEFAULT
+    }
+}
+
+/// A hex key body: a fixed number of lowercase hex digits, e.g. `8f4a2b`.
+///
+/// ```
+/// use typed_id::HexKey;
+///
+/// let key = HexKey::parse("8f4a2b")?;
+/// assert_eq!(key.as_str(), "8f4a2b");
+/// assert!(HexKey::parse("8F4A2B").is_err(), "lowercase is canonical");
+/// assert_eq!(HexKey::from_bytes(&[0x8f, 0x4a, 0x2b, 0xff], 6)?.as_str(), "8f4a2b");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HexKey {
+    text: InlineText<TEXT_CAP>,
+}
+
+impl HexKey {
+    /// The anchored pattern [`HexKey::parse`] accepts (6 digits).
+    pub const PATTERN: &'static str = PATTERN_BUF.as_str();
+
+    /// Parses six lowercase hex digits.
+    ///
+    /// # Errors
+    /// A [`ParseIdError`] for other characters or lengths.
+    pub fn parse(s: &str) -> Result<Self, ParseIdError> {
+        super::parse_bare(s, &HexSpec::DEFAULT)
+    }
+
+    /// Parses with another length.
+    ///
+    /// # Errors
+    /// As [`HexKey::parse`].
+    pub fn parse_with(s: &str, spec: &HexSpec) -> Result<Self, ParseIdError> {
+        super::parse_bare(s, spec)
+    }
+
+    /// The first `len` hex digits of `bytes` (e.g. a SHA-256 digest).
+    ///
+    /// # Errors
+    /// [`crate::IdError::HashLength`] when `len` is outside `4..=32` or `bytes` is too short.
+    pub fn from_bytes(bytes: &[u8], len: u8) -> Result<Self, crate::IdError> {
+        Self::from_bytes_prefixed("", bytes, len)
+    }
+
+    pub(crate) fn from_bytes_prefixed(
+        prefix: &str,
+        bytes: &[u8],
+        len: u8,
+    ) -> Result<Self, crate::IdError> {
+        let err = crate::IdError::HashLength {
+            len: usize::from(len),
+            min: HEX_MIN,
+            max: HEX_MAX,
+        };
+        if !(HEX_MIN..=HEX_MAX).contains(&len) || bytes.len() * 2 < usize::from(len) {
+            return Err(err);
+        }
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = [0u8; HEX_MAX as usize];
+        for (i, slot) in hex.iter_mut().take(usize::from(len)).enumerate() {
+            let byte = bytes[i / 2];
+            let nibble = if i % 2 == 0 { byte >> 4 } else { byte & 0x0f };
+            *slot = DIGITS[usize::from(nibble)];
+        }
+        let text = InlineText::new(prefix, &hex[..usize::from(len)]).ok_or(err)?;
+        Ok(HexKey { text })
+    }
+
+    /// The hex digits.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        self.text.body()
+    }
+
+    /// The text including the carrying type's prefix.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn full_str(&self) -> &str {
+        self.text.full()
+    }
+}
+
+const PATTERN_BUF: Pattern = Pattern::anchored(&HexSpec::DEFAULT.pattern());
+
+impl fmt::Display for HexKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for HexKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("HexKey").field(&self.as_str()).finish()
+    }
+}
+
+impl core::str::FromStr for HexKey {
+    type Err = ParseIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        HexKey::parse(s)
+    }
+}
+
+impl sealed::Sealed for HexKey {}
+
+impl Body for HexKey {
+    type Spec = HexSpec;
+    const DEFAULT_SPEC: HexSpec = HexSpec::DEFAULT;
+    const NAME: &'static str = "HexKey";
+
+    #[inline]
+    fn max_len(spec: &HexSpec) -> usize {
+        spec.max_text_len()
+    }
+
+    #[inline]
+    fn parse_body(
+        prefix: &'static str,
+        body: &str,
+        spec: &HexSpec,
+    ) -> Result<Self, (usize, ParseErrorKind)> {
+        let bytes = body.as_bytes();
+        scan_hex(bytes, spec.len).map_err(|e| (e.index, e.kind))?;
+        let text = InlineText::new(prefix, bytes).ok_or((
+            0,
+            ParseErrorKind::TooLong {
+                len: prefix.len() + 1 + bytes.len(),
+                max: TEXT_CAP,
+            },
+        ))?;
+        Ok(HexKey { text })
+    }
+
+    fn fmt_prefixed(&self, prefix: &str, _: &HexSpec, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.text.prefix() == prefix {
+            f.write_str(self.text.full())
+        } else {
+            write!(f, "{prefix}-{}", self.as_str())
+        }
+    }
+
+    fn adopt(self, prefix: &'static str, spec: &HexSpec) -> Result<Self, ParseErrorKind> {
+        super::recheck(prefix, self.as_str(), spec)
+    }
+
+    fn bare(self) -> Self {
+        HexKey {
+            text: self.text.with_prefix("").unwrap_or(self.text),
+        }
+    }
+}
+
+fn scan_hex(bytes: &[u8], len: u8) -> Result<(), BodyError> {
+    let mut i = 0;
+    while i < bytes.len() && matches!(bytes[i], b'0'..=b'9' | b'a'..=b'f') {
+        i += 1;
+    }
+    if i < bytes.len() {
+        let expected = if i < usize::from(len) {
+            Expected::HexDigit
+        } else {
+            Expected::DotOrEnd
+        };
+        return Err(match expected {
+            Expected::DotOrEnd => BodyError::new(
+                0,
+                ParseErrorKind::KeyLength {
+                    len: bytes.len(),
+                    expected: len,
+                },
+            ),
+            _ => BodyError::at(bytes, i, expected),
+        });
+    }
+    if i != usize::from(len) {
+        return Err(BodyError::new(
+            0,
+            ParseErrorKind::KeyLength {
+                len: i,
+                expected: len,
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// Longest project name.
+const PROJECT_MAX: usize = 48;
+/// Longest type segment.
+const KIND_MAX: usize = 16;
+/// Longest instance key text.
+const KEY_MAX: usize = PROJECT_MAX + 1 + KIND_MAX + 1 + HEX_MAX as usize;
+
+/// A dynamic instance key `{project}-{type}-{hex}`, e.g. `odin-PS-8f4a2b` or
+/// `billing-eu-WEB-03c9d1`.
+///
+/// The project (1 to 48 bytes) is ASCII letters and digits in `-`-separated segments;
+/// the type (1 to 16) is ASCII letters and digits; the hex part is 4 to 32 lowercase hex
+/// digits. Because the project may contain `-`, the key is read from the right: the
+/// last segment is the hex, the one before it the type.
+///
+/// ```
+/// use typed_id::InstanceKey;
+///
+/// let key: InstanceKey = "billing-eu-WEB-03c9d1".parse()?;
+/// assert_eq!(key.project(), "billing-eu");
+/// assert_eq!(key.kind(), "WEB");
+/// assert_eq!(key.hex(), "03c9d1");
+/// # Ok::<(), typed_id::ParseIdError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstanceKey {
+    text: InlineText<KEY_MAX>,
+    kind_at: u8,
+    hex_at: u8,
+}
+
+impl InstanceKey {
+    /// The anchored pattern [`InstanceKey::parse`] accepts (lengths are checked too:
+    /// project ≤ 48 bytes).
+    pub const PATTERN: &'static str =
+        "^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*-[A-Za-z0-9]{1,16}-[0-9a-f]{4,32}$";
+
+    /// Parses `{project}-{type}-{hex}`.
+    ///
+    /// # Errors
+    /// A [`ParseIdError`] naming the byte at fault.
+    pub fn parse(s: &str) -> Result<Self, ParseIdError> {
+        let err = |index, kind| ParseIdError::new("InstanceKey", s, index, kind);
+        if s.is_empty() {
+            return Err(err(0, ParseErrorKind::Empty));
+        }
+        if s.len() > KEY_MAX {
+            return Err(err(
+                0,
+                ParseErrorKind::TooLong {
+                    len: s.len(),
+                    max: KEY_MAX,
+                },
+            ));
+        }
+        let bytes = s.as_bytes();
+        let Some(hex_dash) = s.rfind('-') else {
+            return Err(err(
+                s.len(),
+                ParseErrorKind::UnexpectedEnd {
+                    expected: Expected::Dash,
+                },
+            ));
+        };
+        let hex_at = hex_dash + 1;
+        let hex = &bytes[hex_at..];
+        if hex.is_empty() {
+            return Err(err(
+                hex_at,
+                ParseErrorKind::UnexpectedEnd {
+                    expected: Expected::HexDigit,
+                },
+            ));
+        }
+        if let Some(i) = hex
+            .iter()
+            .position(|b| !matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            let e = BodyError::at(hex, i, Expected::HexDigit);
+            return Err(err(hex_at + e.index, e.kind));
+        }
+        if !(usize::from(HEX_MIN)..=usize::from(HEX_MAX)).contains(&hex.len()) {
+            return Err(err(
+                hex_at,
+                ParseErrorKind::KeyLength {
+                    len: hex.len(),
+                    expected: if hex.len() < usize::from(HEX_MIN) {
+                        HEX_MIN
+                    } else {
+                        HEX_MAX
+                    },
+                },
+            ));
+        }
+        let Some(kind_dash) = s[..hex_dash].rfind('-') else {
+            return Err(err(
+                0,
+                ParseErrorKind::Prefix {
+                    expected: "{project}-{type}",
+                },
+            ));
+        };
+        let kind_at = kind_dash + 1;
+        let kind = &bytes[kind_at..hex_dash];
+        check_alnum(kind, kind_at, KIND_MAX).map_err(|(i, k)| err(i, k))?;
+        let project = &bytes[..kind_dash];
+        if project.len() > PROJECT_MAX {
+            return Err(err(
+                0,
+                ParseErrorKind::TooLong {
+                    len: project.len(),
+                    max: PROJECT_MAX,
+                },
+            ));
+        }
+        let mut seg_start = 0;
+        for part in project.split(|&b| b == b'-') {
+            check_alnum(part, seg_start, PROJECT_MAX).map_err(|(i, k)| err(i, k))?;
+            seg_start += part.len() + 1;
+        }
+        let text = InlineText::new("", bytes).ok_or(err(
+            0,
+            ParseErrorKind::TooLong {
+                len: s.len(),
+                max: KEY_MAX,
+            },
+        ))?;
+        Ok(InstanceKey {
+            text,
+            kind_at: kind_at as u8,
+            hex_at: hex_at as u8,
+        })
+    }
+
+    /// Builds a key from its parts, validating each.
+    ///
+    /// # Errors
+    /// A [`ParseIdError`] when a part breaks the grammar.
+    pub fn from_parts(project: &str, kind: &str, hex: &str) -> Result<Self, ParseIdError> {
+        let mut buf = [0u8; KEY_MAX + 2];
+        let total = project.len() + kind.len() + hex.len() + 2;
+        if total > KEY_MAX {
+            return Err(ParseIdError::new(
+                "InstanceKey",
+                project,
+                0,
+                ParseErrorKind::TooLong {
+                    len: total,
+                    max: KEY_MAX,
+                },
+            ));
+        }
+        let mut at = 0;
+        for (i, part) in [project, kind, hex].into_iter().enumerate() {
+            if i > 0 {
+                buf[at] = b'-';
+                at += 1;
+            }
+            buf[at..at + part.len()].copy_from_slice(part.as_bytes());
+            at += part.len();
+        }
+        // The parts are &str, so their concatenation with '-' is valid UTF-8.
+        let text = core::str::from_utf8(&buf[..at]).unwrap_or("");
+        let key = Self::parse(text)?;
+        if key.project() != project || key.kind() != kind {
+            // A '-' inside `kind` would shift the split.
+            return Err(ParseIdError::new(
+                "InstanceKey",
+                text,
+                project.len() + 1,
+                ParseErrorKind::UnexpectedChar {
+                    found: '-',
+                    expected: Expected::Alphanumeric,
+                },
+            ));
+        }
+        Ok(key)
+    }
+
+    /// The whole key.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        self.text.full()
+    }
+
+    /// The project, e.g. `billing-eu`.
+    #[must_use]
+    pub fn project(&self) -> &str {
+        &self.as_str()[..usize::from(self.kind_at) - 1]
+    }
+
+    /// The type segment, e.g. `WEB`.
+    #[must_use]
+    pub fn kind(&self) -> &str {
+        &self.as_str()[usize::from(self.kind_at)..usize::from(self.hex_at) - 1]
+    }
+
+    /// The hex digits, e.g. `03c9d1`.
+    #[must_use]
+    pub fn hex(&self) -> &str {
+        &self.as_str()[usize::from(self.hex_at)..]
+    }
+}
+
+fn check_alnum(part: &[u8], offset: usize, max: usize) -> Result<(), (usize, ParseErrorKind)> {
+    if part.is_empty() {
+        let e = BodyError::at(part, 0, Expected::Alphanumeric);
+        // An empty segment sits between two '-': report the second one.
+        let kind = match e.kind {
+            ParseErrorKind::UnexpectedEnd { expected } => ParseErrorKind::UnexpectedChar {
+                found: '-',
+                expected,
+            },
+            other => other,
+        };
+        return Err((offset, kind));
+    }
+    if let Some(i) = part.iter().position(|b| !b.is_ascii_alphanumeric()) {
+        let e = BodyError::at(part, i, Expected::Alphanumeric);
+        return Err((offset + e.index, e.kind));
+    }
+    if part.len() > max {
+        return Err((
+            offset,
+            ParseErrorKind::TooLong {
+                len: part.len(),
+                max,
+            },
+        ));
+    }
+    Ok(())
+}
+
+impl fmt::Display for InstanceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for InstanceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("InstanceKey").field(&self.as_str()).finish()
+    }
+}
+
+impl core::str::FromStr for InstanceKey {
+    type Err = ParseIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        InstanceKey::parse(s)
+    }
+}

@@ -1,0 +1,124 @@
+//! ID bodies: the part of an ID after its prefix, one file per kind.
+//!
+//! Every body is a small `Copy` value with no heap allocation. Text bodies keep their
+//! canonical text inline, so `as_str()` costs nothing; inside a derived type that text
+//! includes the type's prefix, so the whole ID is one borrowed `&str` too.
+
+mod hash;
+mod key;
+mod seq;
+mod snowflake;
+
+pub use hash::{Ancestors, HashId, HashSpec};
+pub use key::{HexKey, HexSpec, InstanceKey};
+pub use seq::{Seq, SeqSpec};
+pub use snowflake::{Snowflake, SnowflakeEncoding, SnowflakeSpec};
+
+use core::fmt;
+use core::hash::Hash;
+
+use crate::error::{ParseErrorKind, ParseIdError};
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The body of an ID: [`HashId`], [`Snowflake`], [`Seq`] or [`HexKey`].
+///
+/// This trait is sealed; its hidden methods are what `#[derive(TypedId)]` forwards to.
+pub trait Body:
+    Copy + Eq + Ord + Hash + fmt::Debug + Send + Sync + 'static + sealed::Sealed
+{
+    /// The options a type can set for this body (lengths, depth, width, encoding).
+    type Spec: Copy + fmt::Debug + Send + Sync + 'static;
+
+    /// The options used when the body is parsed on its own.
+    const DEFAULT_SPEC: Self::Spec;
+
+    /// Name used in error messages when the body is parsed on its own.
+    const NAME: &'static str;
+
+    /// Longest canonical body text under `spec`, in bytes.
+    fn max_len(spec: &Self::Spec) -> usize;
+
+    /// Parses body text, storing `prefix` (canonical, without `-`) in front of it when
+    /// the body keeps text. Errors carry a byte index relative to `body`.
+    #[doc(hidden)]
+    fn parse_body(
+        prefix: &'static str,
+        body: &str,
+        spec: &Self::Spec,
+    ) -> Result<Self, (usize, ParseErrorKind)>;
+
+    /// Writes the whole ID: `prefix-body`.
+    #[doc(hidden)]
+    fn fmt_prefixed(
+        &self,
+        prefix: &str,
+        spec: &Self::Spec,
+        f: &mut fmt::Formatter<'_>,
+    ) -> fmt::Result;
+
+    /// The same body carrying `prefix` (for a derived type), checked against `spec`.
+    #[doc(hidden)]
+    fn adopt(self, prefix: &'static str, spec: &Self::Spec) -> Result<Self, ParseErrorKind>;
+
+    /// The same body without any prefix.
+    #[doc(hidden)]
+    fn bare(self) -> Self;
+}
+
+/// Parses a bare body: length guard, then the body grammar.
+#[inline]
+pub(crate) fn parse_bare<B: Body>(input: &str, spec: &B::Spec) -> Result<B, ParseIdError> {
+    if input.is_empty() {
+        return Err(ParseIdError::new(B::NAME, input, 0, ParseErrorKind::Empty));
+    }
+    let max = B::max_len(spec);
+    if input.len() > max {
+        return Err(ParseIdError::new(
+            B::NAME,
+            input,
+            0,
+            ParseErrorKind::TooLong {
+                len: input.len(),
+                max,
+            },
+        ));
+    }
+    B::parse_body("", input, spec)
+        .map_err(|(index, kind)| ParseIdError::new(B::NAME, input, index, kind))
+}
+
+/// Checks that `body` is canonical text of `B` under `spec` (used when adopting a body
+/// into a type whose options may be narrower than the body's own).
+pub(crate) fn recheck<B: Body>(
+    prefix: &'static str,
+    text: &str,
+    spec: &B::Spec,
+) -> Result<B, ParseErrorKind> {
+    if text.len() > B::max_len(spec) {
+        return Err(ParseErrorKind::TooLong {
+            len: text.len(),
+            max: B::max_len(spec),
+        });
+    }
+    B::parse_body(prefix, text, spec).map_err(|(_, kind)| kind)
+}
+
+/// Reads the ASCII decimal digits at the start of `bytes`: `(count, value)`, where the
+/// value saturates at `u64::MAX` once more digits than fit have been read.
+#[inline]
+pub(crate) fn scan_decimal(bytes: &[u8]) -> (usize, u64) {
+    let mut value: u64 = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !b.is_ascii_digit() {
+            break;
+        }
+        value = value.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+        i += 1;
+    }
+    (i, value)
+}

@@ -1,0 +1,323 @@
+//! Sequential display bodies: `042`, `1000` — a positive number zero-padded to a width.
+//!
+//! Canonical text: numbers below `10^width` are written with exactly `width` digits
+//! (`042` at width 3); larger ones with no leading zero (`1000`). Numbers run from 1 to
+//! 999 999 999 999 999 999 (18 digits, so a value always fits a `BIGINT`).
+
+use core::cmp::Ordering;
+use core::fmt;
+use core::hash::{Hash, Hasher};
+
+use super::{Body, scan_decimal, sealed};
+use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError};
+use crate::pattern::Pattern;
+use crate::text::InlineText;
+
+/// Most digits a display number may have.
+const MAX_DIGITS: usize = 18;
+/// Largest display number.
+const MAX: u64 = 999_999_999_999_999_999;
+/// Room for the whole ID: 18 digits plus a prefix of up to 19 characters and its `-`.
+const TEXT_CAP: usize = 38;
+
+/// Options of a display type: the minimum number of digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeqSpec {
+    /// Minimum digits (1..=18); shorter numbers are zero-padded.
+    pub width: u8,
+}
+
+impl SeqSpec {
+    /// Width 3: `001` … `999`, then `1000`.
+    pub const DEFAULT: SeqSpec = SeqSpec { width: 3 };
+
+    /// Options with the given width.
+    ///
+    /// # Panics
+    /// When `width` is not in `1..=18` (a compile-time error in a `const`).
+    #[must_use]
+    pub const fn new(width: u8) -> Self {
+        assert!(width >= 1 && width as usize <= MAX_DIGITS);
+        SeqSpec { width }
+    }
+
+    /// Longest body text in bytes.
+    #[must_use]
+    pub const fn max_text_len(&self) -> usize {
+        MAX_DIGITS
+    }
+
+    /// Longest prefix (without its `-`) a type with these options can carry.
+    #[must_use]
+    pub const fn max_prefix_len(&self) -> usize {
+        TEXT_CAP - 1 - MAX_DIGITS
+    }
+
+    /// The body grammar as a regular expression (not anchored).
+    #[must_use]
+    pub const fn pattern(&self) -> Pattern {
+        let w = self.width as u64;
+        let mut p = Pattern::new().push("(?:");
+        // Padded forms: k leading zeros, then a non-zero digit, then the rest.
+        let mut k = 1;
+        while k < w {
+            p = p.push("0").push_repeat(k, k).push("[1-9]");
+            if w - 1 - k > 0 {
+                p = p.push("[0-9]").push_repeat(w - 1 - k, w - 1 - k);
+            }
+            p = p.push("|");
+            k += 1;
+        }
+        // Unpadded forms: width digits or more, no leading zero.
+        p = p.push("[1-9]");
+        if MAX_DIGITS as u64 - 1 > 0 {
+            p = p.push("[0-9]").push_repeat(w - 1, MAX_DIGITS as u64 - 1);
+        }
+        p.push(")")
+    }
+}
+
+impl Default for SeqSpec {
+    fn default() -> Self {
+        SeqSpec::DEFAULT
+    }
+}
+
+/// A sequential display body: a positive number with its padded text, e.g. `042`.
+///
+/// ```
+/// use typed_id::Seq;
+///
+/// let n = Seq::new(42)?;
+/// assert_eq!(n.as_str(), "042");
+/// assert_eq!(n.value(), 42);
+/// assert_eq!(Seq::new(1000)?.as_str(), "1000");
+/// assert!(Seq::parse("42").is_err(), "must be padded to 3 digits");
+/// assert!(Seq::new(999)? < Seq::new(1000)?, "ordered by value");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Equality, order and hashing use the number.
+#[derive(Clone, Copy)]
+pub struct Seq {
+    value: u64,
+    text: InlineText<TEXT_CAP>,
+}
+
+impl Seq {
+    /// The anchored pattern [`Seq::parse`] accepts (width 3).
+    pub const PATTERN: &'static str = PATTERN_BUF.as_str();
+    /// The largest display number, 999 999 999 999 999 999.
+    pub const MAX: u64 = MAX;
+
+    /// The number `value` at width 3.
+    ///
+    /// # Errors
+    /// [`IdError::Zero`] for 0, [`IdError::Overflow`] above [`Seq::MAX`].
+    pub fn new(value: u64) -> Result<Self, IdError> {
+        Self::with_spec(value, &SeqSpec::DEFAULT)
+    }
+
+    /// The number `value` at the given width.
+    ///
+    /// # Errors
+    /// As [`Seq::new`].
+    pub fn with_spec(value: u64, spec: &SeqSpec) -> Result<Self, IdError> {
+        Self::build("", value, spec)
+    }
+
+    pub(crate) fn build(prefix: &str, value: u64, spec: &SeqSpec) -> Result<Self, IdError> {
+        if value == 0 {
+            return Err(IdError::Zero);
+        }
+        if value > MAX {
+            return Err(IdError::Overflow { max: MAX });
+        }
+        let mut digits = [b'0'; MAX_DIGITS];
+        let mut at = MAX_DIGITS;
+        let mut v = value;
+        while v > 0 {
+            at -= 1;
+            digits[at] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        let start = at.min(MAX_DIGITS - usize::from(spec.width));
+        let text =
+            InlineText::new(prefix, &digits[start..]).ok_or(IdError::Overflow { max: MAX })?;
+        Ok(Seq { value, text })
+    }
+
+    /// Parses canonical text at width 3.
+    ///
+    /// # Errors
+    /// A [`ParseIdError`]: non-digits, zero, missing padding, extra leading zeros, or
+    /// more than 18 digits.
+    pub fn parse(s: &str) -> Result<Self, ParseIdError> {
+        super::parse_bare(s, &SeqSpec::DEFAULT)
+    }
+
+    /// Parses canonical text at the given width.
+    ///
+    /// # Errors
+    /// As [`Seq::parse`].
+    pub fn parse_with(s: &str, spec: &SeqSpec) -> Result<Self, ParseIdError> {
+        super::parse_bare(s, spec)
+    }
+
+    /// The number.
+    #[must_use]
+    pub fn value(&self) -> u64 {
+        self.value
+    }
+
+    /// The padded text, e.g. `042`.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        self.text.body()
+    }
+
+    /// The text including the carrying type's prefix.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn full_str(&self) -> &str {
+        self.text.full()
+    }
+
+    /// The same number under another prefix and width.
+    pub(crate) fn rebuild(&self, prefix: &str, spec: &SeqSpec) -> Result<Self, IdError> {
+        Self::build(prefix, self.value, spec)
+    }
+}
+
+const PATTERN_BUF: Pattern = Pattern::anchored(&SeqSpec::DEFAULT.pattern());
+
+impl PartialEq for Seq {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl Eq for Seq {}
+
+impl PartialOrd for Seq {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Seq {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.value.cmp(&other.value)
+    }
+}
+
+impl Hash for Seq {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.value.hash(state);
+    }
+}
+
+impl fmt::Display for Seq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Seq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Seq").field(&self.as_str()).finish()
+    }
+}
+
+impl core::str::FromStr for Seq {
+    type Err = ParseIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Seq::parse(s)
+    }
+}
+
+impl sealed::Sealed for Seq {}
+
+impl Body for Seq {
+    type Spec = SeqSpec;
+    const DEFAULT_SPEC: SeqSpec = SeqSpec::DEFAULT;
+    const NAME: &'static str = "Seq";
+
+    #[inline]
+    fn max_len(spec: &SeqSpec) -> usize {
+        spec.max_text_len()
+    }
+
+    #[inline]
+    fn parse_body(
+        prefix: &'static str,
+        body: &str,
+        spec: &SeqSpec,
+    ) -> Result<Self, (usize, ParseErrorKind)> {
+        let bytes = body.as_bytes();
+        let value = scan(bytes, spec).map_err(|e| (e.index, e.kind))?;
+        let text = InlineText::new(prefix, bytes).ok_or((
+            0,
+            ParseErrorKind::TooLong {
+                len: prefix.len() + 1 + bytes.len(),
+                max: TEXT_CAP,
+            },
+        ))?;
+        Ok(Seq { value, text })
+    }
+
+    fn fmt_prefixed(
+        &self,
+        prefix: &str,
+        spec: &SeqSpec,
+        f: &mut fmt::Formatter<'_>,
+    ) -> fmt::Result {
+        if self.text.prefix() == prefix {
+            f.write_str(self.text.full())
+        } else {
+            let width = usize::from(spec.width);
+            write!(f, "{prefix}-{:0width$}", self.value)
+        }
+    }
+
+    fn adopt(self, prefix: &'static str, spec: &SeqSpec) -> Result<Self, ParseErrorKind> {
+        // A number is valid at any width: re-render it.
+        self.rebuild(prefix, spec)
+            .map_err(|_| ParseErrorKind::Overflow { max: MAX })
+    }
+
+    fn bare(self) -> Self {
+        Seq {
+            value: self.value,
+            text: self.text.with_prefix("").unwrap_or(self.text),
+        }
+    }
+}
+
+#[inline]
+fn scan(bytes: &[u8], spec: &SeqSpec) -> Result<u64, BodyError> {
+    let (count, value) = scan_decimal(bytes);
+    if count < bytes.len() || count == 0 {
+        return Err(BodyError::at(bytes, count, Expected::Digit));
+    }
+    let width = usize::from(spec.width);
+    if count < width {
+        return Err(BodyError::new(
+            0,
+            ParseErrorKind::TooNarrow { width: spec.width },
+        ));
+    }
+    if count > width && bytes[0] == b'0' {
+        return Err(BodyError::new(0, ParseErrorKind::LeadingZero));
+    }
+    if count > MAX_DIGITS {
+        return Err(BodyError::new(0, ParseErrorKind::Overflow { max: MAX }));
+    }
+    if value == 0 {
+        return Err(BodyError::new(0, ParseErrorKind::ZeroNumber));
+    }
+    Ok(value)
+}
+
+const _: () = assert!(size_of::<Seq>() <= 48);

@@ -1,0 +1,286 @@
+//! Snowflake bodies: a 63-bit integer (sign bit clear), written in decimal or base62.
+//!
+//! Canonical decimal is `0` or digits without a leading zero, at most `i64::MAX`
+//! (`9223372036854775807`), so the value fits a PostgreSQL `BIGINT`. Canonical base62
+//! (`0-9A-Za-z`) has no leading zero either. No sign, no spaces, no `+`.
+
+use core::fmt;
+
+use super::{Body, scan_decimal, sealed};
+use crate::codec;
+use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError};
+use crate::pattern::{Pattern, Radix};
+
+/// Largest snowflake value: the sign bit stays clear.
+const MAX: u64 = i64::MAX as u64;
+/// Digits of `i64::MAX` in decimal.
+const DECIMAL_DIGITS: usize = 19;
+/// Digits of `i64::MAX` in base62 (`AzL8n0Y58m7`).
+const BASE62_DIGITS: usize = 11;
+
+/// How a snowflake type writes its number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SnowflakeEncoding {
+    /// `msg-1767053847123456789`.
+    #[default]
+    Decimal,
+    /// `msg-1BvP7xZ5J1t`: shorter, and for equal lengths text order is numeric order.
+    Base62,
+}
+
+/// Options of a snowflake type: its text encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SnowflakeSpec {
+    /// How the number is written.
+    pub encoding: SnowflakeEncoding,
+}
+
+impl SnowflakeSpec {
+    /// Decimal text.
+    pub const DECIMAL: SnowflakeSpec = SnowflakeSpec {
+        encoding: SnowflakeEncoding::Decimal,
+    };
+    /// Base62 text.
+    pub const BASE62: SnowflakeSpec = SnowflakeSpec {
+        encoding: SnowflakeEncoding::Base62,
+    };
+
+    /// Longest body text in bytes.
+    #[must_use]
+    pub const fn max_text_len(&self) -> usize {
+        match self.encoding {
+            SnowflakeEncoding::Decimal => DECIMAL_DIGITS,
+            SnowflakeEncoding::Base62 => BASE62_DIGITS,
+        }
+    }
+
+    /// The body grammar as a regular expression (not anchored).
+    #[must_use]
+    pub const fn pattern(&self) -> Pattern {
+        let radix = match self.encoding {
+            SnowflakeEncoding::Decimal => Radix::Decimal,
+            SnowflakeEncoding::Base62 => Radix::Base62,
+        };
+        Pattern::new().push_bounded(radix, MAX, true)
+    }
+}
+
+/// A snowflake ID body: a `u64` with the sign bit clear, ordered by value (time order
+/// for generated IDs).
+///
+/// ```
+/// use typed_id::Snowflake;
+///
+/// let id = Snowflake::parse("1767053847123456789")?;
+/// assert_eq!(id.as_u64(), 1_767_053_847_123_456_789);
+/// assert_eq!(Snowflake::parse_base62(id.to_base62().as_str())?, id);
+/// assert!(Snowflake::new(u64::MAX).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Snowflake(u64);
+
+impl Snowflake {
+    /// The anchored decimal pattern [`Snowflake::parse`] accepts.
+    pub const PATTERN: &'static str = DECIMAL_PATTERN.as_str();
+    /// The anchored base62 pattern [`Snowflake::parse_base62`] accepts.
+    pub const BASE62_PATTERN: &'static str = BASE62_PATTERN.as_str();
+    /// The largest value, `i64::MAX`.
+    pub const MAX: Snowflake = Snowflake(MAX);
+
+    /// A snowflake from its value.
+    ///
+    /// # Errors
+    /// [`IdError::Overflow`] when the sign bit is set (above `i64::MAX`).
+    pub const fn new(value: u64) -> Result<Self, IdError> {
+        if value > MAX {
+            Err(IdError::Overflow { max: MAX })
+        } else {
+            Ok(Snowflake(value))
+        }
+    }
+
+    /// A snowflake from a signed value, as stored in a `BIGINT` column.
+    ///
+    /// # Errors
+    /// [`IdError::Overflow`] for negative values.
+    pub const fn from_i64(value: i64) -> Result<Self, IdError> {
+        if value < 0 {
+            Err(IdError::Overflow { max: MAX })
+        } else {
+            Ok(Snowflake(value as u64))
+        }
+    }
+
+    /// The value.
+    #[must_use]
+    pub const fn as_u64(self) -> u64 {
+        self.0
+    }
+
+    /// The value as a signed integer (always non-negative), for `BIGINT` columns.
+    #[must_use]
+    pub const fn as_i64(self) -> i64 {
+        self.0 as i64
+    }
+
+    /// Parses canonical decimal text.
+    ///
+    /// # Errors
+    /// A [`ParseIdError`]: non-digits, a leading zero, or a value above `i64::MAX`.
+    pub fn parse(s: &str) -> Result<Self, ParseIdError> {
+        super::parse_bare(s, &SnowflakeSpec::DECIMAL)
+    }
+
+    /// Parses canonical base62 text.
+    ///
+    /// # Errors
+    /// A [`ParseIdError`]: non-base62 characters, a leading zero, or a value above
+    /// `i64::MAX`.
+    pub fn parse_base62(s: &str) -> Result<Self, ParseIdError> {
+        super::parse_bare(s, &SnowflakeSpec::BASE62)
+    }
+
+    /// The base62 text.
+    #[must_use]
+    pub fn to_base62(self) -> codec::Encoded<{ codec::BASE62_MAX_LEN }> {
+        codec::encode_base62(self.0)
+    }
+}
+
+const DECIMAL_PATTERN: Pattern = Pattern::anchored(&SnowflakeSpec::DECIMAL.pattern());
+const BASE62_PATTERN: Pattern = Pattern::anchored(&SnowflakeSpec::BASE62.pattern());
+
+impl fmt::Display for Snowflake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for Snowflake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Snowflake({})", self.0)
+    }
+}
+
+impl core::str::FromStr for Snowflake {
+    type Err = ParseIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Snowflake::parse(s)
+    }
+}
+
+impl From<Snowflake> for u64 {
+    fn from(s: Snowflake) -> u64 {
+        s.0
+    }
+}
+
+impl From<Snowflake> for i64 {
+    fn from(s: Snowflake) -> i64 {
+        s.as_i64()
+    }
+}
+
+impl TryFrom<u64> for Snowflake {
+    type Error = IdError;
+
+    fn try_from(value: u64) -> Result<Self, IdError> {
+        Snowflake::new(value)
+    }
+}
+
+impl TryFrom<i64> for Snowflake {
+    type Error = IdError;
+
+    fn try_from(value: i64) -> Result<Self, IdError> {
+        Snowflake::from_i64(value)
+    }
+}
+
+impl sealed::Sealed for Snowflake {}
+
+impl Body for Snowflake {
+    type Spec = SnowflakeSpec;
+    const DEFAULT_SPEC: SnowflakeSpec = SnowflakeSpec::DECIMAL;
+    const NAME: &'static str = "Snowflake";
+
+    #[inline]
+    fn max_len(spec: &SnowflakeSpec) -> usize {
+        spec.max_text_len()
+    }
+
+    #[inline]
+    fn parse_body(
+        _prefix: &'static str,
+        body: &str,
+        spec: &SnowflakeSpec,
+    ) -> Result<Self, (usize, ParseErrorKind)> {
+        let bytes = body.as_bytes();
+        let value = match spec.encoding {
+            SnowflakeEncoding::Decimal => parse_decimal(bytes),
+            SnowflakeEncoding::Base62 => parse_base62(bytes),
+        }
+        .map_err(|e| (e.index, e.kind))?;
+        Ok(Snowflake(value))
+    }
+
+    fn fmt_prefixed(
+        &self,
+        prefix: &str,
+        spec: &SnowflakeSpec,
+        f: &mut fmt::Formatter<'_>,
+    ) -> fmt::Result {
+        match spec.encoding {
+            SnowflakeEncoding::Decimal => write!(f, "{prefix}-{}", self.0),
+            SnowflakeEncoding::Base62 => write!(f, "{prefix}-{}", self.to_base62()),
+        }
+    }
+
+    fn adopt(self, _prefix: &'static str, _spec: &SnowflakeSpec) -> Result<Self, ParseErrorKind> {
+        Ok(self)
+    }
+
+    fn bare(self) -> Self {
+        self
+    }
+}
+
+#[inline]
+fn parse_decimal(bytes: &[u8]) -> Result<u64, BodyError> {
+    let (count, value) = scan_decimal(bytes);
+    if count < bytes.len() || count == 0 {
+        return Err(BodyError::at(bytes, count, Expected::Digit));
+    }
+    if bytes[0] == b'0' && count > 1 {
+        return Err(BodyError::new(0, ParseErrorKind::LeadingZero));
+    }
+    if count > DECIMAL_DIGITS || value > MAX {
+        return Err(BodyError::new(0, ParseErrorKind::Overflow { max: MAX }));
+    }
+    Ok(value)
+}
+
+#[inline]
+fn parse_base62(bytes: &[u8]) -> Result<u64, BodyError> {
+    let mut value: u64 = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let Some(d) = codec::base62_value(b) else {
+            return Err(BodyError::at(bytes, i, Expected::Base62Digit));
+        };
+        value = value.saturating_mul(62).saturating_add(d);
+    }
+    if bytes.is_empty() {
+        return Err(BodyError::at(bytes, 0, Expected::Base62Digit));
+    }
+    if bytes[0] == b'0' && bytes.len() > 1 {
+        return Err(BodyError::new(0, ParseErrorKind::LeadingZero));
+    }
+    if bytes.len() > BASE62_DIGITS || value > MAX {
+        return Err(BodyError::new(0, ParseErrorKind::Overflow { max: MAX }));
+    }
+    Ok(value)
+}
+
+const _: () = assert!(size_of::<Snowflake>() == 8);

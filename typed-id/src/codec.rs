@@ -1,0 +1,277 @@
+//! Base36 and base62 codecs for `u64`, encoding into stack buffers, never allocating.
+//!
+//! Base36 uses `0-9a-z` (lowercase is canonical); base62 uses `0-9A-Za-z`, in ASCII
+//! order, so for strings of equal length text order is numeric order. Canonical text has
+//! no leading zeros (zero itself is `"0"`); decoders reject anything else.
+//!
+//! ```
+//! use typed_id::codec;
+//!
+//! let text = codec::encode_base62(1_767_053_847_123_456_789);
+//! assert_eq!(codec::decode_base62(text.as_str())?, 1_767_053_847_123_456_789);
+//! assert_eq!(codec::encode_base36_fixed(35, 3).as_str(), "00z");
+//! # Ok::<(), typed_id::codec::DecodeError>(())
+//! ```
+
+use core::fmt;
+
+use crate::error::{Expected, ParseErrorKind};
+
+const BASE36: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Longest base36 text of a `u64` (`3w5e11264sgsf`).
+pub const BASE36_MAX_LEN: usize = 13;
+/// Longest base62 text of a `u64` (`LygHa16AHYF`).
+pub const BASE62_MAX_LEN: usize = 11;
+
+/// Encoded text in a stack buffer of `N` bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Encoded<const N: usize> {
+    buf: [u8; N],
+    len: u8,
+}
+
+impl<const N: usize> Encoded<N> {
+    /// The encoded text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        // Only alphabet bytes are ever written.
+        core::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+
+    /// The encoded bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+}
+
+impl<const N: usize> fmt::Debug for Encoded<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl<const N: usize> fmt::Display for Encoded<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Error from [`decode_base36`] or [`decode_base62`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeError {
+    index: usize,
+    kind: ParseErrorKind,
+}
+
+impl DecodeError {
+    /// Byte index of the problem.
+    #[must_use]
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// What went wrong.
+    #[must_use]
+    pub fn kind(&self) -> ParseErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.kind, self.index)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+#[inline]
+fn encode<const N: usize>(mut v: u64, alphabet: &[u8], min_width: usize) -> Encoded<N> {
+    let base = alphabet.len() as u64;
+    let mut buf = [b'0'; N];
+    let mut i = N;
+    while v > 0 || N - i < min_width.max(1) {
+        i -= 1;
+        buf[i] = alphabet[(v % base) as usize];
+        v /= base;
+    }
+    let len = N - i;
+    buf.copy_within(i.., 0);
+    Encoded {
+        buf,
+        len: len as u8,
+    }
+}
+
+/// Canonical base36 text of `v`.
+#[must_use]
+pub fn encode_base36(v: u64) -> Encoded<BASE36_MAX_LEN> {
+    encode(v, BASE36, 1)
+}
+
+/// `v mod 36^width` as exactly `width` base36 digits (zero-padded).
+///
+/// This is how content hashes are rendered: every length draws uniformly from all of its
+/// `36^width` values (up to the tiny bias of reducing a 64-bit value).
+///
+/// # Panics
+/// If `width` is 0 or more than 12 (`36^13` does not fit in a `u64`).
+#[must_use]
+pub fn encode_base36_fixed(v: u64, width: usize) -> Encoded<BASE36_MAX_LEN> {
+    assert!((1..=12).contains(&width), "base36 width must be 1..=12");
+    let modulus = 36u64.pow(width as u32);
+    encode(v % modulus, BASE36, width)
+}
+
+/// Canonical base62 text of `v`.
+#[must_use]
+pub fn encode_base62(v: u64) -> Encoded<BASE62_MAX_LEN> {
+    encode(v, BASE62, 1)
+}
+
+#[inline]
+fn base36_value(b: u8) -> Option<u64> {
+    match b {
+        b'0'..=b'9' => Some(u64::from(b - b'0')),
+        b'a'..=b'z' => Some(u64::from(b - b'a') + 10),
+        _ => None,
+    }
+}
+
+#[inline]
+pub(crate) fn base62_value(b: u8) -> Option<u64> {
+    match b {
+        b'0'..=b'9' => Some(u64::from(b - b'0')),
+        b'A'..=b'Z' => Some(u64::from(b - b'A') + 10),
+        b'a'..=b'z' => Some(u64::from(b - b'a') + 36),
+        _ => None,
+    }
+}
+
+#[inline]
+fn decode(
+    s: &str,
+    base: u64,
+    max_len: usize,
+    digit: fn(u8) -> Option<u64>,
+    expected: Expected,
+) -> Result<u64, DecodeError> {
+    let bytes = s.as_bytes();
+    if bytes.is_empty() {
+        return Err(DecodeError {
+            index: 0,
+            kind: ParseErrorKind::UnexpectedEnd { expected },
+        });
+    }
+    if bytes.len() > max_len {
+        return Err(DecodeError {
+            index: 0,
+            kind: ParseErrorKind::TooLong {
+                len: bytes.len(),
+                max: max_len,
+            },
+        });
+    }
+    if bytes[0] == b'0' && bytes.len() > 1 {
+        return Err(DecodeError {
+            index: 0,
+            kind: ParseErrorKind::LeadingZero,
+        });
+    }
+    let mut v: u64 = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let Some(d) = digit(b) else {
+            let e = crate::error::BodyError::at(bytes, i, expected);
+            return Err(DecodeError {
+                index: e.index,
+                kind: e.kind,
+            });
+        };
+        v = match v.checked_mul(base).and_then(|v| v.checked_add(d)) {
+            Some(v) => v,
+            None => {
+                return Err(DecodeError {
+                    index: 0,
+                    kind: ParseErrorKind::Overflow { max: u64::MAX },
+                });
+            }
+        };
+    }
+    Ok(v)
+}
+
+/// Decodes canonical base36 (lowercase, no leading zeros) into a `u64`.
+///
+/// # Errors
+/// Empty input, a character outside `0-9a-z`, a leading zero, or a value above `u64::MAX`.
+pub fn decode_base36(s: &str) -> Result<u64, DecodeError> {
+    decode(s, 36, BASE36_MAX_LEN, base36_value, Expected::Base36Digit)
+}
+
+/// Decodes canonical base62 (no leading zeros) into a `u64`.
+///
+/// # Errors
+/// Empty input, a character outside `0-9A-Za-z`, a leading zero, or a value above `u64::MAX`.
+pub fn decode_base62(s: &str) -> Result<u64, DecodeError> {
+    decode(s, 62, BASE62_MAX_LEN, base62_value, Expected::Base62Digit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extremes() {
+        assert_eq!(encode_base36(u64::MAX).as_str(), "3w5e11264sgsf");
+        assert_eq!(encode_base62(u64::MAX).as_str(), "LygHa16AHYF");
+        assert_eq!(encode_base62(0).as_str(), "0");
+        assert_eq!(decode_base36("3w5e11264sgsf"), Ok(u64::MAX));
+        assert_eq!(
+            decode_base36("3w5e11264sgsg").unwrap_err().kind(),
+            ParseErrorKind::Overflow { max: u64::MAX }
+        );
+        assert_eq!(decode_base62("LygHa16AHYF"), Ok(u64::MAX));
+        assert!(decode_base62("LygHa16AHYG").is_err());
+        assert_eq!(
+            decode_base36("00").unwrap_err().kind(),
+            ParseErrorKind::LeadingZero
+        );
+        assert_eq!(decode_base36("A").unwrap_err().index(), 0);
+        assert_eq!(
+            encode_base36_fixed(36u64.pow(8) + 5, 8).as_str(),
+            "00000005"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn base36_round_trip(v: u64) {
+            proptest::prop_assert_eq!(decode_base36(encode_base36(v).as_str()), Ok(v));
+        }
+
+        #[test]
+        fn base62_round_trip(v: u64) {
+            proptest::prop_assert_eq!(decode_base62(encode_base62(v).as_str()), Ok(v));
+        }
+
+        #[test]
+        fn base62_text_order_is_numeric_order_at_equal_length(a: u64, b: u64) {
+            let (ea, eb) = (encode_base62(a), encode_base62(b));
+            if ea.as_str().len() == eb.as_str().len() {
+                proptest::prop_assert_eq!(ea.as_str().cmp(eb.as_str()), a.cmp(&b));
+            }
+        }
+
+        #[test]
+        fn fixed_width_is_exact(v: u64, w in 1usize..=12) {
+            let e = encode_base36_fixed(v, w);
+            proptest::prop_assert_eq!(e.as_str().len(), w);
+            let back = e.as_str().trim_start_matches('0');
+            let back = if back.is_empty() { 0 } else { decode_base36(back).unwrap() };
+            proptest::prop_assert_eq!(back, v % 36u64.pow(w as u32));
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! What generated code needs and users do not: `#[doc(hidden)] pub mod __private`.
+//!
+//! Derived types forward to the generic functions here, so the code generated per type
+//! stays a handful of one-line bodies. Nothing here is covered by semver.
+
+pub use crate::body::Body;
+pub use crate::pattern::Pattern;
+pub use crate::typed::max_len;
+pub use core::{fmt, hash, primitive::str, result::Result, str::FromStr};
+
+use crate::error::{IdError, ParseIdError};
+use crate::typed::{self, TypedId};
+
+/// Parses `input` as a `T`.
+#[inline]
+pub fn parse<T: TypedId>(input: &str) -> Result<T, ParseIdError> {
+    typed::parse(input)
+}
+
+/// `Display` of a derived type.
+#[inline]
+pub fn fmt_display<T: TypedId>(id: &T, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    typed::fmt_display(id, f)
+}
+
+/// `Debug` of a derived type: `ElementId("el-a3f8e9")`.
+pub fn fmt_debug<T: TypedId>(id: &T, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    typed::fmt_debug(id, f)
+}
+
+/// `TryFrom<Body>` of a derived type.
+pub fn try_from_body<T: TypedId>(body: T::Body) -> Result<T, IdError> {
+    typed::try_from_body(body)
+}
+
+/// The full text (prefix included) of a text-bodied ID: what `as_str()` returns.
+pub trait FullText {
+    /// The whole ID text.
+    fn full_text(&self) -> &str;
+}
+
+impl FullText for crate::HashId {
+    #[inline]
+    fn full_text(&self) -> &str {
+        self.full_str()
+    }
+}
+
+impl FullText for crate::Seq {
+    #[inline]
+    fn full_text(&self) -> &str {
+        self.full_str()
+    }
+}
+
+impl FullText for crate::HexKey {
+    #[inline]
+    fn full_text(&self) -> &str {
+        self.full_str()
+    }
+}
+
+/// The `n`th child of a hierarchical ID, within the type's depth limit.
+pub fn child<T: TypedId<Body = crate::HashId>>(id: &T, n: u32) -> Result<T, IdError> {
+    let spec: crate::HashSpec = T::SPEC;
+    id.body_ref()
+        .child_within(n, spec.max_depth)
+        .map(T::from_body_unchecked)
+}
+
+/// A display ID of type `T` for the number `value`, at the type's width.
+pub fn seq<T: TypedId<Body = crate::Seq>>(value: u64) -> Result<T, IdError> {
+    let spec: crate::SeqSpec = T::SPEC;
+    crate::Seq::build(T::PREFIX, value, &spec).map(T::from_body_unchecked)
+}
+
+/// The serde integration of a derived type, or nothing without the `serde` feature.
+#[doc(hidden)]
+#[macro_export]
+#[cfg(not(feature = "serde"))]
+macro_rules! __impl_serde {
+    ($($tt:tt)*) => {};
+}

@@ -1,0 +1,164 @@
+//! The [`TypedId`] trait that `#[derive(TypedId)]` implements, and the generic functions
+//! the generated code forwards to, so each derived type adds only a few lines of its own.
+
+use core::fmt;
+
+use crate::body::Body;
+use crate::error::{IdError, ParseErrorKind, ParseIdError};
+
+/// A prefixed ID type: a newtype over a [`Body`] with a prefix, options and a pattern.
+///
+/// Implemented by `#[derive(TypedId)]`; see the [crate docs](crate) for the attribute.
+/// Generic code can use it to handle any ID type:
+///
+/// ```
+/// use typed_id::{HashId, TypedId};
+///
+/// #[derive(TypedId)]
+/// #[typed_id(prefix = "el")]
+/// struct ElementId(HashId);
+///
+/// fn describe<T: TypedId>() -> String {
+///     format!("{} ids look like {}", T::NAME, T::PATTERN)
+/// }
+/// assert!(describe::<ElementId>().starts_with("ElementId ids look like ^el-"));
+/// ```
+pub trait TypedId:
+    Copy + Eq + Ord + core::hash::Hash + fmt::Display + fmt::Debug + Send + Sync + 'static
+{
+    /// The body type (`HashId`, `Snowflake`, `Seq`, `HexKey`).
+    type Body: Body;
+
+    /// The type's name, used in error messages.
+    const NAME: &'static str;
+    /// The canonical prefix, without its `-`.
+    const PREFIX: &'static str;
+    /// Legacy prefixes still accepted by the parser (never displayed).
+    const ACCEPT: &'static [&'static str];
+    /// The type's body options.
+    const SPEC: <Self::Body as Body>::Spec;
+    /// The anchored regular expression the parser agrees with, byte for byte.
+    const PATTERN: &'static str;
+    /// Longest valid input in bytes; longer input is rejected before it is scanned.
+    const MAX_LEN: usize;
+
+    /// Wraps a body that already carries this type's prefix and fits its options.
+    #[doc(hidden)]
+    fn from_body_unchecked(body: Self::Body) -> Self;
+
+    /// The body, carrying this type's prefix inside (for text bodies).
+    #[doc(hidden)]
+    fn body_ref(&self) -> &Self::Body;
+
+    /// Parses canonical text (or text under a legacy prefix).
+    ///
+    /// # Errors
+    /// A [`ParseIdError`] naming this type and the byte at fault.
+    fn parse_id(input: &str) -> Result<Self, ParseIdError> {
+        parse(input)
+    }
+
+    /// The body alone, without the prefix.
+    fn to_body(&self) -> Self::Body {
+        self.body_ref().bare()
+    }
+}
+
+/// Longest valid input of a type: its longest prefix, `-`, its longest body.
+#[doc(hidden)]
+#[must_use]
+pub const fn max_len(prefix: &str, accept: &[&str], body_max: usize) -> usize {
+    let mut longest = prefix.len();
+    let mut i = 0;
+    while i < accept.len() {
+        if accept[i].len() > longest {
+            longest = accept[i].len();
+        }
+        i += 1;
+    }
+    longest + 1 + body_max
+}
+
+/// The byte length of the prefix and `-` that `input` starts with, trying the
+/// canonical prefix and the legacy ones and keeping the longest match.
+#[inline]
+fn match_prefix(input: &[u8], prefix: &str, accept: &[&str]) -> Option<usize> {
+    let matches = |p: &str| {
+        input.len() > p.len() && input.starts_with(p.as_bytes()) && input[p.len()] == b'-'
+    };
+    let mut best = if matches(prefix) {
+        Some(prefix.len() + 1)
+    } else {
+        None
+    };
+    for p in accept {
+        if matches(p) && best.is_none_or(|b| p.len() + 1 > b) {
+            best = Some(p.len() + 1);
+        }
+    }
+    best
+}
+
+/// Parses `input` as a `T`.
+#[inline]
+pub(crate) fn parse<T: TypedId>(input: &str) -> Result<T, ParseIdError> {
+    if input.len() > T::MAX_LEN {
+        return Err(too_long::<T>(input));
+    }
+    let Some(at) = match_prefix(input.as_bytes(), T::PREFIX, T::ACCEPT) else {
+        return Err(prefix_error::<T>(input));
+    };
+    match T::Body::parse_body(T::PREFIX, &input[at..], &T::SPEC) {
+        Ok(body) => Ok(T::from_body_unchecked(body)),
+        Err((index, kind)) => Err(ParseIdError::new(T::NAME, input, at + index, kind)),
+    }
+}
+
+#[cold]
+fn too_long<T: TypedId>(input: &str) -> ParseIdError {
+    ParseIdError::new(
+        T::NAME,
+        input,
+        0,
+        ParseErrorKind::TooLong {
+            len: input.len(),
+            max: T::MAX_LEN,
+        },
+    )
+}
+
+#[cold]
+fn prefix_error<T: TypedId>(input: &str) -> ParseIdError {
+    if input.is_empty() {
+        return ParseIdError::new(T::NAME, input, 0, ParseErrorKind::Empty);
+    }
+    ParseIdError::new(
+        T::NAME,
+        input,
+        0,
+        ParseErrorKind::Prefix {
+            expected: T::PREFIX,
+        },
+    )
+}
+
+/// Writes `T`'s canonical text.
+#[inline]
+pub(crate) fn fmt_display<T: TypedId>(id: &T, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    id.body_ref().fmt_prefixed(T::PREFIX, &T::SPEC, f)
+}
+
+/// `ElementId("el-a3f8e9")`.
+pub(crate) fn fmt_debug<T: TypedId>(id: &T, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.write_str(T::NAME)?;
+    f.write_str("(\"")?;
+    fmt_display(id, f)?;
+    f.write_str("\")")
+}
+
+/// A `T` from a bare (or foreign-prefixed) body, checked against `T`'s options.
+pub(crate) fn try_from_body<T: TypedId>(body: T::Body) -> Result<T, IdError> {
+    body.adopt(T::PREFIX, &T::SPEC)
+        .map(T::from_body_unchecked)
+        .map_err(IdError::Shape)
+}
