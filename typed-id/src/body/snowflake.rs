@@ -54,6 +54,13 @@ impl SnowflakeSpec {
         }
     }
 
+    /// Longest prefix a type with these options can carry: a snowflake keeps no text,
+    /// so any prefix fits.
+    #[must_use]
+    pub const fn max_prefix_len(&self) -> usize {
+        usize::MAX
+    }
+
     /// The body grammar as a regular expression (not anchored).
     #[must_use]
     pub const fn pattern(&self) -> Pattern {

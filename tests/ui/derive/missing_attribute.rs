@@ -1,0 +1,6 @@
+use typed_id::*;
+
+#[derive(TypedId)]
+struct ElementId(HashId);
+
+fn main() {}

@@ -1,0 +1,7 @@
+use typed_id::*;
+
+#[derive(TypedId)]
+#[typed_id(prefix = "el")]
+struct ElementId(String);
+
+fn main() {}
