@@ -1,42 +1,254 @@
-use typed_id::{HashId, HexKey, Seq, Snowflake, TypedId};
+//! The API `#[derive(TypedId)]` generates, for every body kind and attribute option.
+
+use std::collections::{BTreeSet, HashSet};
+
+use typed_id::{HashId, IdError, ParseErrorKind, Seq, Snowflake, TypedId};
 
 #[derive(TypedId)]
-#[typed_id(prefix = "el", accept = ["elem"])]
+#[typed_id(prefix = "el", accept = ["elem", "element"])]
 struct ElementId(HashId);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "node", min_len = 4, max_len = 6, max_depth = 1)]
+struct NodeId(HashId);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "doc", max_depth = 0)]
+struct DocumentId(HashId);
 
 #[derive(TypedId)]
 #[typed_id(prefix = "WORK", width = 3)]
 struct WorkItemId(Seq);
 
 #[derive(TypedId)]
-#[typed_id(prefix = "msg", encoding = "base62")]
+#[typed_id(prefix = "TICKET", width = 5)]
+struct TicketId(Seq);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "msg")]
 struct MessageId(Snowflake);
 
 #[derive(TypedId)]
+#[typed_id(prefix = "evt", encoding = "base62")]
+struct EventId(Snowflake);
+
+#[derive(TypedId)]
 #[typed_id(prefix = "odin-PS")]
-struct OdinKey(HexKey);
+struct OdinKey(typed_id::HexKey);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "sess", len = 16)]
+struct SessionKey(typed_id::HexKey);
 
 #[test]
-fn smoke() {
+fn constants_and_patterns() {
+    assert_eq!(ElementId::PREFIX, "el");
+    assert_eq!(<ElementId as TypedId>::NAME, "ElementId");
+    assert_eq!(<ElementId as TypedId>::ACCEPT, ["elem", "element"]);
+    assert!(ElementId::PATTERN.starts_with("^(?:el|elem|element)-[0-9a-z]{3,8}(?:\\."));
+    assert_eq!(NodeId::PATTERN.matches("(?:\\.").count(), 1);
+    assert!(NodeId::PATTERN.starts_with("^node-[0-9a-z]{4,6}"));
+    assert_eq!(DocumentId::PATTERN, "^doc-[0-9a-z]{3,8}$");
+    assert_eq!(OdinKey::PATTERN, "^odin-PS-[0-9a-f]{6}$");
+    assert_eq!(SessionKey::PATTERN, "^sess-[0-9a-f]{16}$");
+    assert!(WorkItemId::PATTERN.starts_with("^WORK-(?:"));
+    // The longest accepted input: longest prefix, '-', longest body.
+    assert_eq!(
+        <ElementId as TypedId>::MAX_LEN,
+        "element".len() + 1 + 8 + 3 * 11
+    );
+}
+
+#[test]
+fn hash_ids_parse_display_and_navigate() {
     let id = ElementId::parse("el-a3f8e9.1.2").unwrap();
     assert_eq!(id.as_str(), "el-a3f8e9.1.2");
-    assert_eq!(id.parent().unwrap().to_string(), "el-a3f8e9.1");
+    assert_eq!(id.to_string(), "el-a3f8e9.1.2");
+    assert_eq!(format!("{id:?}"), r#"ElementId("el-a3f8e9.1.2")"#);
+    assert_eq!(id.depth(), 2);
+    assert_eq!(id.parent().unwrap().as_str(), "el-a3f8e9.1");
+    assert_eq!(id.root().as_str(), "el-a3f8e9");
+    assert_eq!(id.child(30).unwrap().as_str(), "el-a3f8e9.1.2.30");
     assert_eq!(
-        ElementId::parse("elem-a3f8e9").unwrap().as_str(),
-        "el-a3f8e9"
+        id.child(1).unwrap().child(1),
+        Err(IdError::TooDeep { max_depth: 3 })
     );
-    println!("{}", ElementId::PATTERN);
-    let e = ElementId::parse("El-a3f8e9").unwrap_err();
+    assert_eq!(id.child(0), Err(IdError::Zero));
+    let ancestors: Vec<String> = id.ancestors().map(|a| a.to_string()).collect();
+    assert_eq!(ancestors, ["el-a3f8e9.1", "el-a3f8e9"]);
+    assert!(id.root().is_ancestor_of(&id));
+    assert!(!id.is_ancestor_of(&id.root()));
+    assert_eq!(id.body().as_str(), "a3f8e9.1.2");
+}
+
+#[test]
+fn depth_and_length_options_are_enforced() {
+    let node = NodeId::parse("node-abcd.7").unwrap();
+    assert_eq!(node.child(1), Err(IdError::TooDeep { max_depth: 1 }));
+    let err = NodeId::parse("node-abcd.7.1").unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::TooDeep { max_depth: 1 });
+    assert_eq!(err.index(), 11);
     assert_eq!(
-        e.to_string(),
+        NodeId::parse("node-abc").unwrap_err().kind(),
+        ParseErrorKind::HashLength {
+            len: 3,
+            min: 4,
+            max: 6
+        }
+    );
+    assert_eq!(
+        DocumentId::parse("doc-abc.1").unwrap_err().kind(),
+        ParseErrorKind::TooDeep { max_depth: 0 }
+    );
+}
+
+#[test]
+fn legacy_prefixes_parse_to_the_canonical_form() {
+    for text in ["el-abc.1", "elem-abc.1", "element-abc.1"] {
+        let id: ElementId = text.parse().unwrap();
+        assert_eq!(id.as_str(), "el-abc.1");
+        assert_eq!(id, ElementId::parse("el-abc.1").unwrap());
+    }
+    let err = ElementId::parse("elements-abc").unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::Prefix { expected: "el" });
+    assert_eq!(
+        err.to_string(),
+        r#"invalid ElementId "elements-abc": expected prefix "el-" at byte 0"#
+    );
+}
+
+#[test]
+fn errors_name_the_type_and_the_byte() {
+    let err = ElementId::parse("El-a3f8e9").unwrap_err();
+    assert_eq!(
+        err.to_string(),
         r#"invalid ElementId "El-a3f8e9": expected prefix "el-" at byte 0"#
     );
-    assert_eq!(format!("{id:?}"), r#"ElementId("el-a3f8e9.1.2")"#);
+    let err = ElementId::parse("el-a3f8e9.0").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"invalid ElementId "el-a3f8e9.0": child number must be positive at byte 10"#
+    );
+    assert_eq!(err.type_name(), "ElementId");
+    let err = ElementId::parse(&"el-".repeat(100_000)).unwrap_err();
+    assert!(matches!(
+        err.kind(),
+        ParseErrorKind::TooLong { len: 300_000, .. }
+    ));
+    assert_eq!(
+        ElementId::parse("").unwrap_err().kind(),
+        ParseErrorKind::Empty
+    );
+    assert!(ElementId::parse("el-").is_err());
+    assert!(ElementId::try_from(String::from("el-ABC")).is_err());
+}
+
+#[test]
+fn display_ids() {
     let w = WorkItemId::new(42).unwrap();
     assert_eq!(w.as_str(), "WORK-042");
-    let m = MessageId::from_u64(1767053847123456789).unwrap();
-    println!("{m} {}", MessageId::PATTERN);
-    assert_eq!(MessageId::parse(&m.to_string()).unwrap(), m);
+    assert_eq!(w.value(), 42);
+    assert_eq!(WorkItemId::new(1000).unwrap().as_str(), "WORK-1000");
+    assert_eq!(WorkItemId::parse("WORK-042").unwrap(), w);
+    assert_eq!(
+        WorkItemId::parse("WORK-42").unwrap_err().kind(),
+        ParseErrorKind::TooNarrow { width: 3 }
+    );
+    assert_eq!(WorkItemId::new(0), Err(IdError::Zero));
+    assert_eq!(TicketId::new(7).unwrap().to_string(), "TICKET-00007");
+    // Ordered by number, not by text.
+    assert!(WorkItemId::new(999).unwrap() < WorkItemId::new(1000).unwrap());
+    // A body converts into any display type at that type's width.
+    let body: Seq = w.into();
+    assert_eq!(body.as_str(), "042");
+    assert_eq!(TicketId::try_from(body).unwrap().as_str(), "TICKET-00042");
+}
+
+#[test]
+fn snowflake_ids() {
+    let m = MessageId::from_u64(1_767_053_847_123_456_789).unwrap();
+    assert_eq!(m.to_string(), "msg-1767053847123456789");
+    assert_eq!(m.as_u64(), 1_767_053_847_123_456_789);
+    assert_eq!(MessageId::parse("msg-1767053847123456789").unwrap(), m);
+    assert!(MessageId::from_u64(u64::MAX).is_err());
+    let e = EventId::from_u64(m.as_u64()).unwrap();
+    let text = e.to_string();
+    assert!(text.starts_with("evt-") && text.len() <= 4 + 11);
+    assert_eq!(EventId::parse(&text).unwrap(), e);
+    assert!(
+        EventId::parse("evt-1767053847123456789").is_err(),
+        "decimal is not base62 text here"
+    );
+    assert!(MessageId::from_u64(5).unwrap() < MessageId::from_u64(6).unwrap());
+    assert_eq!(size_of::<MessageId>(), 8);
+}
+
+#[test]
+fn instance_keys() {
     let k = OdinKey::parse("odin-PS-8f4a2b").unwrap();
     assert_eq!(k.as_str(), "odin-PS-8f4a2b");
+    assert_eq!(k.body().as_str(), "8f4a2b");
+    assert!(OdinKey::parse("odin-8f4a2b").is_err());
+    assert!(OdinKey::parse("odin-PS-8F4A2B").is_err());
+    assert!(SessionKey::parse("sess-0123456789abcdef").is_ok());
+}
+
+#[test]
+fn body_conversions_check_the_target_type() {
+    let deep = HashId::parse("abcd.1.2").unwrap();
+    assert_eq!(ElementId::try_from(deep).unwrap().as_str(), "el-abcd.1.2");
+    assert!(matches!(
+        NodeId::try_from(deep),
+        Err(IdError::Shape(ParseErrorKind::TooDeep { .. }))
+    ));
+    let short = HashId::parse("abc").unwrap();
+    assert!(NodeId::try_from(short).is_err());
+    // A body taken out of one type and put into another gets the other's prefix.
+    let node = NodeId::try_from(ElementId::parse("el-abcd").unwrap().body()).unwrap();
+    assert_eq!(node.as_str(), "node-abcd");
+}
+
+#[test]
+fn equality_order_and_hash_follow_the_body() {
+    let ids: Vec<ElementId> = ["el-abc.2", "el-abc", "el-abc.10", "el-abd", "el-abc.1"]
+        .iter()
+        .map(|s| ElementId::parse(s).unwrap())
+        .collect();
+    let sorted: Vec<String> = ids
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    // Byte order, as a database's C collation sorts the text.
+    assert_eq!(
+        sorted,
+        ["el-abc", "el-abc.1", "el-abc.10", "el-abc.2", "el-abd"]
+    );
+    let set: HashSet<ElementId> = ids.iter().copied().chain(ids.iter().copied()).collect();
+    assert_eq!(set.len(), 5);
+    let a = ElementId::parse("elem-abc").unwrap();
+    let b = ElementId::parse("el-abc").unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn ids_are_small_copy_values() {
+    fn assert_copy<T: Copy + Send + Sync + 'static>() {}
+    assert_copy::<ElementId>();
+    assert_copy::<WorkItemId>();
+    assert!(size_of::<ElementId>() <= 48);
+    assert!(size_of::<WorkItemId>() <= 48);
+}
+
+#[test]
+fn generic_code_can_use_the_trait() {
+    fn parse_any<T: TypedId>(s: &str) -> Result<T, typed_id::ParseIdError> {
+        T::parse_id(s)
+    }
+    let id: ElementId = parse_any("el-abc").unwrap();
+    assert_eq!(id.to_body().as_str(), "abc");
+    let err = parse_any::<WorkItemId>("el-abc").unwrap_err();
+    assert_eq!(err.type_name(), "WorkItemId");
 }
