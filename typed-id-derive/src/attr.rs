@@ -17,7 +17,8 @@
 
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, Error, Expr, ExprArray, Lit, LitInt, LitStr, Result};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Error, LitInt, LitStr, Result, Token};
 
 /// Every key the attribute accepts, for "did you mean" suggestions.
 pub(crate) const KEYS: &[&str] = &[
@@ -58,7 +59,7 @@ impl Attrs {
     /// Reads every `#[typed_id(...)]` attribute; all errors are reported together.
     pub(crate) fn from_attrs(attrs: &[Attribute]) -> Result<Self> {
         let mut out = Attrs::default();
-        let mut errors: Option<Error> = None;
+        let mut errors = Errors::default();
         for attr in attrs.iter().filter(|a| a.path().is_ident("typed_id")) {
             out.attr_span.get_or_insert_with(|| {
                 use syn::spanned::Spanned;
@@ -66,18 +67,16 @@ impl Attrs {
             });
             let result = attr.parse_nested_meta(|meta| {
                 if let Err(e) = out.read_key(&meta) {
-                    push(&mut errors, e);
+                    errors.push(e);
                 }
                 Ok(())
             });
             if let Err(e) = result {
-                push(&mut errors, e);
+                errors.push(e);
             }
         }
-        match errors {
-            Some(e) => Err(e),
-            None => Ok(out),
-        }
+        errors.finish()?;
+        Ok(out)
     }
 
     fn read_key(&mut self, meta: &ParseNestedMeta<'_>) -> Result<()> {
@@ -98,8 +97,11 @@ impl Attrs {
             "len" => set(&mut self.len, span, &key, meta.value()?.parse()?),
             _ => {
                 // Consume a value, if any, so the error stays on the key.
-                if meta.input.peek(syn::Token![=]) {
-                    let _: Expr = meta.value()?.parse()?;
+                if meta.input.peek(Token![=]) {
+                    let value = meta.value()?;
+                    while !value.is_empty() && !value.peek(Token![,]) {
+                        let _: proc_macro2::TokenTree = value.parse()?;
+                    }
                 }
                 let mut message = format!("unknown key `{key}` in `#[typed_id(...)]`");
                 match closest(&key, KEYS) {
@@ -131,27 +133,29 @@ fn parse_str_list(meta: &ParseNestedMeta<'_>) -> Result<Vec<LitStr>> {
     if value.peek(LitStr) {
         return Ok(vec![value.parse()?]);
     }
-    let array: ExprArray = value.parse()?;
-    array
-        .elems
-        .iter()
-        .map(|elem| match elem {
-            Expr::Lit(lit) => match &lit.lit {
-                Lit::Str(s) => Ok(s.clone()),
-                other => Err(Error::new(other.span(), "expected a string literal prefix")),
-            },
-            other => {
-                use syn::spanned::Spanned;
-                Err(Error::new(other.span(), "expected a string literal prefix"))
-            }
-        })
-        .collect()
+    let content;
+    syn::bracketed!(content in value);
+    let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+    Ok(list.into_iter().collect())
 }
 
-fn push(errors: &mut Option<Error>, e: Error) {
-    match errors {
-        Some(all) => all.combine(e),
-        None => *errors = Some(e),
+/// Errors collected so that every problem is reported in one compile.
+#[derive(Default)]
+pub(crate) struct Errors(Option<Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, e: Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(e),
+            None => self.0 = Some(e),
+        }
+    }
+
+    pub(crate) fn finish(self) -> Result<()> {
+        match self.0 {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use proc_macro2::Span;
 use syn::{Error, LitInt, LitStr, Result};
 
 use crate::ast::{BodyKind, Input};
-use crate::attr::{Attrs, Keyed, list};
+use crate::attr::{Attrs, Errors, Keyed, list};
 
 /// Longest prefix accepted by the attribute (the body's capacity may allow less; that is
 /// checked at compile time by the generated code).
@@ -259,25 +259,6 @@ fn choice(
                 format!("`{name}` must be {}, found {value:?}", list(options)),
             ));
             None
-        }
-    }
-}
-
-#[derive(Default)]
-struct Errors(Option<Error>);
-
-impl Errors {
-    fn push(&mut self, e: Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(e),
-            None => self.0 = Some(e),
-        }
-    }
-
-    fn finish(self) -> Result<()> {
-        match self.0 {
-            Some(e) => Err(e),
-            None => Ok(()),
         }
     }
 }
