@@ -416,14 +416,22 @@ impl InstanceKey {
         let text = core::str::from_utf8(&buf[..at]).unwrap_or("");
         let key = Self::parse(text)?;
         if key.project() != project || key.kind() != kind {
-            // A '-' inside `kind` would shift the split.
+            // A '-' inside `kind` or `hex` shifted the split: point at that '-'.
+            let kind_at = project.len() + 1;
+            let (index, expected) = match kind.find('-') {
+                Some(i) => (kind_at + i, Expected::Alphanumeric),
+                None => (
+                    kind_at + kind.len() + 1 + hex.find('-').unwrap_or(0),
+                    Expected::HexDigit,
+                ),
+            };
             return Err(ParseIdError::new(
                 "InstanceKey",
                 text,
-                project.len() + 1,
+                index,
                 ParseErrorKind::UnexpectedChar {
                     found: '-',
-                    expected: Expected::Alphanumeric,
+                    expected,
                 },
             ));
         }

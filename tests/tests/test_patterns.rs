@@ -1,0 +1,598 @@
+//! The parsers and the published patterns accept exactly the same strings.
+//!
+//! The `regex` crate is the oracle: for every grammar (several specs per body) and
+//! every generated string, `Regex::new(PATTERN).is_match(s) == parse(s).is_ok()`.
+//! Strings come from four sources, because uniformly random text almost never lands
+//! near the boundaries where a parser and a pattern can disagree:
+//!
+//! - valid IDs, built from values chosen around the numeric bounds;
+//! - mutations of valid IDs: case flips, inserted and deleted characters, extra dots,
+//!   leading zeros, huge numbers, duplicated and truncated segments;
+//! - strings over the grammar's own alphabet, and over a wider ASCII alphabet;
+//! - arbitrary Unicode strings.
+//!
+//! A hand-picked table pins the boundary numbers, checking both the oracle and the
+//! expected answer.
+
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::string::string_regex;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use regex::Regex;
+use typed_id::{
+    HashId, HashSpec, HexKey, HexSpec, InstanceKey, ParseErrorKind, ParseIdError, Pattern, Seq,
+    SeqSpec, Snowflake, SnowflakeSpec, codec,
+};
+
+/// Cases per grammar and property; several grammars per body keep the total moderate.
+const CASES: u32 = 3_000;
+
+/// A parser reduced to its verdict.
+type Parser = Box<dyn Fn(&str) -> Result<(), ParseIdError>>;
+
+/// A grammar under test: the oracle, the parser and a generator of valid text.
+struct Grammar {
+    name: String,
+    pattern: String,
+    regex: Regex,
+    parse: Parser,
+    valid: BoxedStrategy<String>,
+    /// A regex over the grammar's own characters, for near-valid random strings.
+    alphabet: &'static str,
+}
+
+impl Grammar {
+    fn new<T>(
+        name: impl Into<String>,
+        pattern: &str,
+        parse: impl Fn(&str) -> Result<T, ParseIdError> + 'static,
+        valid: BoxedStrategy<String>,
+        alphabet: &'static str,
+    ) -> Self {
+        Grammar {
+            name: name.into(),
+            pattern: pattern.to_owned(),
+            regex: Regex::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}")),
+            parse: Box::new(move |s| parse(s).map(|_| ())),
+            valid,
+            alphabet,
+        }
+    }
+
+    /// The oracle's verdict and the parser's must be the same; a rejection must carry
+    /// a byte index on a character boundary of the input.
+    fn agree(&self, s: &str) -> Result<(), TestCaseError> {
+        let matched = self.regex.is_match(s);
+        let parsed = (self.parse)(s);
+        if let Err(e) = &parsed {
+            prop_assert!(
+                e.index() <= s.len() && s.is_char_boundary(e.index()),
+                "{}: {s:?}: error index {} is not a char boundary",
+                self.name,
+                e.index()
+            );
+        }
+        prop_assert_eq!(
+            matched,
+            parsed.is_ok(),
+            "{}: {:?}: pattern {} says {}, parser says {:?}",
+            self.name,
+            s,
+            self.pattern,
+            matched,
+            parsed
+        );
+        Ok(())
+    }
+
+    /// Valid, mutated, near-valid and arbitrary strings.
+    fn inputs(&self) -> BoxedStrategy<String> {
+        let mutated = (self.valid.clone(), prop::collection::vec(mutation(), 1..4))
+            .prop_map(|(s, m)| apply(&s, &m));
+        prop_oneof![
+            2 => self.valid.clone(),
+            6 => mutated,
+            2 => string_regex(self.alphabet).unwrap(),
+            1 => string_regex(r"[0-9a-zA-Z.\-+ ]{0,50}").unwrap(),
+            1 => any::<String>(),
+        ]
+        .boxed()
+    }
+
+    fn check_generated(&self) {
+        let mut runner = TestRunner::new(Config {
+            cases: CASES,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        if let Err(e) = runner.run(&self.inputs(), |s| self.agree(&s)) {
+            panic!("{}: {e}", self.name);
+        }
+    }
+
+    /// Checks the oracle, the parser and the expected answer on hand-picked input.
+    fn check_table(&self, cases: &[(&str, bool)]) {
+        let mut failures = Vec::new();
+        for &(s, valid) in cases {
+            let matched = self.regex.is_match(s);
+            let parsed = (self.parse)(s);
+            if matched != valid || parsed.is_ok() != valid {
+                failures.push(format!(
+                    "{s:?}: expected {valid}, pattern {matched}, parser {parsed:?}"
+                ));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{}:\n{}",
+            self.name,
+            failures.join("\n")
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Mutations of valid text
+
+/// Fragments spliced into valid IDs: separators, signs, zeros, case, non-ASCII, and
+/// numbers just inside and just outside every bound.
+const FRAGMENTS: &[&str] = &[
+    "0",
+    "00",
+    "1",
+    "9",
+    ".",
+    "..",
+    ".0",
+    ".01",
+    ".1",
+    ".4294967295",
+    "-",
+    "--",
+    "+",
+    " ",
+    "A",
+    "Z",
+    "z",
+    "f",
+    "g",
+    "é",
+    "\0",
+    "4294967295",
+    "4294967296",
+    "9999999999",
+    "9223372036854775807",
+    "9223372036854775808",
+    "99999999999999999999",
+    "999999999999999999",
+    "1000000000000000000",
+    "AzL8n0Y58m7",
+    "AzL8n0Y58m8",
+];
+
+#[derive(Clone, Debug)]
+enum Mutation {
+    FlipCase(Index),
+    Insert(Index, &'static str),
+    Delete(Index),
+    Replace(Index, char),
+    Truncate(Index),
+    /// Repeats the text between two positions right after it.
+    Duplicate(Index, Index),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        any::<Index>().prop_map(Mutation::FlipCase),
+        (any::<Index>(), prop::sample::select(FRAGMENTS)).prop_map(|(i, f)| Mutation::Insert(i, f)),
+        any::<Index>().prop_map(Mutation::Delete),
+        (
+            any::<Index>(),
+            prop::sample::select(&['0', '1', '9', 'a', 'z', 'A', '.', '-', '+', ' ', 'é'][..])
+        )
+            .prop_map(|(i, c)| Mutation::Replace(i, c)),
+        any::<Index>().prop_map(Mutation::Truncate),
+        (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Mutation::Duplicate(a, b)),
+    ]
+}
+
+fn apply(s: &str, mutations: &[Mutation]) -> String {
+    let mut chars: Vec<char> = s.chars().collect();
+    for m in mutations {
+        let len = chars.len();
+        match m {
+            Mutation::FlipCase(i) if len > 0 => {
+                let c = &mut chars[i.index(len)];
+                *c = if c.is_ascii_lowercase() {
+                    c.to_ascii_uppercase()
+                } else {
+                    c.to_ascii_lowercase()
+                };
+            }
+            Mutation::Insert(i, fragment) => {
+                let at = i.index(len + 1);
+                chars.splice(at..at, fragment.chars());
+            }
+            Mutation::Delete(i) if len > 0 => {
+                chars.remove(i.index(len));
+            }
+            Mutation::Replace(i, c) if len > 0 => chars[i.index(len)] = *c,
+            Mutation::Truncate(i) => chars.truncate(i.index(len + 1)),
+            Mutation::Duplicate(a, b) => {
+                let (a, b) = (a.index(len + 1), b.index(len + 1));
+                let (from, to) = (a.min(b), a.max(b));
+                let copy: Vec<char> = chars[from..to].to_vec();
+                chars.splice(to..to, copy);
+            }
+            _ => {}
+        }
+    }
+    chars.into_iter().collect()
+}
+
+// ---------------------------------------------------------------------------------
+// Valid text generators
+
+fn child_number() -> impl Strategy<Value = u32> {
+    prop_oneof![
+        1u32..=12,
+        1u32..=u32::MAX,
+        4_294_967_000u32..=u32::MAX,
+        Just(u32::MAX),
+        Just(1_000_000_000),
+    ]
+}
+
+fn valid_hash(spec: HashSpec) -> BoxedStrategy<String> {
+    let hash = string_regex(&format!("[0-9a-z]{{{},{}}}", spec.min_len, spec.max_len)).unwrap();
+    let depth = usize::from(spec.max_depth);
+    (hash, prop::collection::vec(child_number(), 0..=depth))
+        .prop_map(|(mut s, children)| {
+            for n in children {
+                s.push('.');
+                s.push_str(&n.to_string());
+            }
+            s
+        })
+        .boxed()
+}
+
+fn seq_value() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        1u64..=2_000,
+        1u64..=Seq::MAX,
+        Just(Seq::MAX),
+        (0u32..18).prop_map(|k| 10u64.pow(k)),
+        (1u32..=18).prop_map(|k| 10u64.pow(k) - 1),
+    ]
+}
+
+fn valid_seq(width: u8) -> BoxedStrategy<String> {
+    let w = usize::from(width);
+    seq_value().prop_map(move |v| format!("{v:0w$}")).boxed()
+}
+
+fn snowflake_value() -> impl Strategy<Value = u64> {
+    let max = i64::MAX as u64;
+    prop_oneof![
+        0u64..=1_000,
+        0u64..=max,
+        Just(max),
+        (max - 1_000)..=max,
+        (0u32..19).prop_map(|k| 10u64.pow(k)),
+        (0u32..11).prop_map(|k| 62u64.pow(k)),
+    ]
+}
+
+fn valid_hex(len: u8) -> BoxedStrategy<String> {
+    string_regex(&format!("[0-9a-f]{{{len}}}")).unwrap().boxed()
+}
+
+// ---------------------------------------------------------------------------------
+// The grammars
+
+fn hash_grammar(spec: HashSpec) -> Grammar {
+    let pattern = Pattern::anchored(&spec.pattern());
+    Grammar::new(
+        format!("HashId {spec:?}"),
+        pattern.as_str(),
+        move |s| HashId::parse_with(s, &spec),
+        valid_hash(spec),
+        r"[0-9a-z.]{0,45}",
+    )
+}
+
+fn hash_grammars() -> Vec<Grammar> {
+    let mut grammars = vec![Grammar::new(
+        "HashId::PATTERN",
+        HashId::PATTERN,
+        HashId::parse,
+        valid_hash(HashSpec::DEFAULT),
+        r"[0-9a-zA-Z.]{0,45}",
+    )];
+    for (min, max, depth) in [
+        (4, 8, 3),
+        (3, 3, 1),
+        (4, 6, 2),
+        (8, 8, 3),
+        (3, 8, 0),
+        (5, 7, 0),
+    ] {
+        grammars.push(hash_grammar(HashSpec::new(min, max, depth)));
+    }
+    grammars
+}
+
+fn seq_grammar(width: u8) -> Grammar {
+    let spec = SeqSpec::new(width);
+    let pattern = Pattern::anchored(&spec.pattern());
+    Grammar::new(
+        format!("Seq width {width}"),
+        pattern.as_str(),
+        move |s| Seq::parse_with(s, &spec),
+        valid_seq(width),
+        r"[0-9]{0,21}",
+    )
+}
+
+fn snowflake_grammars() -> Vec<Grammar> {
+    vec![
+        Grammar::new(
+            "Snowflake::PATTERN",
+            Snowflake::PATTERN,
+            Snowflake::parse,
+            snowflake_value().prop_map(|v| v.to_string()).boxed(),
+            r"[0-9]{0,22}",
+        ),
+        Grammar::new(
+            "Snowflake::BASE62_PATTERN",
+            Snowflake::BASE62_PATTERN,
+            Snowflake::parse_base62,
+            snowflake_value()
+                .prop_map(|v| codec::encode_base62(v).as_str().to_owned())
+                .boxed(),
+            r"[0-9A-Za-z]{0,13}",
+        ),
+    ]
+}
+
+fn hex_grammar(len: u8) -> Grammar {
+    let spec = HexSpec::new(len);
+    let pattern = Pattern::anchored(&spec.pattern());
+    Grammar::new(
+        format!("HexKey len {len}"),
+        pattern.as_str(),
+        move |s| HexKey::parse_with(s, &spec),
+        valid_hex(len),
+        r"[0-9a-fA-G]{0,34}",
+    )
+}
+
+// ---------------------------------------------------------------------------------
+// Properties
+
+#[test]
+fn published_patterns_are_the_anchored_spec_patterns() {
+    assert_eq!(
+        HashId::PATTERN,
+        Pattern::anchored(&HashSpec::DEFAULT.pattern()).as_str()
+    );
+    assert_eq!(
+        Seq::PATTERN,
+        Pattern::anchored(&SeqSpec::DEFAULT.pattern()).as_str()
+    );
+    assert_eq!(
+        Snowflake::PATTERN,
+        Pattern::anchored(&SnowflakeSpec::DECIMAL.pattern()).as_str()
+    );
+    assert_eq!(
+        Snowflake::BASE62_PATTERN,
+        Pattern::anchored(&SnowflakeSpec::BASE62.pattern()).as_str()
+    );
+    assert_eq!(
+        HexKey::PATTERN,
+        Pattern::anchored(&HexSpec::DEFAULT.pattern()).as_str()
+    );
+    for p in [
+        HashId::PATTERN,
+        Seq::PATTERN,
+        Snowflake::PATTERN,
+        Snowflake::BASE62_PATTERN,
+        HexKey::PATTERN,
+        InstanceKey::PATTERN,
+    ] {
+        assert!(p.starts_with('^') && p.ends_with('$'), "{p}");
+        Regex::new(p).unwrap();
+    }
+}
+
+#[test]
+fn hash_id_parser_matches_pattern() {
+    for g in hash_grammars() {
+        g.check_generated();
+    }
+}
+
+#[test]
+fn seq_parser_matches_pattern() {
+    for width in [1, 3, 18] {
+        seq_grammar(width).check_generated();
+    }
+    Grammar::new(
+        "Seq::PATTERN",
+        Seq::PATTERN,
+        Seq::parse,
+        valid_seq(3),
+        r"[0-9]{0,21}",
+    )
+    .check_generated();
+}
+
+#[test]
+fn snowflake_parser_matches_pattern() {
+    for g in snowflake_grammars() {
+        g.check_generated();
+    }
+}
+
+#[test]
+fn hex_key_parser_matches_pattern() {
+    for len in [4, 6, 32] {
+        hex_grammar(len).check_generated();
+    }
+}
+
+/// `InstanceKey::PATTERN` cannot bound the project's length (48 bytes) without
+/// look-ahead; apart from that it is exact. Inputs whose project is longer are
+/// checked separately below.
+#[test]
+fn instance_key_parser_matches_pattern_up_to_project_length() {
+    let valid = (
+        string_regex("[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8}){0,4}").unwrap(),
+        string_regex("[A-Za-z0-9]{1,16}").unwrap(),
+        string_regex("[0-9a-f]{4,32}").unwrap(),
+    )
+        .prop_map(|(p, k, h)| format!("{p}-{k}-{h}"))
+        .boxed();
+    let g = Grammar::new(
+        "InstanceKey::PATTERN",
+        InstanceKey::PATTERN,
+        InstanceKey::parse,
+        valid,
+        r"[0-9a-zA-Z\-]{0,60}",
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: CASES,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&g.inputs(), |s| {
+        let project_len = s.rsplitn(3, '-').nth(2).map_or(0, str::len);
+        if project_len > 48 {
+            return Ok(());
+        }
+        g.agree(&s)
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn instance_key_project_length_is_checked_by_the_parser() {
+    let re = Regex::new(InstanceKey::PATTERN).unwrap();
+    let at_limit = format!("{}-PS-8f4a2b", "p".repeat(48));
+    assert!(re.is_match(&at_limit) && InstanceKey::parse(&at_limit).is_ok());
+    let over = format!("{}-PS-8f4a2b", "p".repeat(49));
+    assert!(re.is_match(&over), "the pattern has no length bound");
+    assert_eq!(
+        InstanceKey::parse(&over).unwrap_err().kind(),
+        ParseErrorKind::TooLong { len: 49, max: 48 }
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Hand-picked boundaries
+
+#[test]
+fn boundary_table() {
+    let default_hash = &hash_grammars()[0];
+    default_hash.check_table(&[
+        ("abc.4294967295", true),
+        ("abc.4294967296", false),
+        ("abc.4294967290", true),
+        ("abc.4294967299", false),
+        ("abc.4294967305", false),
+        ("abc.4300000000", false),
+        ("abc.3999999999", true),
+        ("abc.1000000000", true),
+        ("abc.9999999999", false),
+        ("abc.10000000000", false),
+        ("000.4294967295", true),
+        ("abc.0", false),
+        ("abc.01", false),
+        ("abc.1.1.1", true),
+        ("abc.1.1.1.1", false),
+        ("ab", false),
+        ("abcdefgh", true),
+        ("abcdefghi", false),
+        ("ABC", false),
+        ("", false),
+        ("abc.", false),
+        (".1", false),
+        ("abc..1", false),
+        ("abc.1\n", false),
+        ("abc\n", false),
+    ]);
+    hash_grammar(HashSpec::new(3, 8, 0)).check_table(&[("abc", true), ("abc.1", false)]);
+    hash_grammar(HashSpec::new(4, 4, 1)).check_table(&[
+        ("abcd.4294967295", true),
+        ("abcd.1.1", false),
+        ("abc", false),
+        ("abcde", false),
+    ]);
+
+    let [decimal, base62] = <[Grammar; 2]>::try_from(snowflake_grammars()).ok().unwrap();
+    decimal.check_table(&[
+        ("0", true),
+        ("9223372036854775807", true),
+        ("9223372036854775808", false),
+        ("9223372036854775799", true),
+        ("9223372036854775810", false),
+        ("9223372036854775900", false),
+        ("9199999999999999999", true),
+        ("9300000000000000000", false),
+        ("999999999999999999", true),
+        ("10000000000000000000", false),
+        ("18446744073709551615", false),
+        ("01", false),
+        ("-1", false),
+        ("+1", false),
+        ("", false),
+        ("0\n", false),
+    ]);
+    base62.check_table(&[
+        ("0", true),
+        ("00", false),
+        ("AzL8n0Y58m7", true),
+        ("AzL8n0Y58m8", false),
+        ("AzL8n0Y58m6", true),
+        ("AzL8n0Y58mz", false),
+        ("AzL8n0Y58l9", true),
+        ("AzL8n0Y59", true),
+        ("B0000000000", false),
+        ("Az", true),
+        ("zzzzzzzzzz", true),
+        ("zzzzzzzzzzz", false),
+        ("10000000000", true),
+        ("LygHa16AHYF", false),
+    ]);
+
+    seq_grammar(3).check_table(&[
+        ("001", true),
+        ("000", false),
+        ("42", false),
+        ("042", true),
+        ("0042", false),
+        ("999", true),
+        ("1000", true),
+        ("999999999999999999", true),
+        ("1000000000000000000", false),
+        ("0999999999999999999", false),
+    ]);
+    seq_grammar(1).check_table(&[("1", true), ("0", false), ("01", false), ("10", true)]);
+    seq_grammar(18).check_table(&[
+        ("000000000000000001", true),
+        ("999999999999999999", true),
+        ("00000000000000001", false),
+        ("0000000000000000001", false),
+        ("000000000000000000", false),
+    ]);
+
+    hex_grammar(6).check_table(&[
+        ("8f4a2b", true),
+        ("8f4a2", false),
+        ("8f4a2b0", false),
+        ("8F4A2B", false),
+    ]);
+}
