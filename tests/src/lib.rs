@@ -1,2 +1,8 @@
 //! Shared helpers for the integration tests.
+//!
+//! - [`pg`]: a real PostgreSQL server (a throwaway cluster, or `DATABASE_URL`) and an
+//!   isolated database per test;
+//! - [`sqlite`]: a temporary SQLite database file per test.
 pub mod hygiene;
+pub mod pg;
+pub mod sqlite;

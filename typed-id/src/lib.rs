@@ -34,6 +34,7 @@
 mod body;
 pub mod codec;
 mod error;
+mod external;
 mod pattern;
 mod text;
 mod typed;

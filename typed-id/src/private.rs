@@ -8,6 +8,20 @@ pub use crate::pattern::Pattern;
 pub use crate::typed::max_len;
 pub use core::{fmt, hash, primitive::str, result::Result, str::FromStr};
 
+// The integrations (`external/`): the crates generated code names, so users need not
+// depend on them directly, and the generic functions `__impl_serde!`/`__impl_diesel!`
+// forward to.
+#[cfg(any(feature = "serde", feature = "diesel"))]
+pub use crate::external::IdText;
+#[cfg(feature = "diesel")]
+pub use crate::external::diesel_support as diesel_id;
+#[cfg(feature = "serde")]
+pub use crate::external::serde_support as serde_id;
+#[cfg(feature = "diesel")]
+pub use diesel;
+#[cfg(feature = "serde")]
+pub use serde;
+
 use crate::error::{IdError, ParseIdError};
 use crate::typed::{self, TypedId};
 
@@ -72,12 +86,4 @@ pub fn child<T: TypedId<Body = crate::HashId>>(id: &T, n: u32) -> Result<T, IdEr
 pub fn seq<T: TypedId<Body = crate::Seq>>(value: u64) -> Result<T, IdError> {
     let spec: crate::SeqSpec = T::SPEC;
     crate::Seq::build(T::PREFIX, value, &spec).map(T::from_body_unchecked)
-}
-
-/// The serde integration of a derived type, or nothing without the `serde` feature.
-#[doc(hidden)]
-#[macro_export]
-#[cfg(not(feature = "serde"))]
-macro_rules! __impl_serde {
-    ($($tt:tt)*) => {};
 }

@@ -1,0 +1,508 @@
+//! diesel: derived IDs as `Text` columns on SQLite and PostgreSQL, snowflakes also as
+//! `BigInt`, usable as fields of `#[derive(Queryable, Selectable, Insertable)]` structs
+//! and in filters (`.filter(elements::id.eq(id))`), nullable columns included.
+//!
+//! Reading validates: a row that holds something other than a valid ID of the column's
+//! type (text that does not parse, a negative `BIGINT`, a string in a SQLite integer
+//! column) is a deserialization error that names the type, never a bogus ID.
+//!
+//! The generated code never names anything from `diesel::internal`: an ID's
+//! `AsExpression` borrows the expression type of something that already has one — `&str`
+//! for a reference to a text ID (so binding it copies nothing), `i64` for a snowflake as
+//! `BigInt`, and [`TextBind`] (a wrapper defined here with diesel's own derive) for an
+//! owned ID as `Text`.
+
+use diesel::expression::AsExpression;
+use diesel::sql_types::Text;
+
+use crate::__private::FullText;
+use crate::Snowflake;
+use crate::typed::TypedId;
+
+/// An owned ID bound as a `Text` parameter: the expression behind `AsExpression<Text>`
+/// for derived types taken by value.
+#[derive(Debug, Clone, Copy, AsExpression)]
+#[diesel(sql_type = Text)]
+pub struct TextBind<T>(pub T);
+
+/// The whole text of a text-bodied ID, borrowed from it.
+#[inline]
+pub fn text<T>(id: &T) -> &str
+where
+    T: TypedId,
+    T::Body: FullText,
+{
+    id.body_ref().full_text()
+}
+
+/// An owned ID as a [`TextBind`].
+#[inline]
+pub fn text_bind<T: TypedId>(id: &T) -> TextBind<T> {
+    TextBind(*id)
+}
+
+/// A snowflake ID as the signed value stored in a `BIGINT` column (never negative).
+#[inline]
+pub fn to_i64<T: TypedId<Body = Snowflake>>(id: &T) -> i64 {
+    id.body_ref().as_i64()
+}
+
+/// Checks on values read back from a database (only with a backend).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod check {
+    use core::fmt;
+
+    use crate::Snowflake;
+    use crate::typed::{self, TypedId};
+
+    /// A snowflake ID from a `BIGINT` value, rejecting negative values.
+    pub(super) fn from_i64<T: TypedId<Body = Snowflake>>(
+        value: i64,
+    ) -> diesel::deserialize::Result<T> {
+        let body = Snowflake::from_i64(value)
+            .map_err(|_| InvalidDbValue::boxed::<T>(Problem::Negative(value)))?;
+        typed::try_from_body(body).map_err(|_| InvalidDbValue::boxed::<T>(Problem::Negative(value)))
+    }
+
+    /// Parses stored text as a `T`; the error is the [`ParseIdError`](crate::ParseIdError),
+    /// which names the type, the text and the byte at fault.
+    pub(super) fn parse<T: TypedId>(text: &str) -> diesel::deserialize::Result<T> {
+        typed::parse::<T>(text).map_err(|e| Box::new(e) as _)
+    }
+
+    /// A stored value that is not a valid ID of the column's type, for reasons the parser
+    /// does not cover.
+    #[derive(Debug)]
+    pub(super) struct InvalidDbValue {
+        type_name: &'static str,
+        problem: Problem,
+    }
+
+    #[derive(Debug)]
+    pub(super) enum Problem {
+        /// A negative `BIGINT`: snowflakes are `0..=i64::MAX`.
+        Negative(i64),
+        /// Text bytes that are not UTF-8.
+        #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+        NotUtf8,
+        /// A SQLite value of another storage class where an integer was expected.
+        #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+        NotInteger(&'static str),
+    }
+
+    impl InvalidDbValue {
+        #[cold]
+        pub(super) fn boxed<T: TypedId>(
+            problem: Problem,
+        ) -> Box<dyn std::error::Error + Send + Sync> {
+            Box::new(InvalidDbValue {
+                type_name: T::NAME,
+                problem,
+            })
+        }
+    }
+
+    impl fmt::Display for InvalidDbValue {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "invalid {} in the database: ", self.type_name)?;
+            match self.problem {
+                Problem::Negative(v) => write!(f, "BIGINT value {v} is negative"),
+                Problem::NotUtf8 => f.write_str("text is not valid UTF-8"),
+                Problem::NotInteger(found) => write!(f, "expected an integer, found {found}"),
+            }
+        }
+    }
+
+    impl std::error::Error for InvalidDbValue {}
+}
+
+/// What the SQLite impls of derived types forward to.
+#[cfg(feature = "sqlite")]
+pub mod sqlite {
+    use diesel::serialize::{self, IsNull, Output, ToSql};
+    use diesel::sql_types::Text;
+    use diesel::sqlite::{Sqlite, SqliteType, SqliteValue};
+
+    use super::TextBind;
+    use super::check::{self, InvalidDbValue, Problem};
+    use crate::Snowflake;
+    use crate::external::IdText;
+    use crate::typed::TypedId;
+
+    impl<T> ToSql<Text, Sqlite> for TextBind<T>
+    where
+        T: TypedId,
+        T::Body: IdText,
+    {
+        #[inline]
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+            text_to_sql(&self.0, out)
+        }
+    }
+
+    /// `ToSql<Text, Sqlite>`: text IDs bind a borrowed `&str`.
+    #[inline]
+    pub fn text_to_sql<'b, T>(id: &'b T, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result
+    where
+        T: TypedId,
+        T::Body: IdText,
+    {
+        match id.body_ref().inline_text() {
+            Some(text) => out.set_value(text),
+            // SQLite keeps bound text until the statement runs; a rendered snowflake
+            // has nowhere to live but an owned string.
+            None => out.set_value(id.to_string()),
+        }
+        Ok(IsNull::No)
+    }
+
+    /// `FromSql<Text, Sqlite>`: parses the stored text.
+    #[inline]
+    pub fn text_from_sql<T: TypedId>(
+        mut value: SqliteValue<'_, '_, '_>,
+    ) -> diesel::deserialize::Result<T> {
+        check::parse(value.read_text())
+    }
+
+    /// `ToSql<BigInt, Sqlite>` of a snowflake ID.
+    #[inline]
+    pub fn bigint_to_sql<T: TypedId<Body = Snowflake>>(
+        id: &T,
+        out: &mut Output<'_, '_, Sqlite>,
+    ) -> serialize::Result {
+        out.set_value(super::to_i64(id));
+        Ok(IsNull::No)
+    }
+
+    /// `FromSql<BigInt, Sqlite>` of a snowflake ID: the stored value must be a
+    /// non-negative integer (SQLite would silently read text such as `'abc'` as 0).
+    #[inline]
+    pub fn bigint_from_sql<T: TypedId<Body = Snowflake>>(
+        mut value: SqliteValue<'_, '_, '_>,
+    ) -> diesel::deserialize::Result<T> {
+        match value.value_type() {
+            Some(SqliteType::Long | SqliteType::Integer | SqliteType::SmallInt) => {}
+            Some(SqliteType::Text) => return Err(not_integer::<T>("text")),
+            Some(SqliteType::Binary) => return Err(not_integer::<T>("a blob")),
+            Some(SqliteType::Float | SqliteType::Double) => return Err(not_integer::<T>("a real")),
+            None => return Err(not_integer::<T>("NULL")),
+        }
+        check::from_i64(value.read_long())
+    }
+
+    #[cold]
+    fn not_integer<T: TypedId>(found: &'static str) -> Box<dyn std::error::Error + Send + Sync> {
+        InvalidDbValue::boxed::<T>(Problem::NotInteger(found))
+    }
+}
+
+/// What the PostgreSQL impls of derived types forward to.
+#[cfg(feature = "postgres")]
+pub mod pg {
+    use std::io::Write as _;
+
+    use diesel::deserialize::FromSql;
+    use diesel::pg::{Pg, PgValue};
+    use diesel::serialize::{self, IsNull, Output, ToSql};
+    use diesel::sql_types::{BigInt, Text};
+
+    use super::TextBind;
+    use super::check::{self, InvalidDbValue, Problem};
+    use crate::Snowflake;
+    use crate::external::IdText;
+    use crate::typed::TypedId;
+
+    impl<T> ToSql<Text, Pg> for TextBind<T>
+    where
+        T: TypedId,
+        T::Body: IdText,
+    {
+        #[inline]
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+            text_to_sql(&self.0, out)
+        }
+    }
+
+    /// `ToSql<Text, Pg>`: writes the text, borrowed for text IDs and rendered
+    /// straight into the buffer for snowflakes.
+    #[inline]
+    pub fn text_to_sql<T>(id: &T, out: &mut Output<'_, '_, Pg>) -> serialize::Result
+    where
+        T: TypedId,
+        T::Body: IdText,
+    {
+        match id.body_ref().inline_text() {
+            Some(text) => out.write_all(text.as_bytes()),
+            None => write!(out, "{id}"),
+        }
+        .map(|()| IsNull::No)
+        .map_err(|e| Box::new(e) as _)
+    }
+
+    /// `FromSql<Text, Pg>`: parses the stored text.
+    #[inline]
+    pub fn text_from_sql<T: TypedId>(value: PgValue<'_>) -> diesel::deserialize::Result<T> {
+        match core::str::from_utf8(value.as_bytes()) {
+            Ok(text) => check::parse(text),
+            Err(_) => Err(InvalidDbValue::boxed::<T>(Problem::NotUtf8)),
+        }
+    }
+
+    /// `ToSql<BigInt, Pg>` of a snowflake ID.
+    #[inline]
+    pub fn bigint_to_sql<T: TypedId<Body = Snowflake>>(
+        id: &T,
+        out: &mut Output<'_, '_, Pg>,
+    ) -> serialize::Result {
+        let value = super::to_i64(id);
+        <i64 as ToSql<BigInt, Pg>>::to_sql(&value, &mut out.reborrow())
+    }
+
+    /// `FromSql<BigInt, Pg>` of a snowflake ID: rejects negative values.
+    #[inline]
+    pub fn bigint_from_sql<T: TypedId<Body = Snowflake>>(
+        value: PgValue<'_>,
+    ) -> diesel::deserialize::Result<T> {
+        check::from_i64(<i64 as FromSql<BigInt, Pg>>::from_sql(value)?)
+    }
+}
+
+/// diesel support for a derived type: `__impl_diesel!(Type, text)` for `HashId`, `Seq`
+/// and `HexKey` bodies (a `Text` column), `__impl_diesel!(Type, snowflake)` for
+/// `Snowflake` bodies (a `Text` or a `BigInt` column).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __impl_diesel {
+    // `Queryable` for any single-value SQL type the ID has `FromSql` for (what diesel's
+    // `#[derive(FromSqlRow)]` generates); `Option<Type>` follows from diesel's impls.
+    (@queryable $ty:ty) => {
+        #[automatically_derived]
+        impl<__ST, __DB> $crate::__private::diesel::deserialize::Queryable<__ST, __DB> for $ty
+        where
+            __DB: $crate::__private::diesel::backend::Backend,
+            __ST: $crate::__private::diesel::sql_types::SingleValue,
+            Self: $crate::__private::diesel::deserialize::FromSql<__ST, __DB>,
+        {
+            type Row = Self;
+
+            #[inline]
+            fn build(row: Self) -> $crate::__private::diesel::deserialize::Result<Self> {
+                $crate::__private::Result::Ok(row)
+            }
+        }
+    };
+    // `ToSql<Nullable<ST>>` from `ToSql<ST>`, on every backend.
+    (@nullable $ty:ty, $st:ty) => {
+        #[automatically_derived]
+        impl<__DB> $crate::__private::diesel::serialize::ToSql<
+            $crate::__private::diesel::sql_types::Nullable<$st>,
+            __DB,
+        > for $ty
+        where
+            __DB: $crate::__private::diesel::backend::Backend,
+            Self: $crate::__private::diesel::serialize::ToSql<$st, __DB>,
+        {
+            #[inline]
+            fn to_sql<'__b>(
+                &'__b self,
+                out: &mut $crate::__private::diesel::serialize::Output<'__b, '_, __DB>,
+            ) -> $crate::__private::diesel::serialize::Result {
+                <Self as $crate::__private::diesel::serialize::ToSql<$st, __DB>>::to_sql(self, out)
+            }
+        }
+    };
+    // `AsExpression<ST>` of `Type` by value, through `$via` (an expression type that
+    // already exists), converting with `$conv`.
+    (@owned $ty:ty, $st:ty, $via:ty, $conv:path) => {
+        #[automatically_derived]
+        impl $crate::__private::diesel::expression::AsExpression<$st> for $ty {
+            type Expression =
+                <$via as $crate::__private::diesel::expression::AsExpression<$st>>::Expression;
+
+            #[inline]
+            fn as_expression(self) -> Self::Expression {
+                <$via as $crate::__private::diesel::expression::AsExpression<$st>>::as_expression(
+                    $conv(&self),
+                )
+            }
+        }
+    };
+    // `AsExpression<ST>` of `&Type` and `&&Type`, through `$via<'a>`.
+    (@refs $ty:ty, $st:ty, text) => {
+        #[automatically_derived]
+        impl<'__a> $crate::__private::diesel::expression::AsExpression<$st> for &'__a $ty {
+            type Expression =
+                <&'__a str as $crate::__private::diesel::expression::AsExpression<$st>>::Expression;
+
+            #[inline]
+            fn as_expression(self) -> Self::Expression {
+                <&'__a str as $crate::__private::diesel::expression::AsExpression<$st>>::as_expression(
+                    $crate::__private::diesel_id::text(self),
+                )
+            }
+        }
+
+        #[automatically_derived]
+        impl<'__a, '__b> $crate::__private::diesel::expression::AsExpression<$st>
+            for &'__a &'__b $ty
+        {
+            type Expression =
+                <&'__a str as $crate::__private::diesel::expression::AsExpression<$st>>::Expression;
+
+            #[inline]
+            fn as_expression(self) -> Self::Expression {
+                <&'__a str as $crate::__private::diesel::expression::AsExpression<$st>>::as_expression(
+                    $crate::__private::diesel_id::text(*self),
+                )
+            }
+        }
+    };
+    // The same for types that are cheaper to copy than to borrow (snowflakes).
+    (@refs $ty:ty, $st:ty, copy) => {
+        #[automatically_derived]
+        impl<'__a> $crate::__private::diesel::expression::AsExpression<$st> for &'__a $ty {
+            type Expression =
+                <$ty as $crate::__private::diesel::expression::AsExpression<$st>>::Expression;
+
+            #[inline]
+            fn as_expression(self) -> Self::Expression {
+                <$ty as $crate::__private::diesel::expression::AsExpression<$st>>::as_expression(*self)
+            }
+        }
+
+        #[automatically_derived]
+        impl<'__a, '__b> $crate::__private::diesel::expression::AsExpression<$st>
+            for &'__a &'__b $ty
+        {
+            type Expression =
+                <$ty as $crate::__private::diesel::expression::AsExpression<$st>>::Expression;
+
+            #[inline]
+            fn as_expression(self) -> Self::Expression {
+                <$ty as $crate::__private::diesel::expression::AsExpression<$st>>::as_expression(**self)
+            }
+        }
+    };
+    // Everything for one SQL type and its `Nullable`.
+    (@sql_type $ty:ty, $st:ty, $via:ty, $conv:path, $refs:ident) => {
+        $crate::__impl_diesel!(@owned $ty, $st, $via, $conv);
+        $crate::__impl_diesel!(
+            @owned $ty, $crate::__private::diesel::sql_types::Nullable<$st>, $via, $conv
+        );
+        $crate::__impl_diesel!(@refs $ty, $st, $refs);
+        $crate::__impl_diesel!(@refs $ty, $crate::__private::diesel::sql_types::Nullable<$st>, $refs);
+        $crate::__impl_diesel!(@nullable $ty, $st);
+    };
+    ($ty:ty, text) => {
+        $crate::__impl_diesel!(@queryable $ty);
+        $crate::__impl_diesel!(
+            @sql_type $ty,
+            $crate::__private::diesel::sql_types::Text,
+            $crate::__private::diesel_id::TextBind<$ty>,
+            $crate::__private::diesel_id::text_bind,
+            text
+        );
+        $crate::__impl_diesel_sqlite!($ty, text);
+        $crate::__impl_diesel_pg!($ty, text);
+    };
+    ($ty:ty, snowflake) => {
+        $crate::__impl_diesel!(@queryable $ty);
+        $crate::__impl_diesel!(
+            @sql_type $ty,
+            $crate::__private::diesel::sql_types::Text,
+            $crate::__private::diesel_id::TextBind<$ty>,
+            $crate::__private::diesel_id::text_bind,
+            copy
+        );
+        $crate::__impl_diesel!(
+            @sql_type $ty,
+            $crate::__private::diesel::sql_types::BigInt,
+            i64,
+            $crate::__private::diesel_id::to_i64,
+            copy
+        );
+        $crate::__impl_diesel_sqlite!($ty, snowflake);
+        $crate::__impl_diesel_pg!($ty, snowflake);
+    };
+}
+
+/// `ToSql`/`FromSql` of a derived type on one backend for one SQL type:
+/// `(Type, SqlType, Backend, to_sql fn, from_sql fn)`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __impl_diesel_backend {
+    ($ty:ty, $st:ty, $db:ty, $to:path, $from:path) => {
+        #[automatically_derived]
+        impl $crate::__private::diesel::serialize::ToSql<$st, $db> for $ty {
+            #[inline]
+            fn to_sql<'__b>(
+                &'__b self,
+                out: &mut $crate::__private::diesel::serialize::Output<'__b, '_, $db>,
+            ) -> $crate::__private::diesel::serialize::Result {
+                $to(self, out)
+            }
+        }
+
+        #[automatically_derived]
+        impl $crate::__private::diesel::deserialize::FromSql<$st, $db> for $ty {
+            #[inline]
+            fn from_sql(
+                value: <$db as $crate::__private::diesel::backend::Backend>::RawValue<'_>,
+            ) -> $crate::__private::diesel::deserialize::Result<Self> {
+                $from(value)
+            }
+        }
+    };
+}
+
+/// The SQLite part of [`__impl_diesel!`].
+#[doc(hidden)]
+#[macro_export]
+#[cfg(feature = "sqlite")]
+macro_rules! __impl_diesel_sqlite {
+    ($ty:ty, text) => {
+        $crate::__impl_diesel_backend!(
+            $ty,
+            $crate::__private::diesel::sql_types::Text,
+            $crate::__private::diesel::sqlite::Sqlite,
+            $crate::__private::diesel_id::sqlite::text_to_sql,
+            $crate::__private::diesel_id::sqlite::text_from_sql
+        );
+    };
+    ($ty:ty, snowflake) => {
+        $crate::__impl_diesel_sqlite!($ty, text);
+        $crate::__impl_diesel_backend!(
+            $ty,
+            $crate::__private::diesel::sql_types::BigInt,
+            $crate::__private::diesel::sqlite::Sqlite,
+            $crate::__private::diesel_id::sqlite::bigint_to_sql,
+            $crate::__private::diesel_id::sqlite::bigint_from_sql
+        );
+    };
+}
+
+/// The PostgreSQL part of [`__impl_diesel!`].
+#[doc(hidden)]
+#[macro_export]
+#[cfg(feature = "postgres")]
+macro_rules! __impl_diesel_pg {
+    ($ty:ty, text) => {
+        $crate::__impl_diesel_backend!(
+            $ty,
+            $crate::__private::diesel::sql_types::Text,
+            $crate::__private::diesel::pg::Pg,
+            $crate::__private::diesel_id::pg::text_to_sql,
+            $crate::__private::diesel_id::pg::text_from_sql
+        );
+    };
+    ($ty:ty, snowflake) => {
+        $crate::__impl_diesel_pg!($ty, text);
+        $crate::__impl_diesel_backend!(
+            $ty,
+            $crate::__private::diesel::sql_types::BigInt,
+            $crate::__private::diesel::pg::Pg,
+            $crate::__private::diesel_id::pg::bigint_to_sql,
+            $crate::__private::diesel_id::pg::bigint_from_sql
+        );
+    };
+}
