@@ -11,8 +11,24 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use typed_id::{
     Expected as E, HashId, HashSpec, HexKey, HexSpec, InstanceKey, ParseErrorKind as K,
-    ParseIdError, Seq, SeqSpec, Snowflake,
+    ParseIdError, Seq, SeqSpec, Snowflake, TypedId,
 };
+
+#[derive(TypedId)]
+#[typed_id(prefix = "el", accept = ["elem"])]
+struct ElementId(HashId);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "WORK")]
+struct WorkItemId(Seq);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "msg")]
+struct MessageId(Snowflake);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "odin-PS")]
+struct OdinKey(HexKey);
 
 const U32_MAX: u64 = u32::MAX as u64;
 const I64_MAX: u64 = i64::MAX as u64;
@@ -708,6 +724,133 @@ fn instance_key_from_parts_validates_each_part() {
 }
 
 // ---------------------------------------------------------------------------------
+// Derived types: indices count from the start of the whole input, prefix included
+
+#[test]
+fn derived_hash_type_rejects_hostile_input() {
+    let prefix = K::Prefix { expected: "el" };
+    let max = <ElementId as TypedId>::MAX_LEN;
+    let cases: Vec<(String, usize, K)> = [
+        ("", 0, K::Empty),
+        ("el", 0, prefix),
+        ("El-a3f8e9", 0, prefix),
+        ("EL-a3f8e9", 0, prefix),
+        ("el_a3f8e9", 0, prefix),
+        ("ela3f8e9", 0, prefix),
+        ("element-a3f8e9", 0, prefix),
+        (" el-a3f8e9", 0, prefix),
+        ("é-a3f8e9", 0, prefix),
+        ("el-", 3, end(E::Base36Digit)),
+        ("el--a3f8e9", 3, ch('-', E::Base36Digit)),
+        ("el-a3f8e9.0", 10, K::ZeroChild),
+        ("el-a3f8e9.01", 10, K::LeadingZero),
+        ("el-a3f8e9.4294967296", 10, K::Overflow { max: U32_MAX }),
+        ("el-abc.1.1.1.1", 12, K::TooDeep { max_depth: 3 }),
+        ("el-A3F8E9", 3, ch('A', E::Base36Digit)),
+        ("el-ab", 3, hash_len(2)),
+        ("el-a3fé9", 6, ch('é', E::Base36Digit)),
+        ("el-a3f8e9.", 10, end(E::NonZeroDigit)),
+        ("el-a3f8e9 ", 9, ch(' ', E::Base36Digit)),
+        ("elem-a3f8e9.0", 12, K::ZeroChild),
+        ("elem-", 5, end(E::Base36Digit)),
+    ]
+    .into_iter()
+    .map(|(s, i, k)| (s.to_owned(), i, k))
+    .chain([
+        (megabyte("el-"), 0, too_long(1 << 20, max)),
+        (format!("el-{}", "1".repeat(max)), 0, too_long(max + 3, max)),
+    ])
+    .collect();
+    expect_rejected("ElementId", ElementId::parse, &cases);
+    expect_accepted(
+        ElementId::parse,
+        &[
+            ("el-a3f8e9", "el-a3f8e9"),
+            ("el-a3f8e9.1.2", "el-a3f8e9.1.2"),
+            ("elem-a3f8e9.1.2", "el-a3f8e9.1.2"),
+            ("el-000.4294967295", "el-000.4294967295"),
+            (
+                "elem-abcdefgh.4294967295.4294967295.4294967295",
+                "el-abcdefgh.4294967295.4294967295.4294967295",
+            ),
+        ],
+    );
+    let legacy = ElementId::parse("elem-a3f8e9.1").unwrap();
+    assert_eq!(legacy, ElementId::parse("el-a3f8e9.1").unwrap());
+    assert_eq!(legacy.as_str(), "el-a3f8e9.1");
+}
+
+#[test]
+fn derived_types_of_other_bodies_reject_hostile_input() {
+    expect_rejected(
+        "WorkItemId",
+        WorkItemId::parse,
+        &[
+            ("WORK-42", 5, K::TooNarrow { width: 3 }),
+            ("WORK-0042", 5, K::LeadingZero),
+            ("WORK-000", 5, K::ZeroNumber),
+            ("WORK-", 5, end(E::Digit)),
+            ("work-042", 0, K::Prefix { expected: "WORK" }),
+            ("WORK-04a", 7, ch('a', E::Digit)),
+        ],
+    );
+    expect_accepted(
+        WorkItemId::parse,
+        &[("WORK-042", "WORK-042"), ("WORK-1000", "WORK-1000")],
+    );
+    expect_rejected(
+        "MessageId",
+        MessageId::parse,
+        &[
+            ("msg--1", 4, ch('-', E::Digit)),
+            ("msg-+1", 4, ch('+', E::Digit)),
+            ("msg-01", 4, K::LeadingZero),
+            ("msg-9223372036854775808", 4, K::Overflow { max: I64_MAX }),
+            ("msg-", 4, end(E::Digit)),
+        ],
+    );
+    expect_accepted(
+        MessageId::parse,
+        &[
+            ("msg-0", "msg-0"),
+            ("msg-9223372036854775807", "msg-9223372036854775807"),
+        ],
+    );
+    expect_rejected(
+        "OdinKey",
+        OdinKey::parse,
+        &[
+            ("odin-PS-8F4A2B", 9, ch('F', E::HexDigit)),
+            (
+                "odin-PS-8f4a2",
+                8,
+                K::KeyLength {
+                    len: 5,
+                    expected: 6,
+                },
+            ),
+            (
+                "odin-PS-",
+                8,
+                K::KeyLength {
+                    len: 0,
+                    expected: 6,
+                },
+            ),
+            (
+                "odin-8f4a2b",
+                0,
+                K::Prefix {
+                    expected: "odin-PS",
+                },
+            ),
+            ("odin-PS-8f4a2b0", 0, too_long(15, 14)),
+        ],
+    );
+    expect_accepted(OdinKey::parse, &[("odin-PS-8f4a2b", "odin-PS-8f4a2b")]);
+}
+
+// ---------------------------------------------------------------------------------
 // Messages
 
 #[test]
@@ -764,6 +907,14 @@ fn error_messages_read_well() {
     assert_eq!(
         msg(InstanceKey::parse("odin--PS-8f4a2b")),
         r#"invalid InstanceKey "odin--PS-8f4a2b": found '-' where an ASCII letter or digit was expected at byte 5"#
+    );
+    assert_eq!(
+        msg(ElementId::parse("El-a3f8e9")),
+        r#"invalid ElementId "El-a3f8e9": expected prefix "el-" at byte 0"#
+    );
+    assert_eq!(
+        msg(ElementId::parse("el-a3f8e9.0")),
+        r#"invalid ElementId "el-a3f8e9.0": child number must be positive at byte 10"#
     );
     assert_eq!(
         msg(HexKey::parse("8F4A2B")),

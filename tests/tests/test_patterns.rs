@@ -21,8 +21,46 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use regex::Regex;
 use typed_id::{
     HashId, HashSpec, HexKey, HexSpec, InstanceKey, ParseErrorKind, ParseIdError, Pattern, Seq,
-    SeqSpec, Snowflake, SnowflakeSpec, codec,
+    SeqSpec, Snowflake, SnowflakeSpec, TypedId, codec,
 };
+
+// Derived types: prefixed grammars, legacy prefixes, prefixes containing '-'.
+
+#[derive(TypedId)]
+#[typed_id(prefix = "el", accept = ["elem"])]
+struct ElementId(HashId);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "node", min_len = 4, max_len = 6, max_depth = 1)]
+struct NodeId(HashId);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "doc", max_depth = 0)]
+struct DocumentId(HashId);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "WORK", width = 3)]
+struct WorkItemId(Seq);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "TICKET", accept = ["T"], width = 5)]
+struct TicketId(Seq);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "msg")]
+struct MessageId(Snowflake);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "evt", encoding = "base62")]
+struct EventId(Snowflake);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "odin-PS", accept = ["odin"])]
+struct OdinKey(HexKey);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "sess", len = 16)]
+struct SessionKey(HexKey);
 
 /// Cases per grammar and property; several grammars per body keep the total moderate.
 const CASES: u32 = 3_000;
@@ -368,6 +406,81 @@ fn hex_grammar(len: u8) -> Grammar {
     )
 }
 
+/// A derived type's grammar: its `PATTERN` against its `parse`, with valid text under
+/// every accepted prefix.
+fn typed_grammar<T: TypedId>(
+    body_pattern: Pattern,
+    valid_body: BoxedStrategy<String>,
+    alphabet: &'static str,
+) -> Grammar {
+    assert_eq!(
+        T::PATTERN,
+        Pattern::prefixed(T::PREFIX, T::ACCEPT, &body_pattern).as_str(),
+        "{}",
+        T::NAME
+    );
+    let prefixes: Vec<&'static str> = std::iter::once(T::PREFIX)
+        .chain(T::ACCEPT.iter().copied())
+        .collect();
+    let valid = (prop::sample::select(prefixes), valid_body)
+        .prop_map(|(p, b)| format!("{p}-{b}"))
+        .boxed();
+    Grammar::new(T::NAME, T::PATTERN, T::parse_id, valid, alphabet)
+}
+
+fn typed_grammars() -> Vec<Grammar> {
+    let snowflake_base62 = snowflake_value()
+        .prop_map(|v| codec::encode_base62(v).as_str().to_owned())
+        .boxed();
+    vec![
+        typed_grammar::<ElementId>(
+            HashSpec::DEFAULT.pattern(),
+            valid_hash(HashSpec::DEFAULT),
+            r"(el|elem|e|El)?-?[0-9a-z.]{0,30}",
+        ),
+        typed_grammar::<NodeId>(
+            HashSpec::new(4, 6, 1).pattern(),
+            valid_hash(HashSpec::new(4, 6, 1)),
+            r"(node|nod)?-?[0-9a-z.]{0,20}",
+        ),
+        typed_grammar::<DocumentId>(
+            HashSpec::new(3, 8, 0).pattern(),
+            valid_hash(HashSpec::new(3, 8, 0)),
+            r"(doc)?-?[0-9a-z.]{0,12}",
+        ),
+        typed_grammar::<WorkItemId>(
+            SeqSpec::new(3).pattern(),
+            valid_seq(3),
+            r"(WORK|work)?-?[0-9]{0,21}",
+        ),
+        typed_grammar::<TicketId>(
+            SeqSpec::new(5).pattern(),
+            valid_seq(5),
+            r"(TICKET|T|TICK)?-?[0-9]{0,21}",
+        ),
+        typed_grammar::<MessageId>(
+            SnowflakeSpec::DECIMAL.pattern(),
+            snowflake_value().prop_map(|v| v.to_string()).boxed(),
+            r"(msg)?-?[0-9]{0,22}",
+        ),
+        typed_grammar::<EventId>(
+            SnowflakeSpec::BASE62.pattern(),
+            snowflake_base62,
+            r"(evt)?-?[0-9A-Za-z]{0,13}",
+        ),
+        typed_grammar::<OdinKey>(
+            HexSpec::new(6).pattern(),
+            valid_hex(6),
+            r"(odin-PS|odin|odin-ps|PS)?-?[0-9a-f]{0,8}",
+        ),
+        typed_grammar::<SessionKey>(
+            HexSpec::new(16).pattern(),
+            valid_hex(16),
+            r"(sess)?-?[0-9a-fA-F]{0,18}",
+        ),
+    ]
+}
+
 // ---------------------------------------------------------------------------------
 // Properties
 
@@ -439,6 +552,13 @@ fn snowflake_parser_matches_pattern() {
 fn hex_key_parser_matches_pattern() {
     for len in [4, 6, 32] {
         hex_grammar(len).check_generated();
+    }
+}
+
+#[test]
+fn derived_parser_matches_pattern() {
+    for g in typed_grammars() {
+        g.check_generated();
     }
 }
 
@@ -588,6 +708,45 @@ fn boundary_table() {
         ("0000000000000000001", false),
         ("000000000000000000", false),
     ]);
+
+    let typed = typed_grammars();
+    let find = |name: &str| typed.iter().find(|g| g.name == name).unwrap();
+    find("ElementId").check_table(&[
+        ("el-a3f8e9.1.2", true),
+        ("elem-a3f8e9.1.2", true),
+        ("el-abc.4294967295", true),
+        ("el-abc.4294967296", false),
+        ("El-a3f8e9", false),
+        ("element-a3f8e9", false),
+        ("el-", false),
+        ("el", false),
+        ("-abc", false),
+        ("elabc", false),
+        ("el--abc", false),
+        ("el-abc.1.1.1.1", false),
+    ]);
+    find("OdinKey").check_table(&[
+        ("odin-PS-8f4a2b", true),
+        ("odin-8f4a2b", true),
+        ("odin-PS-8F4A2B", false),
+        ("odin-PS8f4a2b", false),
+        ("PS-8f4a2b", false),
+        ("odin-PS-", false),
+    ]);
+    find("TicketId").check_table(&[
+        ("TICKET-00042", true),
+        ("T-00042", true),
+        ("TICKET-0042", false),
+        ("TICKET-100000", true),
+        ("TICKET-000000", false),
+    ]);
+    find("MessageId").check_table(&[
+        ("msg-0", true),
+        ("msg-9223372036854775807", true),
+        ("msg-9223372036854775808", false),
+        ("msg--1", false),
+    ]);
+    find("EventId").check_table(&[("evt-AzL8n0Y58m7", true), ("evt-AzL8n0Y58m8", false)]);
 
     hex_grammar(6).check_table(&[
         ("8f4a2b", true),

@@ -4,8 +4,25 @@
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use typed_id::{
-    HashId, HashSpec, HexKey, HexSpec, InstanceKey, ParseIdError, Seq, SeqSpec, Snowflake, codec,
+    HashId, HashSpec, HexKey, HexSpec, InstanceKey, ParseIdError, Seq, SeqSpec, Snowflake, TypedId,
+    codec,
 };
+
+#[derive(TypedId)]
+#[typed_id(prefix = "el", accept = ["elem"])]
+struct ElementId(HashId);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "WORK", width = 4)]
+struct WorkItemId(Seq);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "evt", encoding = "base62")]
+struct EventId(Snowflake);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "odin-PS")]
+struct OdinKey(HexKey);
 
 fn config() -> Config {
     Config {
@@ -136,6 +153,43 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn derived_types_round_trip(
+        value: u64,
+        len in 3u8..=8,
+        children in prop::collection::vec(child_number(), 0..=3),
+        number in seq_value(),
+        snowflake in snowflake_value(),
+        key: [u8; 3],
+    ) {
+        let mut body = HashId::from_hash_value(value, len).unwrap();
+        for &n in &children {
+            body = body.child(n).unwrap();
+        }
+        let id = ElementId::try_from(body).unwrap();
+        let text = id.to_string();
+        prop_assert_eq!(&text, &format!("el-{body}"));
+        let parsed = ElementId::parse(&text).unwrap();
+        prop_assert_eq!(parsed, id);
+        prop_assert_eq!(parsed.as_str(), text.as_str());
+        prop_assert_eq!(ElementId::parse(&format!("elem-{body}")).unwrap(), id);
+        prop_assert_eq!(id.body(), body);
+
+        let work = WorkItemId::new(number).unwrap();
+        prop_assert_eq!(WorkItemId::parse(&work.to_string()).unwrap(), work);
+        prop_assert_eq!(work.to_string(), format!("WORK-{number:04}"));
+
+        let event = EventId::from_u64(snowflake).unwrap();
+        prop_assert_eq!(EventId::parse(&event.to_string()).unwrap(), event);
+
+        let odin = OdinKey::try_from(HexKey::from_bytes(&key, 6).unwrap()).unwrap();
+        prop_assert_eq!(OdinKey::parse(odin.as_str()).unwrap(), odin);
+    }
+}
+
 #[test]
 fn values_are_small() {
     use std::mem::{align_of, size_of};
@@ -161,6 +215,10 @@ fn values_are_small() {
     assert!(report::<HexKey>("HexKey") <= 64);
     assert!(report::<InstanceKey>("InstanceKey") <= 104);
     assert_eq!(size_of::<Option<Snowflake>>(), 16);
+    // A derived type is its body: the prefix lives in the text it already stores.
+    assert_eq!(size_of::<ElementId>(), size_of::<HashId>());
+    assert_eq!(size_of::<WorkItemId>(), size_of::<Seq>());
+    assert_eq!(size_of::<EventId>(), 8);
     // Errors stay cheap to return: no heap, a bounded inline snippet.
     assert!(
         size_of::<ParseIdError>() <= 128,

@@ -43,6 +43,33 @@ impl<const CAP: usize> InlineText<CAP> {
         })
     }
 
+    /// Text that is already whole (`prefix-body`, or a bare body when `start` is 0),
+    /// copied in 8-byte words at fixed offsets so the value can be assembled in
+    /// registers and stored once: a byte-wise or `memcpy` copy into a temporary that
+    /// is then moved into the caller's `Result` costs more than parsing the ID.
+    /// `None` when it does not fit. Callers pass ASCII only.
+    #[inline(always)]
+    pub(crate) fn from_whole(text: &[u8], start: usize) -> Option<Self> {
+        let n = text.len();
+        if n > CAP || CAP > usize::from(u8::MAX) || start > n {
+            return None;
+        }
+        let mut buf = [0u8; CAP];
+        let mut at = 0;
+        while at < CAP {
+            let end = if at + 8 < CAP { at + 8 } else { CAP };
+            let word = load_word(text, at).to_le_bytes();
+            buf[at..end].copy_from_slice(&word[..end - at]);
+            at += 8;
+        }
+        debug_assert!(buf[..n].is_ascii());
+        Some(InlineText {
+            len: n as u8,
+            start: start as u8,
+            buf,
+        })
+    }
+
     /// The whole text, prefix included.
     #[inline]
     pub(crate) fn full(&self) -> &str {
@@ -101,6 +128,40 @@ impl<const CAP: usize> InlineText<CAP> {
     }
 }
 
+/// Bytes `at..at + 8` of `text` as a little-endian word, zero past the end, without
+/// reading past the end: whole words are loaded directly, the last partial word as
+/// the shifted final 8 bytes.
+#[inline(always)]
+fn load_word(text: &[u8], at: usize) -> u64 {
+    let n = text.len();
+    if at + 8 <= n {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&text[at..at + 8]);
+        u64::from_le_bytes(w)
+    } else if at >= n {
+        0
+    } else if n >= 8 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&text[n - 8..n]);
+        u64::from_le_bytes(w) >> (8 * (at + 8 - n))
+    } else if n >= 4 {
+        // Short text, so `at` is 0: two overlapping 4-byte loads.
+        debug_assert_eq!(at, 0);
+        let mut lo = [0u8; 4];
+        let mut hi = [0u8; 4];
+        lo.copy_from_slice(&text[..4]);
+        hi.copy_from_slice(&text[n - 4..n]);
+        u64::from(u32::from_le_bytes(lo)) | (u64::from(u32::from_le_bytes(hi)) << (8 * (n - 4)))
+    } else {
+        debug_assert_eq!(at, 0);
+        let mut w = 0u64;
+        for (i, &b) in text.iter().enumerate() {
+            w |= u64::from(b) << (8 * i);
+        }
+        w
+    }
+}
+
 impl<const CAP: usize> core::fmt::Debug for InlineText<CAP> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         core::fmt::Debug::fmt(self.full(), f)
@@ -140,6 +201,25 @@ impl<const CAP: usize> Hash for InlineText<CAP> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_whole_copies_every_length_exactly() {
+        let source = b"abcdefghijklmnopqrstuvwxyz0123456789.-ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        for n in 0..=46 {
+            let text = &source[..n];
+            let start = n.min(3);
+            let t = InlineText::<46>::from_whole(text, start).unwrap();
+            assert_eq!(t.full().as_bytes(), text, "length {n}");
+            assert_eq!(t.body().as_bytes(), &text[start..]);
+            assert!(t.buf[n..].iter().all(|&b| b == 0), "padding after {n}");
+        }
+        assert!(InlineText::<8>::from_whole(b"123456789", 0).is_none());
+        assert!(InlineText::<8>::from_whole(b"12", 3).is_none());
+        assert_eq!(
+            InlineText::<6>::from_whole(b"el-abc", 3).unwrap().prefix(),
+            "el"
+        );
+    }
 
     #[test]
     fn prefix_and_body() {

@@ -79,21 +79,35 @@ pub const fn max_len(prefix: &str, accept: &[&str], body_max: usize) -> usize {
     longest + 1 + body_max
 }
 
-/// The byte length of the prefix and `-` that `input` starts with, trying the
-/// canonical prefix and the legacy ones and keeping the longest match.
+/// Which prefix `input` starts with (followed by `-`).
+#[derive(Clone, Copy)]
+enum PrefixMatch {
+    /// The canonical prefix, and no longer legacy prefix: the input is canonical text.
+    Canonical,
+    /// A legacy prefix (the longest that matched); the body starts at this byte.
+    Legacy(usize),
+}
+
+/// The prefix and `-` that `input` starts with, trying the canonical prefix and the
+/// legacy ones and keeping the longest match.
 #[inline]
-fn match_prefix(input: &[u8], prefix: &str, accept: &[&str]) -> Option<usize> {
+fn match_prefix(input: &[u8], prefix: &str, accept: &[&str]) -> Option<PrefixMatch> {
     let matches = |p: &str| {
         input.len() > p.len() && input.starts_with(p.as_bytes()) && input[p.len()] == b'-'
     };
     let mut best = if matches(prefix) {
-        Some(prefix.len() + 1)
+        Some(PrefixMatch::Canonical)
     } else {
         None
     };
     for p in accept {
-        if matches(p) && best.is_none_or(|b| p.len() + 1 > b) {
-            best = Some(p.len() + 1);
+        let longer = match best {
+            None => true,
+            Some(PrefixMatch::Canonical) => p.len() > prefix.len(),
+            Some(PrefixMatch::Legacy(at)) => p.len() + 1 > at,
+        };
+        if longer && matches(p) {
+            best = Some(PrefixMatch::Legacy(p.len() + 1));
         }
     }
     best
@@ -105,10 +119,17 @@ pub(crate) fn parse<T: TypedId>(input: &str) -> Result<T, ParseIdError> {
     if input.len() > T::MAX_LEN {
         return Err(too_long::<T>(input));
     }
-    let Some(at) = match_prefix(input.as_bytes(), T::PREFIX, T::ACCEPT) else {
+    let Some(matched) = match_prefix(input.as_bytes(), T::PREFIX, T::ACCEPT) else {
         return Err(prefix_error::<T>(input));
     };
-    match T::Body::parse_body(T::PREFIX, &input[at..], &T::SPEC) {
+    let (at, parsed) = match matched {
+        PrefixMatch::Canonical => {
+            let at = T::PREFIX.len() + 1;
+            (at, T::Body::parse_whole(T::PREFIX, input, at, &T::SPEC))
+        }
+        PrefixMatch::Legacy(at) => (at, T::Body::parse_body(T::PREFIX, &input[at..], &T::SPEC)),
+    };
+    match parsed {
         Ok(body) => Ok(T::from_body_unchecked(body)),
         Err((index, kind)) => Err(ParseIdError::new(T::NAME, input, at + index, kind)),
     }

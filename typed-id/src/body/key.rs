@@ -188,14 +188,23 @@ impl Body for HexKey {
     ) -> Result<Self, (usize, ParseErrorKind)> {
         let bytes = body.as_bytes();
         scan_hex(bytes, spec.len).map_err(|e| (e.index, e.kind))?;
-        let text = InlineText::new(prefix, bytes).ok_or((
-            0,
-            ParseErrorKind::TooLong {
-                len: prefix.len() + 1 + bytes.len(),
-                max: TEXT_CAP,
-            },
-        ))?;
-        Ok(HexKey { text })
+        Ok(HexKey {
+            text: super::store(prefix, bytes)?,
+        })
+    }
+
+    #[inline]
+    fn parse_whole(
+        _prefix: &'static str,
+        input: &str,
+        at: usize,
+        spec: &HexSpec,
+    ) -> Result<Self, (usize, ParseErrorKind)> {
+        let bytes = input.as_bytes();
+        scan_hex(&bytes[at..], spec.len).map_err(|e| (e.index, e.kind))?;
+        Ok(HexKey {
+            text: super::store_whole(bytes, at)?,
+        })
     }
 
     fn fmt_prefixed(&self, prefix: &str, _: &HexSpec, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -18,6 +18,7 @@ use core::fmt;
 use core::hash::Hash;
 
 use crate::error::{ParseErrorKind, ParseIdError};
+use crate::text::InlineText;
 
 mod sealed {
     pub trait Sealed {}
@@ -49,6 +50,20 @@ pub trait Body:
         body: &str,
         spec: &Self::Spec,
     ) -> Result<Self, (usize, ParseErrorKind)>;
+
+    /// Parses `input[at..]` as the body, where `input[..at]` is exactly `prefix` and
+    /// `-`: the input is already the whole canonical text, which text bodies store as
+    /// it is. Errors carry a byte index relative to the body, as for `parse_body`.
+    #[doc(hidden)]
+    #[inline]
+    fn parse_whole(
+        prefix: &'static str,
+        input: &str,
+        at: usize,
+        spec: &Self::Spec,
+    ) -> Result<Self, (usize, ParseErrorKind)> {
+        Self::parse_body(prefix, &input[at..], spec)
+    }
 
     /// Writes the whole ID: `prefix-body`.
     #[doc(hidden)]
@@ -88,6 +103,41 @@ pub(crate) fn parse_bare<B: Body>(input: &str, spec: &B::Spec) -> Result<B, Pars
     }
     B::parse_body("", input, spec)
         .map_err(|(index, kind)| ParseIdError::new(B::NAME, input, index, kind))
+}
+
+/// Stores canonical `body` text for a body under `prefix` (empty: a bare body).
+#[inline(always)]
+pub(crate) fn store<const CAP: usize>(
+    prefix: &str,
+    body: &[u8],
+) -> Result<InlineText<CAP>, (usize, ParseErrorKind)> {
+    let text = if prefix.is_empty() {
+        InlineText::from_whole(body, 0)
+    } else {
+        InlineText::new(prefix, body)
+    };
+    text.ok_or((
+        0,
+        ParseErrorKind::TooLong {
+            len: prefix.len() + 1 + body.len(),
+            max: CAP,
+        },
+    ))
+}
+
+/// Stores `input`, which is already `prefix-body` with the body at byte `at`.
+#[inline(always)]
+pub(crate) fn store_whole<const CAP: usize>(
+    input: &[u8],
+    at: usize,
+) -> Result<InlineText<CAP>, (usize, ParseErrorKind)> {
+    InlineText::from_whole(input, at).ok_or((
+        0,
+        ParseErrorKind::TooLong {
+            len: input.len(),
+            max: CAP,
+        },
+    ))
 }
 
 /// Checks that `body` is canonical text of `B` under `spec` (used when adopting a body

@@ -257,14 +257,25 @@ impl Body for Seq {
     ) -> Result<Self, (usize, ParseErrorKind)> {
         let bytes = body.as_bytes();
         let value = scan(bytes, spec).map_err(|e| (e.index, e.kind))?;
-        let text = InlineText::new(prefix, bytes).ok_or((
-            0,
-            ParseErrorKind::TooLong {
-                len: prefix.len() + 1 + bytes.len(),
-                max: TEXT_CAP,
-            },
-        ))?;
-        Ok(Seq { value, text })
+        Ok(Seq {
+            value,
+            text: super::store(prefix, bytes)?,
+        })
+    }
+
+    #[inline]
+    fn parse_whole(
+        _prefix: &'static str,
+        input: &str,
+        at: usize,
+        spec: &SeqSpec,
+    ) -> Result<Self, (usize, ParseErrorKind)> {
+        let bytes = input.as_bytes();
+        let value = scan(&bytes[at..], spec).map_err(|e| (e.index, e.kind))?;
+        Ok(Seq {
+            value,
+            text: super::store_whole(bytes, at)?,
+        })
     }
 
     fn fmt_prefixed(
