@@ -56,14 +56,14 @@ pub(crate) struct Attrs {
 }
 
 impl Attrs {
-    /// Reads every `#[typed_id(...)]` attribute; all errors are reported together.
-    pub(crate) fn from_attrs(attrs: &[Attribute]) -> Result<Self> {
+    /// Reads every `#[typed_id(...)]` attribute. Problems go to `errors`, so they are
+    /// reported together with the checks that follow.
+    pub(crate) fn from_attrs(attrs: &[Attribute], errors: &mut Errors) -> Self {
         let mut out = Attrs::default();
-        let mut errors = Errors::default();
         for attr in attrs.iter().filter(|a| a.path().is_ident("typed_id")) {
             out.attr_span.get_or_insert_with(|| {
                 use syn::spanned::Spanned;
-                attr.span()
+                attr.path().span()
             });
             let result = attr.parse_nested_meta(|meta| {
                 if let Err(e) = out.read_key(&meta) {
@@ -75,8 +75,7 @@ impl Attrs {
                 errors.push(e);
             }
         }
-        errors.finish()?;
-        Ok(out)
+        out
     }
 
     fn read_key(&mut self, meta: &ParseNestedMeta<'_>) -> Result<()> {

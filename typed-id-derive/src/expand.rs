@@ -2,17 +2,18 @@
 //! `::typed_id::__private`, so each derived type adds a few one-line bodies.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::{DeriveInput, Result};
 
 use crate::ast::{BodyKind, Input};
-use crate::attr::Attrs;
+use crate::attr::{Attrs, Errors};
 use crate::valid::{self, Checked, Spec};
 
 pub(crate) fn derive(input: &DeriveInput) -> Result<TokenStream> {
     let ast = Input::from_syn(input)?;
-    let attrs = Attrs::from_attrs(&input.attrs)?;
-    let checked = valid::check(&ast, &attrs)?;
+    let mut errors = Errors::default();
+    let attrs = Attrs::from_attrs(&input.attrs, &mut errors);
+    let checked = valid::check(&ast, &attrs, errors)?;
     Ok(expand(&ast, &checked))
 }
 
@@ -25,6 +26,17 @@ fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
     let (spec_ty, spec) = spec_tokens(&checked.spec);
     let kind_name = input.kind.type_name();
 
+    // Text bodies keep the whole ID inline, so the prefix must fit beside the longest body.
+    let fits = quote_spanned! {checked.prefix_span=>
+        const _: () = ::core::assert!(
+            #prefix.len() <= #spec.max_prefix_len(),
+            ::core::concat!(
+                "prefix \"", #prefix, "\" does not fit a ", #kind_name,
+                " body with these options (the whole ID is kept inline); shorten the prefix,",
+                " or lower `max_depth` or `max_len`"
+            ),
+        );
+    };
     let common = quote! {
         #[automatically_derived]
         impl ::typed_id::TypedId for #ident {
@@ -50,10 +62,7 @@ fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
             }
         }
 
-        const _: () = ::core::assert!(
-            #prefix.len() <= #spec.max_prefix_len(),
-            ::core::concat!("typed_id: prefix \"", #prefix, "\" is too long for this body; shorten it or narrow the body's options"),
-        );
+        #fits
 
         #[automatically_derived]
         impl ::core::clone::Clone for #ident {

@@ -15,6 +15,8 @@ const PREFIX_MAX: usize = 32;
 /// Resolved options of one derived type.
 pub(crate) struct Checked {
     pub(crate) prefix: String,
+    /// Where the prefix was written, for errors found after expansion.
+    pub(crate) prefix_span: Span,
     pub(crate) accept: Vec<String>,
     pub(crate) spec: Spec,
     /// Serialize snowflakes as numbers rather than strings.
@@ -39,9 +41,11 @@ pub(crate) enum Spec {
     },
 }
 
-pub(crate) fn check(input: &Input<'_>, attrs: &Attrs) -> Result<Checked> {
-    let mut errors = Errors::default();
-
+pub(crate) fn check(input: &Input<'_>, attrs: &Attrs, mut errors: Errors) -> Result<Checked> {
+    let prefix_span = attrs
+        .prefix
+        .as_ref()
+        .map_or_else(|| input.ident.span(), |p| p.value.span());
     let prefix = match &attrs.prefix {
         Some(p) => {
             if let Err(e) = check_prefix(&p.value) {
@@ -172,6 +176,7 @@ pub(crate) fn check(input: &Input<'_>, attrs: &Attrs) -> Result<Checked> {
     errors.finish()?;
     Ok(Checked {
         prefix,
+        prefix_span,
         accept,
         spec,
         serde_number,
