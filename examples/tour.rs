@@ -47,14 +47,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let huge = "el-".to_owned() + &"a".repeat(1_000_000);
-    println!("  error <1 MB of input>            -> {}", ElementId::parse(&huge).unwrap_err());
-    println!("  the pattern the parser agrees with:\n    {}", ElementId::PATTERN);
+    println!(
+        "  error <1 MB of input>            -> {}",
+        ElementId::parse(&huge).unwrap_err()
+    );
+    println!(
+        "  the pattern the parser agrees with:\n    {}",
+        ElementId::PATTERN
+    );
 
     section("2. Hierarchy");
     let leaf = ElementId::parse("el-a3f8e9.1.2")?;
     println!("  {leaf}: depth {}, root {}", leaf.depth(), leaf.root());
     for ancestor in leaf.ancestors() {
-        println!("    ancestor {ancestor} (is ancestor: {})", ancestor.is_ancestor_of(&leaf));
+        println!(
+            "    ancestor {ancestor} (is ancestor: {})",
+            ancestor.is_ancestor_of(&leaf)
+        );
     }
     println!("  child 7 of {leaf}: {}", leaf.child(7)?);
     match leaf.child(7)?.child(1) {
@@ -68,7 +77,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let event = EventId::from_u64(value)?;
     println!("  {value} as MessageId: {message}");
     println!("  {value} as EventId:   {event}");
-    println!("  round trip: {}", EventId::parse(&event.to_string())? == event);
+    println!(
+        "  round trip: {}",
+        EventId::parse(&event.to_string())? == event
+    );
     println!("  as BIGINT: {}", message.as_i64());
 
     section("4. Display numbers");

@@ -1,9 +1,9 @@
 //! `#[derive(TypedId)]` for the `typed-id` crate: use it as `typed_id::TypedId`, whose
 //! documentation describes the attribute.
 //!
-//! The macro is a pipeline: [`ast`] reads the input's shape, [`attr`] the
-//! `#[typed_id(...)]` attribute, [`valid`] checks the two against each other, and
-//! [`expand`] writes the tokens. Every step returns `syn::Result` with errors spanned on
+//! The macro is a pipeline: `ast` reads the input's shape, `attr` the
+//! `#[typed_id(...)]` attribute, `valid` checks the two against each other, and
+//! `expand` writes the tokens. Every step returns `syn::Result` with errors spanned on
 //! the token at fault.
 
 mod ast;
