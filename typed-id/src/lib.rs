@@ -33,6 +33,7 @@
 
 mod body;
 pub mod codec;
+pub mod generator;
 mod error;
 mod external;
 mod pattern;
@@ -48,6 +49,10 @@ pub use body::{
     SnowflakeEncoding, SnowflakeSpec,
 };
 pub use error::{Expected, IdError, ParseErrorKind, ParseIdError};
+pub use generator::{
+    CollisionCheck, GenerateError, HashIdGenerator, HashInput, InstanceKeyGenerator, Layout,
+    MemoryCollisionCheck, ProcessInstanceId, SnowflakeGenerator,
+};
 pub use pattern::Pattern;
 pub use typed::TypedId;
 pub use typed_id_derive::TypedId;

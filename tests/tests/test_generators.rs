@@ -1,0 +1,554 @@
+//! Generators under load and under faults: many threads, many OS processes, a clock
+//! that steps backwards or stands still, adaptive hash lengths, collision resolution.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use typed_id::generator::{
+    CollisionCheck, GenerateError, HashGenerateError, HashIdGenerator, HashInput,
+    InstanceKeyGenerator, Layout, ManualClock, MemoryCollisionCheck, ProcessInstanceId,
+    SnowflakeGenerator, WorkerFingerprint, birthday_probability, generate_hex_key, max_elements,
+};
+use typed_id::{HashId, HexKey, Snowflake, TypedId};
+
+#[derive(TypedId)]
+#[typed_id(prefix = "msg")]
+struct MessageId(Snowflake);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "el")]
+struct ElementId(HashId);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "node", min_len = 5, max_len = 6, max_depth = 1)]
+struct NodeId(HashId);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "odin-PS")]
+struct OdinKey(HexKey);
+
+/// 2025-01-01T00:00:00Z.
+const T0: u64 = 1_735_689_600_000;
+
+/// The first snowflake (default layout) that occurs twice. Exact, through a bitmap over
+/// (timestamp, worker, sequence) instead of a sort: sorting 4 M values takes seconds
+/// in a debug build, this a fraction of one.
+fn first_duplicate(ids: &[u64]) -> Option<u64> {
+    let ts = |id: u64| id >> 22;
+    let worker = |id: u64| (id >> 12) & 1023;
+    let min_ts = ids.iter().map(|&id| ts(id)).min()?;
+    let max_ts = ids.iter().map(|&id| ts(id)).max()?;
+    let workers = ids.iter().map(|&id| worker(id)).max()? + 1;
+    let slots = (max_ts - min_ts + 1) * workers * 4096;
+    assert!(
+        slots <= 1 << 32,
+        "IDs span {slots} slots: too many for a bitmap"
+    );
+    let mut bits = vec![0u64; slots.div_ceil(64) as usize];
+    for &id in ids {
+        let slot = ((ts(id) - min_ts) * workers + worker(id)) * 4096 + (id & 4095);
+        let (word, bit) = ((slot / 64) as usize, slot % 64);
+        if bits[word] & (1 << bit) != 0 {
+            return Some(id);
+        }
+        bits[word] |= 1 << bit;
+    }
+    None
+}
+
+fn assert_strictly_increasing(ids: &[u64], what: &str) {
+    if let Some(i) = ids.windows(2).position(|w| w[0] >= w[1]) {
+        panic!(
+            "{what}: id {} at {i} is not below the next {}",
+            ids[i],
+            ids[i + 1]
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Snowflakes: threads and processes
+
+#[test]
+fn duplicate_finder_finds_duplicates() {
+    let layout = Layout::DEFAULT;
+    let id = |ms, worker, seq| layout.compose(T0 + ms, worker, 0, seq).unwrap().as_u64();
+    let mut ids = vec![id(0, 0, 0), id(0, 0, 1), id(5, 7, 4095), id(2, 3, 9)];
+    assert_eq!(first_duplicate(&ids), None);
+    ids.push(id(5, 7, 4095));
+    assert_eq!(first_duplicate(&ids), Some(id(5, 7, 4095)));
+    assert_eq!(first_duplicate(&[]), None);
+}
+
+#[test]
+fn sixteen_threads_share_one_generator_without_duplicates() {
+    const THREADS: usize = 16;
+    const PER_THREAD: usize = 250_000;
+    let generator = SnowflakeGenerator::new(1).unwrap();
+    let started = Instant::now();
+    let per_thread: Vec<Vec<u64>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut ids = Vec::with_capacity(PER_THREAD);
+                    for _ in 0..PER_THREAD {
+                        ids.push(generator.next_snowflake().unwrap().as_u64());
+                    }
+                    ids
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let elapsed = started.elapsed();
+    for (t, ids) in per_thread.iter().enumerate() {
+        assert_eq!(ids.len(), PER_THREAD);
+        assert_strictly_increasing(ids, &format!("thread {t}"));
+    }
+    let all: Vec<u64> = per_thread.into_iter().flatten().collect();
+    assert_eq!(all.len(), THREADS * PER_THREAD);
+    assert_eq!(first_duplicate(&all), None);
+    // 4 M IDs cannot take less than ~0.98 s at 4 096 per ms (plus the 1 ms lead): a
+    // faster run would mean the sequence limit is not enforced.
+    assert!(elapsed >= Duration::from_millis(950), "{elapsed:?}");
+}
+
+/// Environment variable that turns `child_process_entry` into a generator child.
+const CHILD_ENV: &str = "TYPED_ID_GENERATOR_CHILD";
+const PROCESSES: u32 = 8;
+const PER_PROCESS: usize = 500_000;
+
+#[test]
+fn eight_processes_with_distinct_workers_never_collide() {
+    let dir = std::env::temp_dir().join(format!(
+        "typed-id-generators-{}-{}",
+        std::process::id(),
+        ProcessInstanceId::current().random()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|worker| {
+            let out = dir.join(format!("worker-{worker}.bin"));
+            let child = Command::new(&exe)
+                .args([
+                    "--exact",
+                    "child_process_entry",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(CHILD_ENV, format!("{worker}:{}", out.display()))
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap();
+            (worker, out, child)
+        })
+        .collect();
+    let mut all = Vec::with_capacity(PROCESSES as usize * PER_PROCESS);
+    for (worker, out, mut child) in children {
+        let status = child.wait().unwrap();
+        assert!(status.success(), "child {worker}: {status}");
+        let bytes = std::fs::read(&out).unwrap();
+        let ids: Vec<u64> = bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        assert_eq!(ids.len(), PER_PROCESS, "child {worker}");
+        assert_strictly_increasing(&ids, &format!("process {worker}"));
+        for &id in [ids[0], ids[PER_PROCESS - 1]].iter() {
+            let parts = Layout::DEFAULT.decompose(Snowflake::new(id).unwrap());
+            assert_eq!(parts.worker, worker);
+        }
+        all.extend(ids);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(all.len(), PROCESSES as usize * PER_PROCESS);
+    assert_eq!(first_duplicate(&all), None);
+}
+
+/// Not a test of its own: the body of each child process of
+/// `eight_processes_with_distinct_workers_never_collide`, selected by `CHILD_ENV`.
+#[test]
+fn child_process_entry() {
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let (worker, out) = spec.split_once(':').unwrap();
+    let worker: u32 = worker.parse().unwrap();
+    let generator = SnowflakeGenerator::new(worker).unwrap();
+    let mut bytes = Vec::with_capacity(PER_PROCESS * 8);
+    for _ in 0..PER_PROCESS {
+        let id = generator.next_snowflake().unwrap();
+        bytes.extend_from_slice(&id.as_u64().to_le_bytes());
+    }
+    let mut file = std::fs::File::create(PathBuf::from(out)).unwrap();
+    file.write_all(&bytes).unwrap();
+    file.sync_all().unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// Snowflakes: an injected clock
+
+fn manual_generator() -> (ManualClock, SnowflakeGenerator<ManualClock>) {
+    let clock = ManualClock::new(T0);
+    let generator = SnowflakeGenerator::builder()
+        .worker(9)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    (clock, generator)
+}
+
+#[test]
+fn clock_stepping_back_5_ms_is_absorbed() {
+    let (clock, generator) = manual_generator();
+    let mut ids = Vec::new();
+    for _ in 0..100 {
+        ids.push(generator.next_snowflake().unwrap());
+    }
+    clock.advance_ms(2);
+    for _ in 0..100 {
+        ids.push(generator.next_snowflake().unwrap());
+    }
+    clock.step_back_ms(5);
+    for _ in 0..3000 {
+        ids.push(generator.next_snowflake().unwrap());
+    }
+    let raw: Vec<u64> = ids.iter().map(|id| id.as_u64()).collect();
+    assert_strictly_increasing(&raw, "across the step");
+    assert_eq!(first_duplicate(&raw), None);
+    // Continued from the last timestamp (T0 + 2), not from the clock (T0 - 3).
+    let last = generator.decompose(*ids.last().unwrap());
+    assert_eq!((last.timestamp_ms, last.sequence), (T0 + 2, 3099));
+    let after_step = generator.decompose(ids[200]);
+    assert_eq!(
+        (after_step.timestamp_ms, after_step.sequence),
+        (T0 + 2, 100)
+    );
+    // Once the clock is past the old timestamps, IDs follow the clock again.
+    clock.set_ms(T0 + 10);
+    let next = generator.decompose(generator.next_snowflake().unwrap());
+    assert_eq!((next.timestamp_ms, next.sequence), (T0 + 10, 0));
+}
+
+#[test]
+fn clock_stepping_back_beyond_the_tolerance_is_a_typed_error() {
+    let (clock, generator) = manual_generator();
+    let before = generator.next_snowflake().unwrap();
+    clock.step_back_ms(1_000);
+    let started = Instant::now();
+    let err = generator.next_snowflake().unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(100),
+        "no long sleep"
+    );
+    assert_eq!(
+        err,
+        GenerateError::ClockMovedBackwards {
+            by_ms: 1_000,
+            tolerance_ms: 10
+        }
+    );
+    assert!(err.to_string().contains("1000 ms behind"), "{err}");
+    // The generator recovers by itself once the clock is back.
+    clock.set_ms(T0 + 1);
+    assert!(generator.next_snowflake().unwrap() > before);
+
+    // A larger tolerance absorbs the same step.
+    let clock = ManualClock::new(T0);
+    let tolerant = SnowflakeGenerator::builder()
+        .clock(clock.clone())
+        .backwards_tolerance_ms(2_000)
+        .build()
+        .unwrap();
+    let a = tolerant.next_snowflake().unwrap();
+    clock.step_back_ms(1_000);
+    assert!(tolerant.next_snowflake().unwrap() > a);
+}
+
+#[test]
+fn sequence_exhaustion_moves_to_the_next_millisecond() {
+    let (_clock, generator) = manual_generator();
+    let mut seen = HashSet::new();
+    let mut last = None;
+    for i in 0..=4096u32 {
+        let id = generator.next_snowflake().unwrap();
+        assert!(seen.insert(id), "duplicate {id}");
+        assert!(last < Some(id));
+        last = Some(id);
+        let parts = generator.decompose(id);
+        if i < 4096 {
+            assert_eq!((parts.timestamp_ms, parts.sequence), (T0, i));
+        } else {
+            // The clock still reads T0: the 4 097th ID carries into T0 + 1.
+            assert_eq!((parts.timestamp_ms, parts.sequence), (T0 + 1, 0));
+        }
+    }
+}
+
+#[test]
+fn typed_snowflakes_and_discord_example() {
+    let generator = SnowflakeGenerator::new(3).unwrap();
+    let a: MessageId = generator.generate().unwrap();
+    let b: MessageId = generator.generate().unwrap();
+    assert!(b > a);
+    assert!(a.to_string().starts_with("msg-"));
+    assert_eq!(MessageId::parse(&a.to_string()).unwrap(), a);
+    assert_eq!(generator.decompose(a.body()).worker, 3);
+
+    let discord = Snowflake::new(175_928_847_299_117_063).unwrap();
+    let parts = Layout::DISCORD.decompose(discord);
+    assert_eq!(parts.timestamp_ms, 1_462_015_105_796); // 2016-04-30 11:18:25.796 UTC
+    assert_eq!(
+        parts.timestamp,
+        std::time::UNIX_EPOCH + Duration::from_millis(1_462_015_105_796)
+    );
+    assert_eq!(parts.worker, 1);
+    assert_eq!(parts.process, Some(0));
+    assert_eq!(parts.sequence, 7);
+}
+
+// ---------------------------------------------------------------------------------------
+// Content hashes
+
+#[test]
+fn adaptive_length_table_matches_the_birthday_bound() {
+    let at_1_percent = [31, 184, 1_102, 6_615, 39_688, 238_131];
+    let at_50_percent = [254, 1_526, 9_156, 54_933, 329_599, 1_977_597];
+    for (threshold, expected) in [(0.01, at_1_percent), (0.5, at_50_percent)] {
+        let generator = HashIdGenerator::builder()
+            .min_len(3)
+            .threshold(threshold)
+            .build()
+            .unwrap();
+        for (len, &n) in (3u8..=8).zip(expected.iter()) {
+            assert_eq!(max_elements(len, threshold), n, "L={len} p={threshold}");
+            // n is the largest count under the threshold: n + 1 is not.
+            assert!(birthday_probability(n, len) < threshold);
+            assert!(birthday_probability(n + 1, len) >= threshold);
+            // The generator uses L up to n elements and L + 1 beyond.
+            assert_eq!(generator.length_for(n), len);
+            assert_eq!(generator.length_for(n + 1), (len + 1).min(8));
+        }
+    }
+    // The default minimum length is 4, whatever the count.
+    let default = HashIdGenerator::new();
+    assert_eq!(default.length_for(0), 4);
+    assert_eq!(default.length_for(184), 4);
+    assert_eq!(default.length_for(185), 5);
+    assert_eq!(default.length_for(u64::MAX), 8);
+}
+
+/// A store that reports the first `k` candidates as taken and records every candidate.
+struct TakenFirst {
+    remaining: AtomicU32,
+    count: u64,
+    seen: Mutex<Vec<String>>,
+}
+
+impl TakenFirst {
+    fn new(k: u32, count: u64) -> Self {
+        TakenFirst {
+            remaining: AtomicU32::new(k),
+            count,
+            seen: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl CollisionCheck for TakenFirst {
+    type Error = Infallible;
+
+    fn exists(&self, id: &str) -> Result<bool, Infallible> {
+        self.seen.lock().unwrap().push(id.to_owned());
+        let taken = self
+            .remaining
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |r| r.checked_sub(1))
+            .is_ok();
+        Ok(taken)
+    }
+
+    fn count(&self) -> Result<u64, Infallible> {
+        Ok(self.count)
+    }
+}
+
+fn expected_candidate(input: &HashInput<'_>, nonce: u32, len: u8) -> String {
+    let body = HashId::from_hash_value(input.digest_value(nonce), len).unwrap();
+    format!("el-{}", body.as_str())
+}
+
+#[test]
+fn collisions_try_ten_nonces_then_grow_the_length() {
+    let generator = HashIdGenerator::new();
+    let input = HashInput::new("Fix the login bug", "alice", 1_735_689_600_123_456_789);
+
+    let none_taken = TakenFirst::new(0, 0);
+    let id: ElementId = generator.generate(&input, &none_taken).unwrap();
+    assert_eq!(id.as_str(), expected_candidate(&input, 0, 4));
+
+    // 12 taken: nonces 0..=9 at length 4, 10 and 11 at length 5, then 12 is free.
+    let check = TakenFirst::new(12, 0);
+    let id: ElementId = generator.generate(&input, &check).unwrap();
+    let seen = check.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 13);
+    for (nonce, candidate) in seen.iter().enumerate() {
+        let len = if nonce < 10 { 4 } else { 5 };
+        assert_eq!(
+            candidate,
+            &expected_candidate(&input, nonce as u32, len),
+            "candidate {nonce}"
+        );
+    }
+    assert_eq!(id.as_str(), seen[12]);
+    assert_eq!(id.to_body().as_str().len(), 5);
+}
+
+#[test]
+fn collisions_stop_at_a_bound_with_a_typed_error() {
+    let generator = HashIdGenerator::new();
+    let input = HashInput::new("t", "u", 1);
+    let check = TakenFirst::new(u32::MAX, 0);
+    let err = generator
+        .generate::<ElementId, _>(&input, &check)
+        .unwrap_err();
+    // 10 each at lengths 4 to 7, then 100 at length 8.
+    assert_eq!(
+        err,
+        HashGenerateError::TooManyCollisions {
+            attempts: 140,
+            len: 8
+        }
+    );
+    assert_eq!(check.seen.lock().unwrap().len(), 140);
+    assert!(err.to_string().contains("140 candidates"));
+
+    // The bound at the longest length is configurable.
+    let generator = HashIdGenerator::builder()
+        .min_len(8)
+        .max_len_attempts(25)
+        .build()
+        .unwrap();
+    let check = TakenFirst::new(u32::MAX, 0);
+    assert_eq!(
+        generator
+            .generate::<ElementId, _>(&input, &check)
+            .unwrap_err(),
+        HashGenerateError::TooManyCollisions {
+            attempts: 25,
+            len: 8
+        }
+    );
+}
+
+#[test]
+fn typed_hash_ids_respect_the_type_and_the_store() {
+    let generator = HashIdGenerator::new();
+    let store = MemoryCollisionCheck::new();
+    // NodeId allows lengths 5..=6 only.
+    let mut ids = HashSet::new();
+    for i in 0..2_000u64 {
+        let input = HashInput::new("same title", "bob", i / 4);
+        let id: NodeId = generator.generate(&input, &store).unwrap();
+        let len = id.to_body().as_str().len();
+        assert!((5..=6).contains(&len), "{id}");
+        assert!(
+            store.contains(id.as_str()),
+            "the store holds the prefixed text"
+        );
+        assert!(ids.insert(id));
+    }
+    assert_eq!(store.len(), 2_000);
+
+    // A store of 5 000 elements needs 6 characters at 1 %.
+    generator.note_inserted(5_000);
+    let id: ElementId = generator
+        .generate(&HashInput::now("x", "y"), &store)
+        .unwrap();
+    assert_eq!(id.to_body().as_str().len(), 6);
+}
+
+#[test]
+fn hash_ids_are_unique_across_threads_with_a_memory_store() {
+    let generator = HashIdGenerator::new();
+    let store = MemoryCollisionCheck::new();
+    let ids: Vec<ElementId> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let (generator, store) = (&generator, &store);
+                s.spawn(move || {
+                    (0..1_000u64)
+                        .map(|i| {
+                            // The same 1 000 inputs in every thread: the threads race for
+                            // the same candidates.
+                            let input = HashInput::new("title", "user", i);
+                            generator.generate::<ElementId, _>(&input, store).unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let unique: HashSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), 4_000);
+}
+
+// ---------------------------------------------------------------------------------------
+// Instances and workers
+
+#[test]
+fn process_instance_ids_and_instance_keys() {
+    let id = ProcessInstanceId::generate().unwrap();
+    let text = id.to_string();
+    assert_eq!(text.parse::<ProcessInstanceId>().unwrap(), id);
+    assert_eq!(id.pid(), std::process::id());
+    let example: ProcessInstanceId = "20250104-143052.847-12345-a7f3c92d".parse().unwrap();
+    assert_eq!(example.unix_ms(), 1_736_001_052_847);
+    assert_eq!(example.pid(), 12_345);
+    assert_eq!(example.random(), 0xa7f3_c92d);
+
+    let keys = InstanceKeyGenerator::new();
+    let mut seen = HashSet::new();
+    for _ in 0..200 {
+        let key = keys.generate("billing-eu", "WEB").unwrap();
+        assert_eq!(key.project(), "billing-eu");
+        assert_eq!(key.kind(), "WEB");
+        assert_eq!(key.hex().len(), 6);
+        assert_eq!(key.as_str().parse::<typed_id::InstanceKey>().unwrap(), key);
+        seen.insert(key);
+    }
+    // 200 keys in 2^24: a collision has probability ~0.1 %.
+    assert!(seen.len() >= 199);
+
+    let a: OdinKey = generate_hex_key().unwrap();
+    let b: OdinKey = generate_hex_key().unwrap();
+    assert_ne!(a, b);
+    assert!(a.as_str().starts_with("odin-PS-"));
+    assert_eq!(OdinKey::parse(a.as_str()).unwrap(), a);
+}
+
+#[test]
+fn derived_worker_ids_fit_every_layout() {
+    for layout in [Layout::DEFAULT, Layout::TWITTER, Layout::DISCORD] {
+        let fingerprint = WorkerFingerprint::collect();
+        assert!(fingerprint.worker_id(&layout) <= layout.max_worker());
+        assert!(fingerprint.process_id(&layout) <= layout.max_process());
+        let generator = SnowflakeGenerator::builder()
+            .layout(layout)
+            .derived_worker()
+            .build()
+            .unwrap();
+        let parts = generator.decompose(generator.next_snowflake().unwrap());
+        assert_eq!(parts.worker, generator.worker());
+    }
+}

@@ -1,0 +1,758 @@
+//! Content-hash generation: `el-a3f8e9` from SHA-256 of `title|created_by|timestamp_ns|nonce`,
+//! as short as the store's size allows, checked against the store for collisions.
+//!
+//! The first 8 digest bytes, read as a big-endian `u64` `v`, become `v mod 36^L` written
+//! as exactly `L` base36 digits, so every length draws uniformly from all `36^L` values.
+//! `L` is the smallest length (at least the minimum, default 4, at most 8 and within the
+//! type's own bounds) for which the birthday bound `1 - exp(-n(n-1) / (2·36^L))` over the
+//! store's element count `n` stays under the threshold (default 1 %). The count is cached
+//! and refreshed every so many generations or seconds, not queried per ID.
+//!
+//! A candidate the store already holds is replaced by the next nonce: ten nonces at the
+//! chosen length, ten at each longer length, then a bounded number at the longest, then
+//! [`HashGenerateError::TooManyCollisions`]. Every attempt uses a fresh nonce, so a longer
+//! candidate is never an extension of a shorter one that collided.
+
+use core::fmt;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use super::collision::CollisionCheck;
+use super::{GenerateError, system_now_ns};
+use crate::body::{Body, HashId, HashSpec};
+use crate::error::IdError;
+use crate::typed::TypedId;
+
+/// Shortest content hash the format allows.
+const LEN_MIN: u8 = 3;
+/// Longest content hash the format allows.
+const LEN_MAX: u8 = 8;
+/// Nonces tried at each length before growing it.
+const NONCES_PER_LENGTH: u32 = 10;
+/// The cached count's age is checked once per this many generations (reading the time
+/// costs as much as a fifth of the hash).
+const TIME_CHECK_EVERY: u32 = 64;
+/// `since_refresh` value that forces a refresh.
+const STALE: u32 = u32::MAX / 2;
+/// Inputs up to this size (two SHA-256 blocks with the nonce) are hashed from one stack
+/// buffer; longer ones through a hash state cloned per nonce.
+const INLINE_INPUT: usize = 118;
+/// Room for a candidate's full text: a prefix (derived types allow up to 32
+/// characters), `-`, and 8 digits.
+const CANDIDATE_CAP: usize = 64;
+
+/// The probability that among `n` random IDs of `len` base36 characters at least two
+/// are equal, by the birthday bound `1 - exp(-n(n-1) / (2·36^len))`.
+///
+/// ```
+/// use typed_id::generator::birthday_probability;
+///
+/// assert!(birthday_probability(184, 4) < 0.01);
+/// assert!(birthday_probability(185, 4) >= 0.01);
+/// ```
+#[must_use]
+pub fn birthday_probability(n: u64, len: u8) -> f64 {
+    let space = 36f64.powi(i32::from(len));
+    let n = n as f64;
+    // -expm1(-x) keeps precision when x is tiny.
+    -(-(n * (n - 1.0)) / (2.0 * space)).exp_m1()
+}
+
+/// The largest element count `n` for which [`birthday_probability`]`(n, len)` stays
+/// under `threshold` (0 when `threshold` is not above 0).
+///
+/// ```
+/// use typed_id::generator::max_elements;
+///
+/// let at_1_percent: Vec<u64> = (3..=8).map(|len| max_elements(len, 0.01)).collect();
+/// assert_eq!(at_1_percent, [31, 184, 1102, 6615, 39688, 238131]);
+/// ```
+#[must_use]
+pub fn max_elements(len: u8, threshold: f64) -> u64 {
+    if threshold.is_nan() || threshold <= 0.0 {
+        return 0;
+    }
+    // p(1) = 0 < threshold; p(36^len) ≈ 1. Binary search for the last n under it.
+    let (mut lo, mut hi) = (1u64, 36u64.saturating_pow(u32::from(len)));
+    if birthday_probability(hi, len) < threshold {
+        return hi;
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if birthday_probability(mid, len) < threshold {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// What a content hash is computed from: `title|created_by|timestamp_ns|nonce`.
+///
+/// ```
+/// use typed_id::generator::HashInput;
+///
+/// let input = HashInput::new("Fix the login bug", "alice", 1_735_689_600_123_456_789);
+/// // The value behind nonce 0, for reproducing an ID by hand.
+/// let v = input.digest_value(0);
+/// assert_eq!(v, input.digest_value(0));
+/// assert_ne!(v, input.digest_value(1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HashInput<'a> {
+    /// The element's title.
+    pub title: &'a str,
+    /// Who created it.
+    pub created_by: &'a str,
+    /// Creation time in nanoseconds since the Unix epoch.
+    pub timestamp_ns: u64,
+}
+
+impl<'a> HashInput<'a> {
+    /// An input with an explicit creation time.
+    #[must_use]
+    pub fn new(title: &'a str, created_by: &'a str, timestamp_ns: u64) -> Self {
+        HashInput {
+            title,
+            created_by,
+            timestamp_ns,
+        }
+    }
+
+    /// An input created now (system clock).
+    #[must_use]
+    pub fn now(title: &'a str, created_by: &'a str) -> Self {
+        let ns = u64::try_from(system_now_ns()).unwrap_or(u64::MAX);
+        Self::new(title, created_by, ns)
+    }
+
+    /// The first 8 bytes, big-endian, of SHA-256(`title|created_by|timestamp_ns|nonce`).
+    #[must_use]
+    pub fn digest_value(&self, nonce: u32) -> u64 {
+        Prepared::new(self).value(nonce)
+    }
+}
+
+/// The hash input up to and including the `|` before the nonce, ready for many nonces.
+enum Prepared {
+    /// Short inputs: one buffer, hashed in a single call.
+    Inline {
+        buf: [u8; INLINE_INPUT + 10],
+        len: usize,
+    },
+    /// Long inputs: the hash state after the shared part.
+    Long(Sha256),
+}
+
+impl Prepared {
+    #[inline]
+    fn new(input: &HashInput<'_>) -> Self {
+        let mut digits = [0u8; 20];
+        let ts = decimal(input.timestamp_ns, &mut digits);
+        let parts: [&[u8]; 6] = [
+            input.title.as_bytes(),
+            b"|",
+            input.created_by.as_bytes(),
+            b"|",
+            ts,
+            b"|",
+        ];
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        if total <= INLINE_INPUT {
+            let mut buf = [0u8; INLINE_INPUT + 10];
+            let mut at = 0;
+            for part in parts {
+                buf[at..at + part.len()].copy_from_slice(part);
+                at += part.len();
+            }
+            Prepared::Inline { buf, len: at }
+        } else {
+            let mut h = Sha256::new();
+            for part in parts {
+                h.update(part);
+            }
+            Prepared::Long(h)
+        }
+    }
+
+    #[inline]
+    fn value(&mut self, nonce: u32) -> u64 {
+        let mut digits = [0u8; 20];
+        let nonce = decimal(u64::from(nonce), &mut digits);
+        let digest = match self {
+            Prepared::Inline { buf, len } => {
+                let end = *len + nonce.len();
+                buf[*len..end].copy_from_slice(nonce);
+                Sha256::digest(&buf[..end])
+            }
+            Prepared::Long(h) => h.clone().chain_update(nonce).finalize(),
+        };
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        u64::from_be_bytes(first)
+    }
+}
+
+/// "00" to "99", for writing decimals two digits at a time.
+const PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Decimal digits of `v`, written into the end of `out` (two digits per division: a
+/// 19-digit nanosecond timestamp is written on every generation).
+#[inline]
+fn decimal(mut v: u64, out: &mut [u8; 20]) -> &[u8] {
+    let mut at = out.len();
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        at -= 2;
+        out[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        let pair = v as usize * 2;
+        at -= 2;
+        out[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        at -= 1;
+        out[at] = b'0' + v as u8;
+    }
+    &out[at..]
+}
+
+/// `value mod 36^len` as exactly `len` lowercase base36 digits, like
+/// [`codec::encode_base36_fixed`](crate::codec::encode_base36_fixed): the last `len`
+/// base36 digits of `value` are those of `value mod 36^len`, so no division by a
+/// run-time modulus is needed (division by the constant 36 is a multiplication).
+#[inline]
+fn base36_fixed(mut value: u64, len: u8, out: &mut [u8]) {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    for slot in out[..usize::from(len)].iter_mut().rev() {
+        *slot = DIGITS[(value % 36) as usize];
+        value /= 36;
+    }
+}
+
+/// Why no content-hash ID could be generated. New reasons may be added in minor
+/// releases.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HashGenerateError<E> {
+    /// Every candidate up to the bound was taken (a store this full needs a longer
+    /// minimum length, or the check reports everything as taken).
+    TooManyCollisions {
+        /// Candidates tried.
+        attempts: u32,
+        /// The longest length tried.
+        len: u8,
+    },
+    /// The collision check failed.
+    Check(E),
+    /// The candidate does not fit the target type (a prefix too long for the text
+    /// buffer; derived types rule this out at compile time).
+    Id(IdError),
+}
+
+impl<E: fmt::Display> fmt::Display for HashGenerateError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HashGenerateError::TooManyCollisions { attempts, len } => write!(
+                f,
+                "no free content-hash ID after {attempts} candidates (lengths up to {len})"
+            ),
+            HashGenerateError::Check(e) => write!(f, "collision check failed: {e}"),
+            HashGenerateError::Id(e) => write!(f, "generated ID does not fit its type: {e}"),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for HashGenerateError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            HashGenerateError::Check(e) => Some(e),
+            HashGenerateError::Id(e) => Some(e),
+            HashGenerateError::TooManyCollisions { .. } => None,
+        }
+    }
+}
+
+/// Configures a [`HashIdGenerator`]; start from [`HashIdGenerator::builder`].
+#[must_use]
+#[derive(Clone, Copy, Debug)]
+pub struct HashIdGeneratorBuilder {
+    min_len: u8,
+    max_len: u8,
+    threshold: f64,
+    max_len_attempts: u32,
+    refresh_every: u32,
+    refresh_after: Duration,
+}
+
+impl HashIdGeneratorBuilder {
+    /// Shortest hash to generate (3..=8, default 4).
+    pub fn min_len(mut self, len: u8) -> Self {
+        self.min_len = len;
+        self
+    }
+
+    /// Longest hash to generate (min..=8, default 8).
+    pub fn max_len(mut self, len: u8) -> Self {
+        self.max_len = len;
+        self
+    }
+
+    /// Collision probability the length keeps the store under (0 < p < 1, default 0.01).
+    pub fn threshold(mut self, p: f64) -> Self {
+        self.threshold = p;
+        self
+    }
+
+    /// Candidates tried at the longest length before giving up (default 100, at
+    /// least 10).
+    pub fn max_len_attempts(mut self, attempts: u32) -> Self {
+        self.max_len_attempts = attempts;
+        self
+    }
+
+    /// Re-read the element count after this many generations (default 1 000).
+    pub fn refresh_every(mut self, generations: u32) -> Self {
+        self.refresh_every = generations;
+        self
+    }
+
+    /// Re-read the element count when it is older than this (default 10 s; checked
+    /// every 64 generations).
+    pub fn refresh_after(mut self, age: Duration) -> Self {
+        self.refresh_after = age;
+        self
+    }
+
+    /// Builds the generator.
+    ///
+    /// # Errors
+    /// [`GenerateError::InvalidConfig`] for out-of-range settings.
+    pub fn build(self) -> Result<HashIdGenerator, GenerateError> {
+        let reason = if !(LEN_MIN..=LEN_MAX).contains(&self.min_len) {
+            "minimum length must be 3..=8"
+        } else if !(self.min_len..=LEN_MAX).contains(&self.max_len) {
+            "maximum length must be between the minimum and 8"
+        } else if !(self.threshold > 0.0 && self.threshold < 1.0) {
+            "threshold must be between 0 and 1"
+        } else if self.max_len_attempts < NONCES_PER_LENGTH {
+            "at least 10 attempts at the longest length"
+        } else if self.refresh_every == 0 || self.refresh_every >= STALE / 2 {
+            "refresh_every must be 1..2^30"
+        } else {
+            let mut limits = [0u64; LEN_MAX as usize + 1];
+            for len in LEN_MIN..=LEN_MAX {
+                limits[usize::from(len)] = max_elements(len, self.threshold);
+            }
+            return Ok(HashIdGenerator {
+                config: self,
+                limits,
+                cached: AtomicU64::new(0),
+                since_refresh: AtomicU32::new(STALE),
+                refreshed_at_ms: AtomicU64::new(0),
+                started: Instant::now(),
+            });
+        };
+        Err(GenerateError::InvalidConfig { reason })
+    }
+}
+
+impl Default for HashIdGeneratorBuilder {
+    fn default() -> Self {
+        HashIdGeneratorBuilder {
+            min_len: 4,
+            max_len: LEN_MAX,
+            threshold: 0.01,
+            max_len_attempts: 100,
+            refresh_every: 1000,
+            refresh_after: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Generates content-hash IDs of an adaptive length; thread-safe.
+///
+/// ```
+/// use typed_id::generator::{HashIdGenerator, HashInput, MemoryCollisionCheck};
+///
+/// let generator = HashIdGenerator::new();
+/// let store = MemoryCollisionCheck::new();
+/// let input = HashInput::new("Fix the login bug", "alice", 1_735_689_600_123_456_789);
+/// let a = generator.generate_body(&input, &store)?;
+/// assert_eq!(a.as_str().len(), 4); // a small store: the minimum length
+/// // Same input again: nonce 0 is taken (claimed by the first call), nonce 1 is used.
+/// let b = generator.generate_body(&input, &store)?;
+/// assert_ne!(a, b);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// For a derived type, [`generate`](Self::generate) respects the type's length bounds
+/// and shows the check the prefixed text (`el-a3f8`).
+#[derive(Debug)]
+pub struct HashIdGenerator {
+    config: HashIdGeneratorBuilder,
+    /// Largest element count under the threshold, per length.
+    limits: [u64; LEN_MAX as usize + 1],
+    cached: AtomicU64,
+    since_refresh: AtomicU32,
+    refreshed_at_ms: AtomicU64,
+    started: Instant,
+}
+
+impl Default for HashIdGenerator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HashIdGenerator {
+    /// A generator with the defaults: lengths 4..=8, threshold 1 %.
+    #[must_use]
+    pub fn new() -> Self {
+        // The defaults are valid, so this cannot fail; fall back field by field anyway.
+        HashIdGeneratorBuilder::default()
+            .build()
+            .unwrap_or_else(|_| HashIdGenerator {
+                config: HashIdGeneratorBuilder::default(),
+                limits: [0; LEN_MAX as usize + 1],
+                cached: AtomicU64::new(0),
+                since_refresh: AtomicU32::new(STALE),
+                refreshed_at_ms: AtomicU64::new(0),
+                started: Instant::now(),
+            })
+    }
+
+    /// Starts configuring a generator.
+    ///
+    /// ```
+    /// use typed_id::generator::HashIdGenerator;
+    ///
+    /// let generator = HashIdGenerator::builder().min_len(3).threshold(0.5).build()?;
+    /// assert_eq!(generator.length_for(254), 3);
+    /// assert_eq!(generator.length_for(255), 4);
+    /// # Ok::<(), typed_id::GenerateError>(())
+    /// ```
+    pub fn builder() -> HashIdGeneratorBuilder {
+        HashIdGeneratorBuilder::default()
+    }
+
+    /// The next root ID of type `T` for `input`, free according to `check`, within
+    /// `T`'s length bounds.
+    ///
+    /// # Errors
+    /// [`HashGenerateError::TooManyCollisions`] when every candidate up to the bound is
+    /// taken; [`HashGenerateError::Check`] when the check fails.
+    pub fn generate<T, C>(
+        &self,
+        input: &HashInput<'_>,
+        check: &C,
+    ) -> Result<T, HashGenerateError<C::Error>>
+    where
+        T: TypedId<Body = HashId>,
+        C: CollisionCheck + ?Sized,
+    {
+        let spec: HashSpec = T::SPEC;
+        self.generate_in(T::PREFIX, &spec, input, check)
+            .map(T::from_body_unchecked)
+    }
+
+    /// The next bare [`HashId`] (no prefix; the check sees the body text).
+    ///
+    /// # Errors
+    /// As [`generate`](Self::generate).
+    pub fn generate_body<C>(
+        &self,
+        input: &HashInput<'_>,
+        check: &C,
+    ) -> Result<HashId, HashGenerateError<C::Error>>
+    where
+        C: CollisionCheck + ?Sized,
+    {
+        self.generate_in("", &HashSpec::DEFAULT, input, check)
+    }
+
+    fn generate_in<C>(
+        &self,
+        prefix: &'static str,
+        spec: &HashSpec,
+        input: &HashInput<'_>,
+        check: &C,
+    ) -> Result<HashId, HashGenerateError<C::Error>>
+    where
+        C: CollisionCheck + ?Sized,
+    {
+        let (lo, hi) = self.bounds(spec);
+        let n = self.count(check).map_err(HashGenerateError::Check)?;
+        let start = self.length_within(n, lo, hi);
+        let mut prepared = Prepared::new(input);
+        let mut text = [0u8; CANDIDATE_CAP];
+        let text_at = if prefix.is_empty() {
+            0
+        } else if prefix.len() + 1 + usize::from(LEN_MAX) <= CANDIDATE_CAP {
+            text[..prefix.len()].copy_from_slice(prefix.as_bytes());
+            text[prefix.len()] = b'-';
+            prefix.len() + 1
+        } else {
+            return Err(HashGenerateError::Id(IdError::Shape(
+                crate::error::ParseErrorKind::TooLong {
+                    len: prefix.len() + 1 + usize::from(hi),
+                    max: CANDIDATE_CAP,
+                },
+            )));
+        };
+        let mut nonce = 0u32;
+        for len in start..=hi {
+            let tries = if len < hi {
+                NONCES_PER_LENGTH
+            } else {
+                self.config.max_len_attempts
+            };
+            for _ in 0..tries {
+                let value = prepared.value(nonce);
+                nonce += 1;
+                // The candidate's full text, built on the stack: the HashId itself is
+                // made only for the winner.
+                let end = text_at + usize::from(len);
+                base36_fixed(value, len, &mut text[text_at..end]);
+                // Only ASCII was written.
+                let candidate = core::str::from_utf8(&text[..end]).unwrap_or_default();
+                if check.claim(candidate).map_err(HashGenerateError::Check)? {
+                    // Load and store, not an atomic add: see `count`.
+                    let n = self.cached.load(Ordering::Relaxed);
+                    self.cached.store(n.saturating_add(1), Ordering::Relaxed);
+                    return HashId::parse_body(prefix, &candidate[text_at..], spec)
+                        .map_err(|(_, kind)| HashGenerateError::Id(IdError::Shape(kind)));
+                }
+            }
+        }
+        Err(HashGenerateError::TooManyCollisions {
+            attempts: nonce,
+            len: hi,
+        })
+    }
+
+    /// The generator's length bounds narrowed to a type's.
+    fn bounds(&self, spec: &HashSpec) -> (u8, u8) {
+        let lo = self.config.min_len.clamp(spec.min_len, spec.max_len);
+        let hi = self.config.max_len.clamp(lo, spec.max_len);
+        (lo, hi)
+    }
+
+    /// The length for a store of `n` elements: the smallest within the generator's
+    /// bounds whose birthday bound stays under the threshold, else the longest.
+    #[must_use]
+    pub fn length_for(&self, n: u64) -> u8 {
+        self.length_within(n, self.config.min_len, self.config.max_len)
+    }
+
+    fn length_within(&self, n: u64, lo: u8, hi: u8) -> u8 {
+        (lo..=hi)
+            .find(|&len| n <= self.limits[usize::from(len)])
+            .unwrap_or(hi)
+    }
+
+    /// The cached element count, refreshed from `check` when stale.
+    fn count<C: CollisionCheck + ?Sized>(&self, check: &C) -> Result<u64, C::Error> {
+        // A plain load and store rather than an atomic add: the count is an estimate
+        // anyway, a lost increment only delays a refresh by one generation, and a
+        // locked instruction would cost a sixth of the hash.
+        let since = self.since_refresh.load(Ordering::Relaxed);
+        self.since_refresh
+            .store(since.saturating_add(1), Ordering::Relaxed);
+        let due = since >= self.config.refresh_every
+            || (since.is_multiple_of(TIME_CHECK_EVERY)
+                && self.elapsed_ms()
+                    >= self.refreshed_at_ms.load(Ordering::Relaxed)
+                        + self.config.refresh_after.as_millis() as u64);
+        if !due {
+            return Ok(self.cached.load(Ordering::Relaxed));
+        }
+        let n = check.count()?;
+        self.cached.store(n, Ordering::Relaxed);
+        self.refreshed_at_ms
+            .store(self.elapsed_ms(), Ordering::Relaxed);
+        self.since_refresh.store(1, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// The element count the length is currently chosen from.
+    #[must_use]
+    pub fn cached_count(&self) -> u64 {
+        self.cached.load(Ordering::Relaxed)
+    }
+
+    /// Tells the generator that `n` elements were added by other means (imports, other
+    /// processes), so the length adapts before the next refresh. IDs it generated
+    /// itself are counted already.
+    pub fn note_inserted(&self, n: u64) {
+        self.cached.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Forces the element count to be re-read on the next generation.
+    pub fn invalidate(&self) {
+        self.since_refresh.store(STALE, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::convert::Infallible;
+
+    #[test]
+    fn digest_value_is_sha256_of_the_documented_text() {
+        let input = HashInput::new("Fix | it", "bob", 42);
+        let digest = Sha256::digest(b"Fix | it|bob|42|7");
+        let expected = u64::from_be_bytes(digest[..8].try_into().unwrap());
+        assert_eq!(input.digest_value(7), expected);
+        // Long inputs take the incremental path and agree.
+        let title = "x".repeat(500);
+        let long = HashInput::new(&title, "bob", 0);
+        let text = format!("{title}|bob|0|12");
+        let digest = Sha256::digest(text.as_bytes());
+        assert_eq!(
+            long.digest_value(12),
+            u64::from_be_bytes(digest[..8].try_into().unwrap())
+        );
+        for v in [
+            0,
+            7,
+            10,
+            99,
+            100,
+            101,
+            12_345,
+            1_735_689_600_123_456_789,
+            u64::MAX,
+        ] {
+            assert_eq!(decimal(v, &mut [0; 20]), v.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn base36_matches_the_codec() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..10_000u64 {
+            x = x.rotate_left(17) ^ i.wrapping_mul(0x2545_f491_4f6c_dd1d);
+            for len in LEN_MIN..=LEN_MAX {
+                let expected = crate::codec::encode_base36_fixed(x, usize::from(len));
+                let mut out = [0u8; 8];
+                base36_fixed(x, len, &mut out);
+                assert_eq!(&out[..usize::from(len)], expected.as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn probability_edges() {
+        assert_eq!(birthday_probability(0, 4), 0.0);
+        assert_eq!(birthday_probability(1, 4), 0.0);
+        assert!(birthday_probability(10_000_000, 3) > 0.999_999);
+        assert_eq!(max_elements(4, 0.0), 0);
+        assert_eq!(max_elements(3, 1.5), 36u64.pow(3));
+    }
+
+    #[test]
+    fn builder_rejects_bad_settings() {
+        for b in [
+            HashIdGenerator::builder().min_len(2),
+            HashIdGenerator::builder().min_len(9),
+            HashIdGenerator::builder().min_len(5).max_len(4),
+            HashIdGenerator::builder().threshold(0.0),
+            HashIdGenerator::builder().threshold(1.0),
+            HashIdGenerator::builder().threshold(f64::NAN),
+            HashIdGenerator::builder().max_len_attempts(9),
+            HashIdGenerator::builder().refresh_every(0),
+        ] {
+            assert!(
+                matches!(b.build(), Err(GenerateError::InvalidConfig { .. })),
+                "{b:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn type_bounds_narrow_the_generator_bounds() {
+        let g = HashIdGenerator::new();
+        assert_eq!(g.bounds(&HashSpec::new(3, 8, 3)), (4, 8));
+        assert_eq!(g.bounds(&HashSpec::new(6, 7, 0)), (6, 7));
+        assert_eq!(g.bounds(&HashSpec::new(3, 3, 0)), (3, 3));
+    }
+
+    struct Counting {
+        count: u64,
+        calls: AtomicU32,
+    }
+
+    impl CollisionCheck for Counting {
+        type Error = Infallible;
+        fn exists(&self, _: &str) -> Result<bool, Infallible> {
+            Ok(false)
+        }
+        fn count(&self) -> Result<u64, Infallible> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            Ok(self.count)
+        }
+    }
+
+    #[test]
+    fn count_is_cached_and_refreshed() {
+        let g = HashIdGenerator::builder()
+            .refresh_every(100)
+            .build()
+            .unwrap();
+        let check = Counting {
+            count: 5000,
+            calls: AtomicU32::new(0),
+        };
+        let input = HashInput::new("t", "u", 1);
+        let id = g.generate_body(&input, &check).unwrap();
+        assert_eq!(
+            id.as_str().len(),
+            6,
+            "5000 elements need 6 characters at 1 %"
+        );
+        for _ in 0..99 {
+            g.generate_body(&input, &check).unwrap();
+        }
+        assert_eq!(check.calls.load(Ordering::Relaxed), 1);
+        assert_eq!(g.cached_count(), 5100, "own IDs are counted");
+        g.generate_body(&input, &check).unwrap();
+        assert_eq!(check.calls.load(Ordering::Relaxed), 2);
+        g.invalidate();
+        g.generate_body(&input, &check).unwrap();
+        assert_eq!(check.calls.load(Ordering::Relaxed), 3);
+        g.note_inserted(1_000_000);
+        assert_eq!(g.generate_body(&input, &check).unwrap().as_str().len(), 8);
+    }
+
+    #[test]
+    fn count_refreshes_after_a_while() {
+        let g = HashIdGenerator::builder()
+            .refresh_after(Duration::ZERO)
+            .build()
+            .unwrap();
+        let check = Counting {
+            count: 0,
+            calls: AtomicU32::new(0),
+        };
+        let input = HashInput::new("t", "u", 1);
+        for _ in 0..=TIME_CHECK_EVERY {
+            g.generate_body(&input, &check).unwrap();
+        }
+        assert_eq!(check.calls.load(Ordering::Relaxed), 2);
+    }
+}

@@ -1,0 +1,565 @@
+//! Identity of running things: [`ProcessInstanceId`] (one per process start, readable in
+//! logs) and instance keys (`odin-PS-8f4a2b`, registered in the instance registry).
+//!
+//! Neither is second-precision alone: a process ID carries the millisecond, the pid and
+//! 32 random bits; an instance key is a SHA-256 of the time in nanoseconds, 16 random
+//! bytes, the project and the type.
+
+use core::fmt;
+use std::sync::OnceLock;
+
+use sha2::{Digest, Sha256};
+
+use super::{GenerateError, fill_random, system_now_ms, system_now_ns, system_time};
+use crate::body::{Body, HexKey, HexSpec, InstanceKey};
+use crate::error::{Expected, ParseErrorKind, ParseIdError};
+use crate::typed::TypedId;
+
+/// Length of the text form with a one-digit pid: `YYYYMMDD-HHMMSS.mmm-P-RRRRRRRR`.
+const MIN_TEXT: usize = 30;
+/// Length of the text form with a ten-digit pid.
+const MAX_TEXT: usize = 39;
+/// 9999-12-31T23:59:59.999Z: the last instant with a four-digit year.
+const MAX_UNIX_MS: i64 = 253_402_300_799_999;
+/// 0000-01-01T00:00:00.000Z: the first.
+const MIN_UNIX_MS: i64 = -62_167_219_200_000;
+const NAME: &str = "ProcessInstanceId";
+
+/// The identity of one process run: UTC time to the millisecond, pid, and 32 random
+/// bits, e.g. `20250104-143052.847-12345-a7f3c92d`.
+///
+/// Readable in a log line and sortable by start time, yet unique: two processes started
+/// in the same millisecond with the same pid (containers restarting, pid namespaces)
+/// still differ with probability 1 − 2⁻³².
+///
+/// ```
+/// use typed_id::generator::ProcessInstanceId;
+///
+/// let id = ProcessInstanceId::from_parts(1_736_001_052_847, 12345, 0xa7f3_c92d)?;
+/// assert_eq!(id.to_string(), "20250104-143052.847-12345-a7f3c92d");
+/// assert_eq!("20250104-143052.847-12345-a7f3c92d".parse::<ProcessInstanceId>()?, id);
+///
+/// // This process's own ID, made once.
+/// let me = ProcessInstanceId::current();
+/// assert_eq!(me.pid(), std::process::id());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProcessInstanceId {
+    unix_ms: i64,
+    pid: u32,
+    random: u32,
+}
+
+impl ProcessInstanceId {
+    /// A fresh ID: now, this process's pid, 32 bits from the OS random generator.
+    ///
+    /// # Errors
+    /// [`GenerateError::Entropy`] when the OS has no randomness to give.
+    pub fn generate() -> Result<Self, GenerateError> {
+        let mut random = [0u8; 4];
+        fill_random(&mut random)?;
+        Self::from_parts(
+            i64::try_from(system_now_ms()).unwrap_or(i64::MAX),
+            std::process::id(),
+            u32::from_be_bytes(random),
+        )
+    }
+
+    /// This process's ID, generated on first use and the same afterwards. Should the
+    /// OS random generator fail, the random part falls back to bits of the nanosecond
+    /// clock.
+    #[must_use]
+    pub fn current() -> Self {
+        static CURRENT: OnceLock<ProcessInstanceId> = OnceLock::new();
+        *CURRENT.get_or_init(|| {
+            Self::generate().unwrap_or_else(|_| {
+                let ns = system_now_ns();
+                ProcessInstanceId {
+                    unix_ms: i64::try_from(system_now_ms())
+                        .unwrap_or(i64::MAX)
+                        .min(MAX_UNIX_MS),
+                    pid: std::process::id(),
+                    random: (ns ^ (ns >> 32)) as u32,
+                }
+            })
+        })
+    }
+
+    /// An ID from its parts.
+    ///
+    /// # Errors
+    /// [`GenerateError::InvalidConfig`] when `unix_ms` (milliseconds since the Unix
+    /// epoch, negative before it) is outside the years 0000 to 9999 (the text has a
+    /// four-digit year).
+    pub fn from_parts(unix_ms: i64, pid: u32, random: u32) -> Result<Self, GenerateError> {
+        if !(MIN_UNIX_MS..=MAX_UNIX_MS).contains(&unix_ms) {
+            return Err(GenerateError::InvalidConfig {
+                reason: "process instance time must be within the years 0000 to 9999",
+            });
+        }
+        Ok(ProcessInstanceId {
+            unix_ms,
+            pid,
+            random,
+        })
+    }
+
+    /// Parses the text form; exactly what `Display` writes is accepted.
+    ///
+    /// # Errors
+    /// A [`ParseIdError`] naming the byte at fault.
+    pub fn parse(s: &str) -> Result<Self, ParseIdError> {
+        let err = |index, kind| ParseIdError::new(NAME, s, index, kind);
+        if s.is_empty() {
+            return Err(err(0, ParseErrorKind::Empty));
+        }
+        if s.len() > MAX_TEXT {
+            return Err(err(
+                0,
+                ParseErrorKind::TooLong {
+                    len: s.len(),
+                    max: MAX_TEXT,
+                },
+            ));
+        }
+        let b = s.as_bytes();
+        let fixed = |at: usize, width: usize| -> Result<u64, ParseIdError> {
+            let mut v = 0u64;
+            for i in at..at + width {
+                match b.get(i) {
+                    Some(d @ b'0'..=b'9') => v = v * 10 + u64::from(d - b'0'),
+                    _ => return Err(at_char(s, i, Expected::Digit)),
+                }
+            }
+            Ok(v)
+        };
+        let sep = |at: usize, c: u8, expected: Expected| -> Result<(), ParseIdError> {
+            if b.get(at) == Some(&c) {
+                Ok(())
+            } else {
+                Err(at_char(s, at, expected))
+            }
+        };
+        let year = fixed(0, 4)?;
+        let month = fixed(4, 2)?;
+        let day = fixed(6, 2)?;
+        sep(8, b'-', Expected::Dash)?;
+        let hour = fixed(9, 2)?;
+        let minute = fixed(11, 2)?;
+        let second = fixed(13, 2)?;
+        sep(15, b'.', Expected::DotOrEnd)?;
+        let milli = fixed(16, 3)?;
+        sep(19, b'-', Expected::Dash)?;
+        let range = |at: usize, v: u64, lo: u64, hi: u64| {
+            if v < lo {
+                Err(err(at, ParseErrorKind::ZeroNumber))
+            } else if v > hi {
+                Err(err(at, ParseErrorKind::Overflow { max: hi }))
+            } else {
+                Ok(())
+            }
+        };
+        range(4, month, 1, 12)?;
+        range(6, day, 1, days_in_month(year, month))?;
+        range(9, hour, 0, 23)?;
+        range(11, minute, 0, 59)?;
+        range(13, second, 0, 59)?;
+
+        // The pid: canonical decimal (no leading zero), at most u32::MAX.
+        let pid_at = 20;
+        let pid_len = b[pid_at..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if pid_len == 0 {
+            return Err(at_char(s, pid_at, Expected::Digit));
+        }
+        if b[pid_at] == b'0' && pid_len > 1 {
+            return Err(err(pid_at, ParseErrorKind::LeadingZero));
+        }
+        let pid = fixed(pid_at, pid_len.min(11))?;
+        let Ok(pid) = u32::try_from(pid) else {
+            return Err(err(
+                pid_at,
+                ParseErrorKind::Overflow {
+                    max: u64::from(u32::MAX),
+                },
+            ));
+        };
+        let dash = pid_at + pid_len;
+        sep(dash, b'-', Expected::Dash)?;
+        let hex_at = dash + 1;
+        let hex = &b[hex_at..];
+        if let Some(i) = hex
+            .iter()
+            .position(|c| !matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(at_char(s, hex_at + i, Expected::HexDigit));
+        }
+        if hex.len() != 8 {
+            return Err(err(
+                hex_at,
+                ParseErrorKind::KeyLength {
+                    len: hex.len(),
+                    expected: 8,
+                },
+            ));
+        }
+        let random = hex.iter().fold(0u32, |acc, &c| {
+            (acc << 4) | (c as char).to_digit(16).unwrap_or(0)
+        });
+
+        let days = days_from_civil(year as i64, month as u32, day as u32);
+        let in_day = (hour * 3600 + minute * 60 + second) * 1000 + milli;
+        let unix_ms = days * 86_400_000 + in_day as i64;
+        debug_assert!((MIN_TEXT..=MAX_TEXT).contains(&s.len()));
+        Ok(ProcessInstanceId {
+            unix_ms,
+            pid,
+            random,
+        })
+    }
+
+    /// Start time in milliseconds since the Unix epoch.
+    #[must_use]
+    pub fn unix_ms(&self) -> i64 {
+        self.unix_ms
+    }
+
+    /// Start time.
+    #[must_use]
+    pub fn timestamp(&self) -> std::time::SystemTime {
+        match u64::try_from(self.unix_ms) {
+            Ok(ms) => system_time(ms),
+            Err(_) => {
+                std::time::UNIX_EPOCH
+                    - std::time::Duration::from_millis(self.unix_ms.unsigned_abs())
+            }
+        }
+    }
+
+    /// The process ID.
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The random part.
+    #[must_use]
+    pub fn random(&self) -> u32 {
+        self.random
+    }
+}
+
+#[cold]
+fn at_char(s: &str, index: usize, expected: Expected) -> ParseIdError {
+    let kind = match s.get(index..).and_then(|rest| rest.chars().next()) {
+        Some(found) => ParseErrorKind::UnexpectedChar { found, expected },
+        None => ParseErrorKind::UnexpectedEnd { expected },
+    };
+    ParseIdError::new(NAME, s, index, kind)
+}
+
+fn is_leap(year: u64) -> bool {
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
+}
+
+fn days_in_month(year: u64, month: u64) -> u64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01: `(year, month, day)`.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+impl fmt::Display for ProcessInstanceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.unix_ms.div_euclid(1000);
+        let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+        let rem = secs.rem_euclid(86_400);
+        write!(
+            f,
+            "{y:04}{mo:02}{d:02}-{:02}{:02}{:02}.{:03}-{}-{:08x}",
+            rem / 3600,
+            rem / 60 % 60,
+            rem % 60,
+            self.unix_ms.rem_euclid(1000),
+            self.pid,
+            self.random
+        )
+    }
+}
+
+impl fmt::Debug for ProcessInstanceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ProcessInstanceId(\"{self}\")")
+    }
+}
+
+impl core::str::FromStr for ProcessInstanceId {
+    type Err = ParseIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ProcessInstanceId::parse(s)
+    }
+}
+
+/// Generates instance keys `{project}-{type}-{hex}` for the instance registry.
+///
+/// The hex part is the start of SHA-256(time in ns ‖ 16 random bytes ‖ project ‖ type),
+/// 6 digits by default. That is 24 bits, so keys are short but **not** unique on their
+/// own: among `k` keys of one project and type, some pair collides with probability
+/// about `1 - exp(-k(k-1) / 2^25)`: 0.3 % at 300 keys, 50 % at about 4 800, 95 % at
+/// about 10 000. The registry enforces uniqueness (a duplicate registration is an
+/// error, and the caller generates again); choose more digits if you keep many keys:
+/// 8 digits put the 50 % point at about 77 000, 12 at about 20 million.
+///
+/// ```
+/// use typed_id::generator::InstanceKeyGenerator;
+///
+/// let key = InstanceKeyGenerator::new().generate("odin", "PS")?;
+/// assert_eq!(key.project(), "odin");
+/// assert_eq!(key.kind(), "PS");
+/// assert_eq!(key.hex().len(), 6);
+///
+/// let long = InstanceKeyGenerator::with_hex_len(12)?.generate("billing-eu", "WEB")?;
+/// assert_eq!(long.hex().len(), 12);
+/// # Ok::<(), typed_id::GenerateError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InstanceKeyGenerator {
+    hex_len: u8,
+}
+
+impl Default for InstanceKeyGenerator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl InstanceKeyGenerator {
+    /// Keys with 6 hex digits.
+    #[must_use]
+    pub fn new() -> Self {
+        InstanceKeyGenerator {
+            hex_len: HexSpec::DEFAULT.len,
+        }
+    }
+
+    /// Keys with `hex_len` hex digits (4..=32).
+    ///
+    /// # Errors
+    /// [`GenerateError::InvalidConfig`] outside 4..=32.
+    pub fn with_hex_len(hex_len: u8) -> Result<Self, GenerateError> {
+        if !(4..=32).contains(&hex_len) {
+            return Err(GenerateError::InvalidConfig {
+                reason: "instance key hex length must be 4..=32",
+            });
+        }
+        Ok(InstanceKeyGenerator { hex_len })
+    }
+
+    /// The number of hex digits.
+    #[must_use]
+    pub fn hex_len(&self) -> u8 {
+        self.hex_len
+    }
+
+    /// A fresh key for `project` and `kind`.
+    ///
+    /// # Errors
+    /// [`GenerateError::Key`] when the project or type breaks the key grammar (ASCII
+    /// letters and digits; the project may have `-`-separated segments);
+    /// [`GenerateError::Entropy`] when the OS has no randomness to give.
+    pub fn generate(&self, project: &str, kind: &str) -> Result<InstanceKey, GenerateError> {
+        // Validate before spending randomness, and so a bad type fails the same way
+        // whatever the hex turns out to be.
+        let placeholder = "0".repeat(usize::from(self.hex_len));
+        InstanceKey::from_parts(project, kind, &placeholder).map_err(GenerateError::Key)?;
+        let digest = key_digest(project.as_bytes(), kind.as_bytes())?;
+        let hex = HexKey::from_bytes(&digest, self.hex_len).map_err(GenerateError::Id)?;
+        InstanceKey::from_parts(project, kind, hex.as_str()).map_err(GenerateError::Key)
+    }
+}
+
+/// A fresh key of a derived hex-key type (`odin-PS-8f4a2b` for a type with prefix
+/// `odin-PS`), at the type's hex length. The type's prefix plays the part of project and
+/// type in the hash; see [`InstanceKeyGenerator`] for the collision odds.
+///
+/// # Errors
+/// [`GenerateError::Entropy`] when the OS has no randomness to give.
+pub fn generate_hex_key<T: TypedId<Body = HexKey>>() -> Result<T, GenerateError> {
+    let spec: HexSpec = T::SPEC;
+    let digest = key_digest(T::PREFIX.as_bytes(), b"")?;
+    let body = HexKey::from_bytes(&digest, spec.len)
+        .and_then(|key| {
+            key.adopt(T::PREFIX, &spec)
+                .map_err(crate::error::IdError::Shape)
+        })
+        .map_err(GenerateError::Id)?;
+    Ok(T::from_body_unchecked(body))
+}
+
+/// SHA-256(time ns ‖ 16 random bytes ‖ project ‖ 0 ‖ kind).
+fn key_digest(project: &[u8], kind: &[u8]) -> Result<[u8; 32], GenerateError> {
+    let mut random = [0u8; 16];
+    fill_random(&mut random)?;
+    let mut h = Sha256::new();
+    h.update(system_now_ns().to_be_bytes());
+    h.update(random);
+    h.update(project);
+    h.update([0]);
+    h.update(kind);
+    Ok(h.finalize().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendar_round_trip() {
+        for days in [
+            -719_468i64,
+            -1,
+            0,
+            59,
+            365,
+            10_957,
+            11_016,
+            20_000,
+            2_932_896,
+        ] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        }
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(days_from_civil(9999, 12, 31), 2_932_896);
+        assert_eq!(MAX_UNIX_MS, (2_932_896 + 1) * 86_400_000 - 1);
+        assert_eq!(MIN_UNIX_MS, days_from_civil(0, 1, 1) * 86_400_000);
+    }
+
+    #[test]
+    fn display_parse_round_trip() {
+        for (ms, pid, rnd) in [
+            (0, 1, 0),
+            (1_736_001_052_847, 12_345, 0xa7f3_c92d),
+            (951_782_400_000, u32::MAX, u32::MAX), // 2000-02-29
+            (MAX_UNIX_MS, 4_000_000, 1),
+            (MIN_UNIX_MS, 7, 7),
+            (-1, 2, 3), // 1969-12-31T23:59:59.999Z
+        ] {
+            let id = ProcessInstanceId::from_parts(ms, pid, rnd).unwrap();
+            let text = id.to_string();
+            assert_eq!(ProcessInstanceId::parse(&text), Ok(id), "{text}");
+        }
+        assert_eq!(
+            ProcessInstanceId::from_parts(0, 1, 0).unwrap().to_string(),
+            "19700101-000000.000-1-00000000"
+        );
+        assert_eq!(
+            ProcessInstanceId::from_parts(-1, 2, 3).unwrap().to_string(),
+            "19691231-235959.999-2-00000003"
+        );
+        assert!(ProcessInstanceId::from_parts(MAX_UNIX_MS + 1, 1, 1).is_err());
+        assert!(ProcessInstanceId::from_parts(MIN_UNIX_MS - 1, 1, 1).is_err());
+    }
+
+    #[test]
+    fn parse_rejects_non_canonical_text() {
+        let ok = "20250104-143052.847-12345-a7f3c92d";
+        assert!(ProcessInstanceId::parse(ok).is_ok());
+        for (bad, index) in [
+            ("", 0),
+            ("2025010-143052.847-12345-a7f3c92d", 7),
+            ("20251304-143052.847-12345-a7f3c92d", 4),
+            ("20250230-143052.847-12345-a7f3c92d", 6),
+            ("20250100-143052.847-12345-a7f3c92d", 6),
+            ("20250104-243052.847-12345-a7f3c92d", 9),
+            ("20250104-146052.847-12345-a7f3c92d", 11),
+            ("20250104-143060.847-12345-a7f3c92d", 13),
+            ("20250104-143052,847-12345-a7f3c92d", 15),
+            ("20250104-143052.84-12345-a7f3c92d", 18),
+            ("20250104-143052.847-012345-a7f3c92d", 20),
+            ("20250104-143052.847--a7f3c92d", 20),
+            ("20250104-143052.847-4294967296-a7f3c92d", 20),
+            ("20250104-143052.847-12345-A7F3C92D", 26),
+            ("20250104-143052.847-12345-a7f3c92", 26),
+            ("20250104-143052.847-12345-a7f3c92d0", 26),
+            ("20250104-143052.847-12345", 25),
+            ("20250104-143052.847-12345-a7f3c92d-and-more-text", 0),
+        ] {
+            let err = ProcessInstanceId::parse(bad).unwrap_err();
+            assert_eq!(err.index(), index, "{bad}: {err}");
+            assert_eq!(err.type_name(), "ProcessInstanceId");
+        }
+        assert!(ProcessInstanceId::parse("2024022900-000000.000-1-00000000").is_err());
+        assert!(ProcessInstanceId::parse("20240229-000000.000-1-00000000").is_ok());
+        assert!(ProcessInstanceId::parse("20230229-000000.000-1-00000000").is_err());
+    }
+
+    #[test]
+    fn generated_ids_are_current_and_distinct() {
+        let a = ProcessInstanceId::generate().unwrap();
+        let b = ProcessInstanceId::generate().unwrap();
+        assert_ne!(a, b, "32 random bits");
+        assert_eq!(a.pid(), std::process::id());
+        let age = system_now_ms() as i64 - a.unix_ms();
+        assert!(age < 60_000);
+        assert_eq!(ProcessInstanceId::current(), ProcessInstanceId::current());
+    }
+
+    #[test]
+    fn instance_keys() {
+        let g = InstanceKeyGenerator::new();
+        let a = g.generate("odin", "PS").unwrap();
+        let b = g.generate("odin", "PS").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), "odin-PS-".len() + 6);
+        assert!(
+            a.hex()
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert!(matches!(
+            g.generate("odin", "P-S"),
+            Err(GenerateError::Key(_))
+        ));
+        assert!(matches!(g.generate("", "PS"), Err(GenerateError::Key(_))));
+        assert!(InstanceKeyGenerator::with_hex_len(3).is_err());
+        assert!(InstanceKeyGenerator::with_hex_len(33).is_err());
+        let key = InstanceKeyGenerator::with_hex_len(32)
+            .unwrap()
+            .generate("a", "B")
+            .unwrap();
+        assert_eq!(key.hex().len(), 32);
+    }
+}
