@@ -34,6 +34,7 @@
 mod body;
 pub mod codec;
 pub mod generator;
+pub mod instance;
 mod error;
 mod external;
 mod pattern;

@@ -1,0 +1,897 @@
+//! The instance registry and worker-ID leases on SQLite and PostgreSQL: every operation,
+//! duplicate and stale registrations, prefixes, failures reported without a panic,
+//! lease takeover and fencing, and the one-call start-up.
+//!
+//! Each scenario is a function over a database URL, run once per backend by `both!`.
+
+use std::error::Error as _;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use typed_id::GenerateError;
+use typed_id::generator::{Layout, ManualClock};
+use typed_id::instance::{
+    Environment, Heartbeat, IssueError, LeaseOptions, MapEnv, NewInstance, Registry, RegistryError,
+    RegistryOptions, StartConfig, StartError, WorkerLease, start_with_env,
+};
+use typed_id_tests::pg::TestDatabase;
+use typed_id_tests::sqlite::TempSqlite;
+
+/// 2025-01-01T00:00:00Z.
+const T0: u64 = 1_735_689_600_000;
+
+/// A backend for one test: keeps the database alive and gives its URL.
+enum Db {
+    Sqlite(TempSqlite),
+    Postgres(TestDatabase),
+}
+
+impl Db {
+    fn url(&self) -> &str {
+        match self {
+            Db::Sqlite(db) => db.url(),
+            Db::Postgres(db) => db.url(),
+        }
+    }
+}
+
+/// Runs each scenario against a fresh SQLite file and a fresh PostgreSQL database.
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                let db = super::Db::Sqlite(typed_id_tests::sqlite::TempSqlite::new());
+                super::$name(&db);
+            }
+            #[test]
+            fn postgres() {
+                let db = super::Db::Postgres(typed_id_tests::pg::TestDatabase::new());
+                super::$name(&db);
+            }
+        }
+    )*};
+}
+
+both!(
+    register_heartbeat_get_list_close,
+    duplicate_registration_is_refused,
+    closed_and_stale_ids_are_taken_over_and_the_old_process_learns_it,
+    prefixes_resolve_or_list_candidates,
+    stale_instances_are_marked,
+    leases_take_the_lowest_free_worker,
+    expired_lease_is_taken_over_above_its_high_water_mark,
+    released_lease_records_the_exact_high_water_mark,
+    lapsed_lease_fences_until_renewed,
+    restart_with_clock_behind_issues_only_above_high_water,
+    heartbeat_thread_renews_and_beats,
+    start_detects_validates_registers_and_leases,
+);
+
+fn open(db: &Db, clock: &ManualClock) -> Registry {
+    Registry::open_with(db.url(), RegistryOptions::new().clock(clock.clone())).unwrap()
+}
+
+fn new(id: &str, project: &str) -> NewInstance {
+    NewInstance::new(id, project)
+        .hostname(Some("test-host"))
+        .pid(Some(4242))
+}
+
+fn register_heartbeat_get_list_close(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = open(db, &clock);
+    let a = registry
+        .register(&new("orders-a-11111111", "orders").status("booting"))
+        .unwrap();
+    assert_eq!(a.id(), "orders-a-11111111");
+    assert!(a.replaced().is_none());
+    clock.advance_ms(10);
+    let b = registry
+        .register(&new("orders-b-22222222", "orders"))
+        .unwrap();
+    let c = registry
+        .register(&new("billing-c-3333333", "billing"))
+        .unwrap();
+
+    let got = registry.get("orders-a-11111111").unwrap();
+    assert_eq!(got.project, "orders");
+    assert_eq!(got.hostname.as_deref(), Some("test-host"));
+    assert_eq!(got.pid, Some(4242));
+    assert_eq!(got.status.as_deref(), Some("booting"));
+    assert_eq!(got.started_at_ms, T0);
+    assert_eq!(got.last_heartbeat_ms, T0);
+    assert!(got.is_active() && !got.stale);
+
+    // A heartbeat with a status updates both; one without keeps the status.
+    clock.advance_ms(1_000);
+    registry
+        .heartbeat(&a, Some(r#"{"queue":3,"version":"1.4.2"}"#))
+        .unwrap();
+    clock.advance_ms(1_000);
+    registry.heartbeat(&a, None).unwrap();
+    let got = registry.get("orders-a-11111111").unwrap();
+    assert_eq!(got.last_heartbeat_ms, T0 + 2_010);
+    assert_eq!(
+        got.status.as_deref(),
+        Some(r#"{"queue":3,"version":"1.4.2"}"#)
+    );
+    assert_eq!(got.started_at_ms, T0);
+
+    // Ordered by project, then most recent heartbeat first.
+    let all: Vec<_> = registry
+        .list(None)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(
+        all,
+        [
+            "billing-c-3333333",
+            "orders-a-11111111",
+            "orders-b-22222222"
+        ]
+    );
+    clock.advance_ms(1);
+    registry.heartbeat(&b, None).unwrap();
+    let orders: Vec<_> = registry
+        .list(Some("orders"))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(orders, ["orders-b-22222222", "orders-a-11111111"]);
+    assert!(registry.list(Some("nothing")).unwrap().is_empty());
+
+    // Closed instances leave the list, stay readable by full ID, and refuse heartbeats.
+    registry.close(&b).unwrap();
+    registry.close(&b).unwrap(); // idempotent
+    assert_eq!(registry.list(Some("orders")).unwrap().len(), 1);
+    let closed = registry.get("orders-b-22222222").unwrap();
+    assert_eq!(closed.closed_at_ms, Some(T0 + 2_011));
+    assert!(!closed.is_active() && !closed.stale);
+    let err = registry.heartbeat(&b, None).unwrap_err();
+    assert!(matches!(err, RegistryError::Closed { ref id } if id == "orders-b-22222222"));
+    assert_eq!(
+        err.to_string(),
+        r#"instance "orders-b-22222222" is closed; register it again"#
+    );
+    registry.close(&c).unwrap();
+
+    // Invalid IDs never reach the database.
+    for id in [String::new(), "x".repeat(256)] {
+        assert!(matches!(
+            registry.register(&new(&id, "orders")),
+            Err(RegistryError::InvalidInstanceId { .. })
+        ));
+    }
+}
+
+fn duplicate_registration_is_refused(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = open(db, &clock);
+    let first = registry.register(&new("web-7f3c2a91", "web")).unwrap();
+    clock.advance_ms(119_000); // still alive: inside the 120 s timeout
+    let err = registry
+        .register(&new("web-7f3c2a91", "web").hostname(Some("other-host")))
+        .unwrap_err();
+    let RegistryError::DuplicateInstance { existing } = &err else {
+        panic!("expected DuplicateInstance, got {err:?}");
+    };
+    assert_eq!(existing.id, "web-7f3c2a91");
+    assert_eq!(existing.hostname.as_deref(), Some("test-host"));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "instance \"web-7f3c2a91\" is already registered and alive (project \"web\", host \
+             test-host, pid 4242, last heartbeat at {T0} ms since 1970); give each instance \
+             its own ID"
+        )
+    );
+    // Nothing was overwritten, and the first registration still works.
+    assert_eq!(
+        registry.get("web-7f3c2a91").unwrap().hostname.as_deref(),
+        Some("test-host")
+    );
+    registry.heartbeat(&first, None).unwrap();
+
+    // Another connection (another process) is refused the same way.
+    let other = open(db, &clock);
+    assert!(matches!(
+        other.register(&new("web-7f3c2a91", "web")),
+        Err(RegistryError::DuplicateInstance { .. })
+    ));
+}
+
+fn closed_and_stale_ids_are_taken_over_and_the_old_process_learns_it(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = open(db, &clock);
+
+    // Closed: a restart of a stable ID (a StatefulSet pod, an override) registers again.
+    let first = registry.register(&new("db-0", "pg")).unwrap();
+    registry.close(&first).unwrap();
+    clock.advance_ms(5);
+    let second = registry.register(&new("db-0", "pg")).unwrap();
+    let replaced = second.replaced().unwrap();
+    assert_eq!(replaced.closed_at_ms, Some(T0));
+    assert_eq!(registry.get("db-0").unwrap().started_at_ms, T0 + 5);
+    assert!(matches!(
+        registry.heartbeat(&first, None),
+        Err(RegistryError::Superseded { .. })
+    ));
+
+    // Stale: the old process stopped heartbeating for longer than the timeout.
+    clock.advance_ms(120_001);
+    let third = registry.register(&new("db-0", "pg")).unwrap();
+    let replaced = third.replaced().unwrap();
+    assert!(replaced.stale && replaced.is_active());
+    // The old process comes back: its heartbeat is refused, not merged.
+    let err = registry.heartbeat(&second, None).unwrap_err();
+    assert!(matches!(err, RegistryError::Superseded { ref id } if id == "db-0"));
+    assert_eq!(
+        err.to_string(),
+        "instance \"db-0\" was registered again by another process after this one went \
+         stale; this process no longer owns that ID"
+    );
+    assert!(matches!(
+        registry.close(&second),
+        Err(RegistryError::Superseded { .. })
+    ));
+    registry.heartbeat(&third, None).unwrap();
+}
+
+fn prefixes_resolve_or_list_candidates(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = open(db, &clock);
+    for id in [
+        "api-7f3c2a91",
+        "api-7f3d0000",
+        "api-9b00aa11",
+        "worker_1",
+        "worker%1",
+    ] {
+        registry.register(&new(id, "p")).unwrap();
+    }
+    assert_eq!(registry.get("api-9").unwrap().id, "api-9b00aa11");
+    assert_eq!(registry.get("api-7f3c").unwrap().id, "api-7f3c2a91");
+
+    let err = registry.get("api-7f3").unwrap_err();
+    let RegistryError::AmbiguousPrefix {
+        prefix,
+        candidates,
+        more,
+    } = &err
+    else {
+        panic!("expected AmbiguousPrefix, got {err:?}");
+    };
+    assert_eq!(prefix, "api-7f3");
+    assert_eq!(candidates, &["api-7f3c2a91", "api-7f3d0000"]);
+    assert!(!more);
+    assert_eq!(
+        err.to_string(),
+        r#"instance prefix "api-7f3" is ambiguous: it matches api-7f3c2a91, api-7f3d0000"#
+    );
+
+    // LIKE wildcards are plain characters; prefixes are case-sensitive.
+    assert_eq!(registry.get("worker%").unwrap().id, "worker%1");
+    assert_eq!(registry.get("worker_").unwrap().id, "worker_1");
+    assert!(matches!(
+        registry.get("API-7"),
+        Err(RegistryError::NotFound { .. })
+    ));
+    let err = registry.get("nope").unwrap_err();
+    assert_eq!(err.to_string(), r#"no instance "nope" in the registry"#);
+    assert!(matches!(
+        registry.get(""),
+        Err(RegistryError::NotFound { .. })
+    ));
+
+    // Many matches: 20 listed and "more".
+    for i in 0..25 {
+        registry
+            .register(&new(&format!("bulk-{i:02}"), "p"))
+            .unwrap();
+    }
+    match registry.get("bulk-") {
+        Err(RegistryError::AmbiguousPrefix {
+            candidates, more, ..
+        }) => {
+            assert_eq!(candidates.len(), 20);
+            assert_eq!(candidates[0], "bulk-00");
+            assert!(more);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Closed instances are not prefix candidates (but their full ID still resolves).
+    let closing = registry.register(&new("api-7f3e1111", "p")).unwrap();
+    registry.close(&closing).unwrap();
+    assert!(matches!(
+        registry.get("api-7f3"),
+        Err(RegistryError::AmbiguousPrefix { ref candidates, .. }) if candidates.len() == 2
+    ));
+    assert_eq!(registry.get("api-7f3e").ok(), None);
+    assert!(!registry.get("api-7f3e1111").unwrap().is_active());
+}
+
+fn stale_instances_are_marked(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = Registry::open_with(
+        db.url(),
+        RegistryOptions::new()
+            .clock(clock.clone())
+            .stale_after(Duration::from_secs(30)),
+    )
+    .unwrap();
+    let a = registry.register(&new("alive-00000001", "p")).unwrap();
+    let _b = registry.register(&new("quiet-00000002", "p")).unwrap();
+    clock.advance_ms(30_000);
+    registry.heartbeat(&a, None).unwrap();
+    // Exactly at the timeout: not yet stale.
+    let list = registry.list(Some("p")).unwrap();
+    assert!(list.iter().all(|r| !r.stale), "{list:?}");
+    clock.advance_ms(1);
+    let list = registry.list(Some("p")).unwrap();
+    let flags: Vec<_> = list.iter().map(|r| (r.id.as_str(), r.stale)).collect();
+    assert_eq!(flags, [("alive-00000001", false), ("quiet-00000002", true)]);
+    assert!(registry.get("quiet").unwrap().stale);
+    // A heartbeat revives.
+    clock.advance_ms(40_000);
+    assert!(registry.get("alive").unwrap().stale);
+    registry.heartbeat(&a, None).unwrap();
+    assert!(!registry.get("alive").unwrap().stale);
+}
+
+fn small_layout() -> Layout {
+    // 2 worker bits: workers 0..=3.
+    Layout::new(41, 2, 12, Layout::DEFAULT.epoch_ms()).unwrap()
+}
+
+fn leases_take_the_lowest_free_worker(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = Arc::new(open(db, &clock));
+    let opts = |holder: &str| {
+        LeaseOptions::new("orders", holder)
+            .layout(small_layout())
+            .clock(clock.clone())
+    };
+    let leases: Vec<_> = (0..4)
+        .map(|i| WorkerLease::acquire(registry.clone(), opts(&format!("h{i}"))).unwrap())
+        .collect();
+    let workers: Vec<_> = leases.iter().map(WorkerLease::worker).collect();
+    assert_eq!(workers, [0, 1, 2, 3]);
+    let err = WorkerLease::acquire(registry.clone(), opts("h4")).unwrap_err();
+    assert!(matches!(
+        err,
+        RegistryError::NoFreeWorker { ref scope, max_worker: 3 } if scope == "orders"
+    ));
+    assert_eq!(
+        err.to_string(),
+        r#"no free worker ID in scope "orders": all of 0..=3 are leased"#
+    );
+    // Scopes are independent.
+    let other = WorkerLease::acquire(
+        registry.clone(),
+        LeaseOptions::new("billing", "h5").clock(clock.clone()),
+    )
+    .unwrap();
+    assert_eq!(other.worker(), 0);
+
+    // Releasing worker 1 frees exactly that one.
+    leases[1].release().unwrap();
+    leases[1].release().unwrap(); // idempotent
+    let again = WorkerLease::acquire(registry.clone(), opts("h6")).unwrap();
+    assert_eq!(again.worker(), 1);
+    let records = registry.leases("orders").unwrap();
+    assert_eq!(records.len(), 4);
+    assert_eq!(records[1].holder.as_deref(), Some("h6"));
+    assert!(records.iter().all(|r| !r.free));
+    // Each generator issues with its own worker ID.
+    for lease in leases.iter().filter(|l| l.worker() != 1) {
+        let g = lease.generator();
+        let id = g.next_snowflake().unwrap();
+        assert_eq!(g.decompose(id).worker, lease.worker());
+    }
+}
+
+fn expired_lease_is_taken_over_above_its_high_water_mark(db: &Db) {
+    let registry_clock = ManualClock::new(T0);
+    let registry = Arc::new(open(db, &registry_clock));
+    let old_clock = ManualClock::new(T0);
+    let old = WorkerLease::acquire(
+        registry.clone(),
+        LeaseOptions::new("s", "old").clock(old_clock.clone()),
+    )
+    .unwrap();
+    assert_eq!((old.worker(), old.floor_ms()), (0, 0));
+    let old_gen = old.generator();
+    let mut old_ids: Vec<u64> = (0..1000)
+        .map(|_| old_gen.next_snowflake().unwrap().as_u64())
+        .collect();
+    let recorded = registry.leases("s").unwrap()[0].high_water_ms;
+    assert_eq!(recorded, T0 + 30_000); // latest issued (T0) + the period
+
+    // The registry's clock passes the expiry (the old holder is partitioned away, say).
+    registry_clock.advance_ms(30_000);
+    let new_clock = ManualClock::new(T0 + 30_000);
+    let new = WorkerLease::acquire(
+        registry.clone(),
+        LeaseOptions::new("s", "new").clock(new_clock.clone()),
+    )
+    .unwrap();
+    assert_eq!(new.worker(), 0);
+    assert_eq!(new.floor_ms(), recorded);
+    let new_gen = new.generator();
+    let new_ids: Vec<u64> = (0..1000)
+        .map(|_| new_gen.next_snowflake().unwrap().as_u64())
+        .collect();
+    assert!(
+        new_gen
+            .decompose(typed_id::Snowflake::new(new_ids[0]).unwrap())
+            .timestamp_ms
+            > recorded
+    );
+
+    // The old holder has not noticed yet (its local deadline is on the real monotonic
+    // clock) and keeps issuing: never above its ceiling, so never into the new range.
+    old_clock.advance_ms(29_999);
+    old_ids.extend((0..1000).map(|_| old_gen.next_snowflake().unwrap().as_u64()));
+    old_clock.advance_ms(2);
+    assert_eq!(
+        old_gen.next_snowflake(),
+        Err(IssueError::Generate(GenerateError::CeilingReached {
+            ceiling_ms: recorded
+        }))
+    );
+    assert!(old_ids.iter().max() < new_ids.iter().min());
+
+    // Its next renewal finds the lease gone and fences the generator for good.
+    let err = old.renew().unwrap_err();
+    assert!(matches!(err, RegistryError::LeaseLost { worker: 0, .. }));
+    assert_eq!(
+        err.to_string(),
+        r#"worker ID 0 of scope "s" was taken over by another holder; its generator is fenced"#
+    );
+    assert_eq!(
+        old_gen.next_snowflake(),
+        Err(IssueError::LeaseEnded { worker: 0 })
+    );
+    assert!(matches!(
+        old.renew(),
+        Err(RegistryError::LeaseReleased { .. })
+    ));
+    new.renew().unwrap();
+}
+
+fn released_lease_records_the_exact_high_water_mark(db: &Db) {
+    let registry_clock = ManualClock::new(T0);
+    let registry = Arc::new(open(db, &registry_clock));
+    let clock = ManualClock::new(T0);
+    let lease = WorkerLease::acquire(
+        registry.clone(),
+        LeaseOptions::new("s", "a").clock(clock.clone()),
+    )
+    .unwrap();
+    let generator = lease.generator();
+    for _ in 0..3 {
+        generator.next_snowflake().unwrap();
+        clock.advance_ms(7);
+    }
+    let last = generator.high_water_ms();
+    assert_eq!(last, T0 + 14);
+    lease.release().unwrap();
+    assert_eq!(
+        generator.next_snowflake(),
+        Err(IssueError::LeaseEnded { worker: 0 })
+    );
+    let record = &registry.leases("s").unwrap()[0];
+    assert_eq!(record.holder, None);
+    assert!(record.free);
+    assert_eq!(record.expires_at_ms, 0);
+    assert_eq!(record.high_water_ms, last);
+
+    // The successor starts right above it, at once (a rolling restart), even with its
+    // clock showing the very millisecond of the last ID.
+    clock.set_ms(last);
+    let next = WorkerLease::acquire(
+        registry.clone(),
+        LeaseOptions::new("s", "b").clock(clock.clone()),
+    )
+    .unwrap();
+    assert_eq!((next.worker(), next.floor_ms()), (0, last));
+    let id = next.generator().next_snowflake().unwrap();
+    assert_eq!(next.generator().decompose(id).timestamp_ms, last + 1);
+
+    // Dropping a lease releases it too.
+    drop(next);
+    assert!(registry.leases("s").unwrap()[0].free);
+}
+
+fn lapsed_lease_fences_until_renewed(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = Arc::new(open(db, &clock));
+    let lease = WorkerLease::acquire(
+        registry.clone(),
+        LeaseOptions::new("s", "a").period(Duration::from_millis(500)),
+    )
+    .unwrap();
+    let generator = lease.generator();
+    assert!(generator.is_valid());
+    let left = generator.remaining().unwrap();
+    assert!(left <= Duration::from_millis(450), "{left:?}");
+    generator.next_snowflake().unwrap();
+    // Past 90 % of the period without a renewal: refused.
+    std::thread::sleep(Duration::from_millis(470));
+    let err = generator.next_snowflake().unwrap_err();
+    let IssueError::LeaseLapsed { worker: 0, ago } = err else {
+        panic!("expected LeaseLapsed, got {err:?}");
+    };
+    assert!(ago < Duration::from_millis(200), "{ago:?}");
+    assert!(
+        err.to_string()
+            .starts_with("the lease on worker ID 0 lapsed ")
+    );
+    assert!(!generator.is_valid());
+    // Nobody took it over: a renewal revives it.
+    lease.renew().unwrap();
+    assert!(generator.is_valid());
+    generator.next_snowflake().unwrap();
+}
+
+fn restart_with_clock_behind_issues_only_above_high_water(db: &Db) {
+    let registry = Arc::new(open(db, &ManualClock::new(T0)));
+    let before = ManualClock::new(T0 + 60_000);
+    let first = WorkerLease::acquire(
+        registry.clone(),
+        LeaseOptions::new("s", "first").clock(before.clone()),
+    )
+    .unwrap();
+    let g = first.generator();
+    // A frozen clock allows 4 096 IDs per millisecond, plus one millisecond of lead.
+    let first_ids: Vec<u64> = (0..4_000)
+        .map(|_| g.next_snowflake().unwrap().as_u64())
+        .collect();
+    let high_water = g.high_water_ms();
+    first.release().unwrap();
+
+    // Restart with the clock 5 ms behind (within the 10 ms tolerance): the new holder
+    // continues right above the mark.
+    let behind = ManualClock::new(high_water - 5);
+    let second = WorkerLease::acquire(
+        registry.clone(),
+        LeaseOptions::new("s", "second").clock(behind.clone()),
+    )
+    .unwrap();
+    assert_eq!(second.worker(), first.worker());
+    assert_eq!(second.floor_ms(), high_water);
+    let g2 = second.generator();
+    let second_ids: Vec<u64> = (0..4_000)
+        .map(|_| g2.next_snowflake().unwrap().as_u64())
+        .collect();
+    assert!(first_ids.iter().max() < second_ids.iter().min());
+    for id in [second_ids[0], second_ids[3_999]] {
+        assert!(
+            g2.decompose(typed_id::Snowflake::new(id).unwrap())
+                .timestamp_ms
+                > high_water
+        );
+    }
+    let high_water_2 = g2.high_water_ms();
+    second.release().unwrap();
+
+    // Restart with the clock an hour behind: it refuses rather than repeat an ID...
+    let far_behind = ManualClock::new(high_water_2 - 3_600_000);
+    let third = WorkerLease::acquire(
+        registry.clone(),
+        LeaseOptions::new("s", "third").clock(far_behind.clone()),
+    )
+    .unwrap();
+    let g3 = third.generator();
+    assert!(matches!(
+        g3.next_snowflake(),
+        Err(IssueError::Generate(
+            GenerateError::ClockMovedBackwards { .. }
+        ))
+    ));
+    // ...until the clock catches up, and then issues only above the mark.
+    far_behind.set_ms(high_water_2);
+    let id = g3.next_snowflake().unwrap();
+    assert!(id.as_u64() > *second_ids.iter().max().unwrap());
+    assert_eq!(g3.decompose(id).timestamp_ms, high_water_2 + 1);
+}
+
+fn heartbeat_thread_renews_and_beats(db: &Db) {
+    let registry = Arc::new(Registry::open(db.url()).unwrap());
+    let registration = registry.register(&new("beating-00000001", "p")).unwrap();
+    let lease = Arc::new(
+        WorkerLease::acquire(
+            registry.clone(),
+            LeaseOptions::new("p", "beating-00000001").period(Duration::from_millis(600)),
+        )
+        .unwrap(),
+    );
+    let (tx, rx) = mpsc::channel();
+    let heartbeat = Heartbeat::builder(registry.clone())
+        .instance(registration.clone())
+        .lease(lease.clone())
+        .status(r#"{"ready":true}"#)
+        .on_error(move |e| drop(tx.send(e.to_string())))
+        .spawn()
+        .unwrap();
+    assert_eq!(heartbeat.interval(), Duration::from_millis(200));
+    let generator = lease.generator();
+    // Three lease periods: without the renewals the generator would have lapsed twice.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(1_800) {
+        generator.next_snowflake().unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(heartbeat.beats() >= 6, "{heartbeat:?}");
+    assert_eq!(heartbeat.failures(), 0, "{:?}", rx.try_recv());
+    let record = registry.get("beating").unwrap();
+    assert_eq!(record.status.as_deref(), Some(r#"{"ready":true}"#));
+    heartbeat.set_status(Some(r#"{"ready":false}"#.into()));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        registry.get("beating").unwrap().status.as_deref(),
+        Some(r#"{"ready":false}"#)
+    );
+    heartbeat.stop();
+    // Stopped: the lease is no longer renewed and lapses.
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(matches!(
+        generator.next_snowflake(),
+        Err(IssueError::LeaseLapsed { .. })
+    ));
+}
+
+fn start_detects_validates_registers_and_leases(db: &Db) {
+    let env = MapEnv::new()
+        .var("APP_ENV", "production")
+        .var("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+        .var("HOSTNAME", "orders-api-5c9f-x2x9k");
+    let instance = start_with_env(StartConfig::new("orders", db.url()), &env).unwrap();
+    assert_eq!(instance.id(), "orders-api-5c9f-x2x9k");
+    assert_eq!(instance.source().to_string(), "Kubernetes pod HOSTNAME");
+    assert_eq!(instance.environment(), Environment::Production);
+    assert!(instance.warnings().is_empty());
+    assert_eq!(instance.worker_id(), 0);
+    let record = instance.registry().get("orders-api-5c9f").unwrap();
+    assert_eq!(record.source.as_deref(), Some("kubernetes"));
+    assert_eq!(record.environment.as_deref(), Some("production"));
+    let generator = instance.generator();
+    let id = generator.next_snowflake().unwrap();
+    assert_eq!(generator.decompose(id).worker, 0);
+
+    // A second pod: its own worker ID; a short name warns.
+    let env2 = MapEnv::new()
+        .var("APP_ENV", "staging")
+        .var("APP_INSTANCE_ID", "pod-2");
+    let second = start_with_env(
+        StartConfig::with_registry("orders", instance.registry().clone()),
+        &env2,
+    )
+    .unwrap();
+    assert_eq!(second.worker_id(), 1);
+    assert_eq!(second.warnings().len(), 1);
+
+    // The same ID again: refused, nothing leased.
+    let err = start_with_env(StartConfig::new("orders", db.url()), &env).unwrap_err();
+    assert!(matches!(
+        err,
+        StartError::Registry(RegistryError::DuplicateInstance { .. })
+    ));
+
+    // Production refuses a default ID before touching the database...
+    let bad = MapEnv::new().var("APP_INSTANCE_ID", "localhost");
+    let err =
+        start_with_env(StartConfig::new("orders", "/nonexistent/dir/x.db"), &bad).unwrap_err();
+    assert!(matches!(err, StartError::Validation(_)));
+    assert!(
+        err.to_string()
+            .contains("Set APP_INSTANCE_ID to a name unique"),
+        "{err}"
+    );
+    // ...and an unknown environment name says what is valid.
+    let err = start_with_env(
+        StartConfig::new("orders", db.url()),
+        &MapEnv::new().var("APP_ENV", "prd"),
+    )
+    .unwrap_err();
+    assert!(matches!(err, StartError::Environment(_)));
+    // Development accepts it.
+    let dev = start_with_env(
+        StartConfig::new("orders", db.url()).default_environment(Environment::Development),
+        &bad,
+    )
+    .unwrap();
+    assert_eq!((dev.id(), dev.worker_id()), ("localhost", 2));
+
+    // Shutdown releases the worker ID and closes the registration.
+    let registry = instance.registry().clone();
+    instance.shutdown().unwrap();
+    assert!(
+        registry
+            .get("orders-api-5c9f-x2x9k")
+            .unwrap()
+            .closed_at_ms
+            .is_some()
+    );
+    assert!(registry.leases("orders").unwrap()[0].free);
+    drop(second);
+    drop(dev);
+    assert!(registry.list(Some("orders")).unwrap().is_empty());
+    assert!(registry.leases("orders").unwrap().iter().all(|l| l.free));
+}
+
+// ---------------------------------------------------------------------------------
+// Failures: reported as typed errors, never a panic, and recovered from.
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn sqlite_heartbeat_on_a_locked_database_is_an_error_then_recovers() {
+    let db = TempSqlite::new();
+    let registry = Arc::new(
+        Registry::open_with(
+            db.url(),
+            RegistryOptions::new().busy_timeout(Duration::from_millis(50)),
+        )
+        .unwrap(),
+    );
+    let me = registry.register(&new("locked-00000001", "p")).unwrap();
+    let lease = WorkerLease::acquire(registry.clone(), LeaseOptions::new("p", "locked")).unwrap();
+
+    // Another process holds the write lock.
+    let mut blocker = db.connect();
+    diesel::sql_query("BEGIN EXCLUSIVE")
+        .execute(&mut blocker)
+        .unwrap();
+    let err = registry.heartbeat(&me, Some("x")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RegistryError::Database {
+                operation: "heartbeat",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "registry heartbeat failed: database is locked"
+    );
+    let source = err.source().expect("the driver's error is the source");
+    assert_eq!(source.to_string(), "database is locked");
+    let err = lease.renew().unwrap_err();
+    assert!(matches!(
+        err,
+        RegistryError::Database {
+            operation: "renew lease",
+            ..
+        }
+    ));
+    // The generator keeps working until its deadline: a failed renewal is not a lapse.
+    assert!(lease.generator().next_snowflake().is_ok());
+
+    diesel::sql_query("COMMIT").execute(&mut blocker).unwrap();
+    registry.heartbeat(&me, Some("x")).unwrap();
+    lease.renew().unwrap();
+}
+
+#[test]
+fn sqlite_heartbeat_thread_reports_failures_to_a_channel() {
+    let db = TempSqlite::new();
+    let registry = Arc::new(
+        Registry::open_with(
+            db.url(),
+            RegistryOptions::new().busy_timeout(Duration::from_millis(20)),
+        )
+        .unwrap(),
+    );
+    let me = registry.register(&new("chan-00000001", "p")).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let heartbeat = Heartbeat::builder(registry.clone())
+        .instance(me)
+        .interval(Duration::from_millis(30))
+        .on_error(move |e| {
+            let _ = tx.send(e);
+            panic!("a panicking callback must not stop the heartbeat");
+        })
+        .spawn()
+        .unwrap();
+    let mut blocker = db.connect();
+    diesel::sql_query("BEGIN EXCLUSIVE")
+        .execute(&mut blocker)
+        .unwrap();
+    let err = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(matches!(err, RegistryError::Database { .. }), "{err:?}");
+    let err2 = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(matches!(err2, RegistryError::Database { .. }));
+    diesel::sql_query("COMMIT").execute(&mut blocker).unwrap();
+    let failures = heartbeat.failures();
+    assert!(failures >= 2);
+    assert!(
+        heartbeat
+            .last_error()
+            .unwrap()
+            .contains("database is locked")
+    );
+    let beats = heartbeat.beats();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while heartbeat.beats() < beats + 2 {
+        assert!(
+            Instant::now() < deadline,
+            "heartbeat did not recover: {heartbeat:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    heartbeat.stop();
+}
+
+#[test]
+fn postgres_broken_connection_is_an_error_then_reconnects() {
+    let db = TestDatabase::new();
+    let registry = Arc::new(Registry::open(db.url()).unwrap());
+    let me = registry.register(&new("pg-00000001", "p")).unwrap();
+    let lease = WorkerLease::acquire(registry.clone(), LeaseOptions::new("p", "pg")).unwrap();
+
+    // The server ends every session of this database (a failover, an admin, a restart).
+    let kill_sessions = || {
+        let mut admin = PgConnection::establish(&typed_id_tests::pg::database_url()).unwrap();
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{}' AND pid <> pg_backend_pid()",
+            db.name()
+        ))
+        .execute(&mut admin)
+        .unwrap();
+    };
+    kill_sessions();
+    let err = registry.heartbeat(&me, None).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RegistryError::Database {
+                operation: "heartbeat",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.source().is_some());
+    // The next call reconnects.
+    registry.heartbeat(&me, Some("back")).unwrap();
+    assert_eq!(registry.get("pg-").unwrap().status.as_deref(), Some("back"));
+
+    kill_sessions();
+    assert!(matches!(
+        lease.renew(),
+        Err(RegistryError::Database {
+            operation: "renew lease",
+            ..
+        })
+    ));
+    lease.renew().unwrap();
+}
+
+#[test]
+fn unsupported_and_unreachable_databases() {
+    let err = Registry::open("").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unsupported registry database URL: the database URL is empty"
+    );
+    let err = Registry::open("/nonexistent-dir/registry.db").unwrap_err();
+    assert!(matches!(err, RegistryError::Connect { .. }));
+    let err = Registry::open("host=/nonexistent-socket-dir dbname=x").unwrap_err();
+    assert!(matches!(
+        err,
+        RegistryError::Connect {
+            backend: "postgres",
+            ..
+        }
+    ));
+}

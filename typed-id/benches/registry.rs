@@ -1,0 +1,149 @@
+//! Registry latency: register, heartbeat, list(100) and lease renewal, p50/p99 per
+//! call, on SQLite (a temporary file, `synchronous = FULL` and `NORMAL`) and, when
+//! `DATABASE_URL` names a PostgreSQL server, on PostgreSQL.
+//!
+//! ```text
+//! cargo bench -p typed-id --bench registry --features sqlite,postgres
+//! DATABASE_URL=postgres://… cargo bench -p typed-id --bench registry --features sqlite,postgres
+//! ```
+//!
+//! Latency, not throughput, is what a heartbeat costs a service, so every call is timed
+//! on its own and the distribution reported (criterion's mean-of-batches would hide the
+//! tail that fsync and lock waits produce).
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use typed_id::instance::{LeaseOptions, NewInstance, Registry, RegistryOptions, WorkerLease};
+
+const REGISTERS: usize = 2_000;
+const HEARTBEATS: usize = 5_000;
+const LISTS: usize = 1_000;
+const RENEWALS: usize = 2_000;
+
+struct Stats {
+    p50: Duration,
+    p99: Duration,
+    mean: Duration,
+}
+
+fn stats(mut samples: Vec<Duration>) -> Stats {
+    samples.sort_unstable();
+    let pick = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    let total: Duration = samples.iter().sum();
+    Stats {
+        p50: pick(0.50),
+        p99: pick(0.99),
+        mean: total / samples.len() as u32,
+    }
+}
+
+fn time(n: usize, mut f: impl FnMut(usize)) -> Stats {
+    // Warm-up: statement preparation, page cache, WAL growth.
+    for i in 0..n / 10 {
+        f(usize::MAX - i);
+    }
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        f(i);
+        samples.push(t.elapsed());
+    }
+    stats(samples)
+}
+
+fn report(backend: &str, op: &str, s: &Stats) {
+    println!(
+        "| {backend} | {op} | {:.3} | {:.3} | {:.3} |",
+        s.p50.as_secs_f64() * 1e3,
+        s.p99.as_secs_f64() * 1e3,
+        s.mean.as_secs_f64() * 1e3
+    );
+}
+
+fn run(backend: &str, url: &str, options: RegistryOptions) {
+    let registry = Arc::new(Registry::open_with(url, options).expect("open registry"));
+    let tag = std::process::id();
+
+    let s = time(REGISTERS, |i| {
+        let id = format!("bench-{tag}-{i}");
+        black_box(registry.register(&NewInstance::new(id, "bench")).unwrap());
+    });
+    report(backend, "register", &s);
+
+    let me = registry
+        .register(&NewInstance::new(format!("beat-{tag}"), "beat"))
+        .unwrap();
+    let s = time(HEARTBEATS, |i| {
+        let status = (i % 2 == 0).then_some(r#"{"queue":3}"#);
+        registry.heartbeat(&me, status).unwrap();
+    });
+    report(backend, "heartbeat", &s);
+
+    for i in 0..100 {
+        registry
+            .register(&NewInstance::new(
+                format!("list-{tag}-{i:03}"),
+                format!("list-{tag}"),
+            ))
+            .unwrap();
+    }
+    let project = format!("list-{tag}");
+    let s = time(LISTS, |_| {
+        let list = registry.list(Some(&project)).unwrap();
+        assert_eq!(list.len(), 100);
+        black_box(list);
+    });
+    report(backend, "list(100)", &s);
+
+    let s = time(LISTS, |_| {
+        black_box(registry.get(&format!("list-{tag}-05")).unwrap_err());
+    });
+    report(backend, "get(ambiguous prefix)", &s);
+
+    let lease = WorkerLease::acquire(
+        registry.clone(),
+        LeaseOptions::new(format!("bench-{tag}"), "b"),
+    )
+    .unwrap();
+    let s = time(RENEWALS, |_| lease.renew().unwrap());
+    report(backend, "renew lease", &s);
+    lease.release().unwrap();
+
+    let s = time(RENEWALS / 4, |i| {
+        let l = WorkerLease::acquire(
+            registry.clone(),
+            LeaseOptions::new(format!("acq-{tag}-{}", i % 8), "b"),
+        )
+        .unwrap();
+        l.release().unwrap();
+    });
+    report(backend, "acquire + release lease", &s);
+}
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("typed-id-bench-registry-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    println!("| backend | operation | p50 ms | p99 ms | mean ms |");
+    println!("|---|---|---|---|---|");
+    for (label, durable) in [("SQLite (FULL)", true), ("SQLite (NORMAL)", false)] {
+        let path = dir.join(format!("registry-{durable}.db"));
+        run(
+            label,
+            path.to_str().unwrap(),
+            RegistryOptions::new().durable(durable),
+        );
+    }
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => {
+            if cfg!(feature = "postgres") {
+                run("PostgreSQL", &url, RegistryOptions::new());
+            } else {
+                println!("PostgreSQL: not measured (build with --features postgres)");
+            }
+        }
+        _ => println!("PostgreSQL: not measured (set DATABASE_URL to a PostgreSQL server)"),
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

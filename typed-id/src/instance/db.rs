@@ -1,0 +1,291 @@
+//! The registry's connection to SQLite or PostgreSQL: choosing the backend from a URL,
+//! per-connection settings, the embedded migrations (applied under a lock, so many
+//! processes can start at once), and one SQL text for both dialects.
+//!
+//! Statements are written once in PostgreSQL's dialect (`$1` placeholders, `GREATEST`)
+//! and translated for SQLite (`?1`, the two-argument `MAX`), so the two backends cannot
+//! drift apart.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+#[cfg(feature = "sqlite")]
+use diesel::connection::SimpleConnection as _;
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use super::error::RegistryError;
+
+#[cfg(feature = "sqlite")]
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "postgres")]
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Key of the transaction-scoped advisory lock that serialises migrations on
+/// PostgreSQL (`typedid` in ASCII).
+#[cfg(feature = "postgres")]
+const MIGRATION_LOCK_KEY: i64 = 0x0074_7970_6564_6964;
+
+/// Where the registry lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// A SQLite file path or `file:` URI.
+    #[cfg(feature = "sqlite")]
+    Sqlite(String),
+    /// A `postgres://` URL or libpq `key=value` string.
+    #[cfg(feature = "postgres")]
+    Postgres(String),
+}
+
+impl Target {
+    /// `postgres://…`, `postgresql://…` and libpq `key=value` strings are PostgreSQL;
+    /// `sqlite://path`, `file:` URIs and plain paths are SQLite.
+    pub(crate) fn parse(url: &str) -> Result<Target, RegistryError> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(RegistryError::UnsupportedUrl {
+                reason: "the database URL is empty",
+            });
+        }
+        let postgres = url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || (url.contains('=') && !url.starts_with("file:") && !url.starts_with("sqlite:"));
+        if postgres {
+            #[cfg(feature = "postgres")]
+            return Ok(Target::Postgres(url.to_owned()));
+            #[cfg(not(feature = "postgres"))]
+            return Err(RegistryError::UnsupportedUrl {
+                reason: "a PostgreSQL URL needs typed-id's `postgres` feature",
+            });
+        }
+        #[cfg(feature = "sqlite")]
+        {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            if path.is_empty() {
+                return Err(RegistryError::UnsupportedUrl {
+                    reason: "the SQLite URL has no path",
+                });
+            }
+            Ok(Target::Sqlite(path.to_owned()))
+        }
+        #[cfg(not(feature = "sqlite"))]
+        Err(RegistryError::UnsupportedUrl {
+            reason: "a SQLite path needs typed-id's `sqlite` feature",
+        })
+    }
+
+    pub(crate) fn backend(&self) -> &'static str {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Target::Sqlite(_) => "sqlite",
+            #[cfg(feature = "postgres")]
+            Target::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// An open connection.
+pub(crate) enum Conn {
+    #[cfg(feature = "sqlite")]
+    Sqlite(SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Pg(PgConnection),
+}
+
+/// Which SQL dialect a statement is sent in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    #[cfg(feature = "sqlite")]
+    Sqlite,
+    #[cfg(feature = "postgres")]
+    Postgres,
+}
+
+impl Dialect {
+    /// `pg`, translated for this dialect.
+    pub(crate) fn sql(self, pg: &str) -> Cow<'_, str> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => Cow::Owned(
+                pg.replace("GREATEST(", "MAX(")
+                    .replace("LEAST(", "MIN(")
+                    .replace('$', "?"),
+            ),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => Cow::Borrowed(pg),
+        }
+    }
+}
+
+/// Settings applied to every new connection.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConnectOptions {
+    /// SQLite `busy_timeout`; PostgreSQL `lock_timeout`.
+    pub(crate) busy_timeout: Duration,
+    /// SQLite `synchronous = FULL` rather than `NORMAL`.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) durable: bool,
+}
+
+/// Connects and applies the per-connection settings.
+pub(crate) fn connect(target: &Target, options: ConnectOptions) -> Result<Conn, RegistryError> {
+    let connect_err = |source| RegistryError::Connect {
+        backend: target.backend(),
+        source,
+    };
+    match target {
+        #[cfg(feature = "sqlite")]
+        Target::Sqlite(path) => {
+            let mut conn = SqliteConnection::establish(path).map_err(connect_err)?;
+            let busy_ms = options.busy_timeout.as_millis().min(i32::MAX as u128);
+            // busy_timeout first: switching to WAL needs a lock another process may hold.
+            let mut pragmas = format!("PRAGMA busy_timeout = {busy_ms};");
+            let in_memory = path == ":memory:" || path.contains("mode=memory");
+            if !in_memory {
+                pragmas.push_str("PRAGMA journal_mode = WAL;");
+            }
+            pragmas.push_str(if options.durable {
+                "PRAGMA synchronous = FULL;"
+            } else {
+                "PRAGMA synchronous = NORMAL;"
+            });
+            conn.batch_execute(&pragmas)
+                .map_err(|e| RegistryError::from(e).in_op("connect"))?;
+            Ok(Conn::Sqlite(conn))
+        }
+        #[cfg(feature = "postgres")]
+        Target::Postgres(url) => {
+            let mut conn = PgConnection::establish(url).map_err(connect_err)?;
+            let lock_ms = options.busy_timeout.as_millis().min(i32::MAX as u128);
+            diesel::sql_query(format!("SET lock_timeout = {lock_ms}"))
+                .execute(&mut conn)
+                .map_err(|e| RegistryError::from(e).in_op("connect"))?;
+            Ok(Conn::Pg(conn))
+        }
+    }
+}
+
+/// Why migrating failed inside the locking transaction.
+enum MigrateFail {
+    Db(diesel::result::Error),
+    Harness(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<diesel::result::Error> for MigrateFail {
+    fn from(e: diesel::result::Error) -> Self {
+        MigrateFail::Db(e)
+    }
+}
+
+/// Applies the crate's embedded migrations (the stores' tables and the registry's) that
+/// this database lacks. SQLite takes the write lock first (`BEGIN IMMEDIATE`),
+/// PostgreSQL an advisory lock, so processes starting together apply each migration
+/// exactly once; the harness's own per-migration transactions nest as savepoints.
+pub(crate) fn migrate(conn: &mut Conn) -> Result<(), RegistryError> {
+    let result = match conn {
+        #[cfg(feature = "sqlite")]
+        Conn::Sqlite(c) => c.immediate_transaction(|c| {
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(drop)
+                .map_err(MigrateFail::Harness)
+        }),
+        #[cfg(feature = "postgres")]
+        Conn::Pg(c) => c.transaction(|c| {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY)
+                .execute(c)?;
+            c.run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(drop)
+                .map_err(MigrateFail::Harness)
+        }),
+    };
+    result.map_err(|e| match e {
+        MigrateFail::Db(e) => RegistryError::from(e).in_op("migrate"),
+        MigrateFail::Harness(source) => RegistryError::Migration { source },
+    })
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection and `$d` to its dialect;
+/// the body is compiled once per enabled backend.
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident, $d:ident| $body:expr) => {
+        match $conn {
+            #[cfg(feature = "sqlite")]
+            $crate::instance::db::Conn::Sqlite($c) => {
+                let $d = $crate::instance::db::Dialect::Sqlite;
+                let _ = $d;
+                $body
+            }
+            #[cfg(feature = "postgres")]
+            $crate::instance::db::Conn::Pg($c) => {
+                let $d = $crate::instance::db::Dialect::Postgres;
+                let _ = $d;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` in a write transaction: `BEGIN IMMEDIATE` on SQLite (the write lock up
+/// front, so two writers never deadlock upgrading read locks), a plain transaction on
+/// PostgreSQL (whose statements lock the rows they touch).
+macro_rules! write_tx {
+    ($conn:expr, |$c:ident, $d:ident| $body:expr) => {
+        match $conn {
+            #[cfg(feature = "sqlite")]
+            $crate::instance::db::Conn::Sqlite(conn) => {
+                let $d = $crate::instance::db::Dialect::Sqlite;
+                let _ = $d;
+                conn.immediate_transaction(|$c| $body)
+            }
+            #[cfg(feature = "postgres")]
+            $crate::instance::db::Conn::Pg(conn) => {
+                let $d = $crate::instance::db::Dialect::Postgres;
+                let _ = $d;
+                diesel::Connection::transaction(conn, |$c| $body)
+            }
+        }
+    };
+}
+
+pub(crate) use {on_conn, write_tx};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        #[cfg(feature = "postgres")]
+        {
+            assert_eq!(
+                Target::parse("postgres://u@h/db").unwrap(),
+                Target::Postgres("postgres://u@h/db".into())
+            );
+            assert_eq!(
+                Target::parse("host=/tmp dbname=x").unwrap(),
+                Target::Postgres("host=/tmp dbname=x".into())
+            );
+        }
+        #[cfg(feature = "sqlite")]
+        {
+            assert_eq!(
+                Target::parse("sqlite:///tmp/a.db").unwrap(),
+                Target::Sqlite("/tmp/a.db".into())
+            );
+            assert_eq!(
+                Target::parse("ids.db").unwrap(),
+                Target::Sqlite("ids.db".into())
+            );
+            assert_eq!(
+                Target::parse("file:ids.db?mode=rwc").unwrap(),
+                Target::Sqlite("file:ids.db?mode=rwc".into())
+            );
+            assert_eq!(
+                Dialect::Sqlite.sql("SELECT GREATEST(a, $1) WHERE b = $2"),
+                "SELECT MAX(a, ?1) WHERE b = ?2"
+            );
+        }
+        assert!(Target::parse("  ").is_err());
+    }
+}

@@ -1,0 +1,258 @@
+//! The registry's and the leases' one error type: what went wrong, with the database's
+//! own error kept as `source()`.
+
+use core::fmt;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::registry::InstanceRecord;
+use crate::GenerateError;
+
+/// Why a registry or lease operation failed. New reasons may be added in minor releases.
+///
+/// None of these is fatal to the process: a failed heartbeat or renewal is reported and
+/// the next one is tried; a lease that could not be renewed in time fences its
+/// generator instead of risking duplicates.
+#[non_exhaustive]
+#[derive(Debug)]
+pub enum RegistryError {
+    /// The database URL names a backend this build does not include, or is malformed.
+    UnsupportedUrl {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Connecting to the database failed.
+    Connect {
+        /// `sqlite` or `postgres`.
+        backend: &'static str,
+        /// The driver's error.
+        source: diesel::ConnectionError,
+    },
+    /// Applying the embedded migrations failed.
+    Migration {
+        /// The migration harness's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A statement failed (database down, locked, connection broken…).
+    Database {
+        /// The operation: `register`, `heartbeat`, `list`, `get`, `close`,
+        /// `acquire lease`, `renew lease`, `release lease`, `leases`.
+        operation: &'static str,
+        /// The driver's error.
+        source: DieselError,
+    },
+    /// An instance with this ID is registered and alive (heartbeat within the stale
+    /// timeout). Registration never overwrites a live instance.
+    DuplicateInstance {
+        /// The live instance.
+        existing: Box<InstanceRecord>,
+    },
+    /// The instance ID is empty or longer than 255 bytes.
+    InvalidInstanceId {
+        /// The ID given.
+        id: String,
+    },
+    /// No instance has this ID, and no active one starts with it.
+    NotFound {
+        /// The ID or prefix given.
+        id: String,
+    },
+    /// More than one active instance starts with this prefix.
+    AmbiguousPrefix {
+        /// The prefix given.
+        prefix: String,
+        /// The matching IDs, sorted (at most 20).
+        candidates: Vec<String>,
+        /// Whether more matched than are listed.
+        more: bool,
+    },
+    /// The instance was closed; it needs to register again.
+    Closed {
+        /// Its ID.
+        id: String,
+    },
+    /// Another process registered the same ID after this one went stale: this process
+    /// is no longer that instance.
+    Superseded {
+        /// The ID.
+        id: String,
+    },
+    /// Every worker ID of the scope is held by a live lease.
+    NoFreeWorker {
+        /// The lease scope.
+        scope: String,
+        /// The largest worker ID of the layout.
+        max_worker: u32,
+    },
+    /// The lease was taken over by another holder after it expired: this process must
+    /// not issue IDs with that worker ID again (its generator is fenced).
+    LeaseLost {
+        /// The lease scope.
+        scope: String,
+        /// The worker ID.
+        worker: u32,
+    },
+    /// The lease was released; acquire a new one.
+    LeaseReleased {
+        /// The lease scope.
+        scope: String,
+        /// The worker ID.
+        worker: u32,
+    },
+    /// The leased generator could not be built (a high-water mark beyond the layout's
+    /// range, a worker ID the layout cannot hold).
+    Generator(GenerateError),
+}
+
+impl RegistryError {
+    /// Whether the connection is unusable, so the registry reconnects for the next
+    /// operation.
+    pub(crate) fn is_connection_broken(&self) -> bool {
+        matches!(
+            self,
+            RegistryError::Database {
+                source: DieselError::DatabaseError(
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                    _
+                ) | DieselError::BrokenTransactionManager,
+                ..
+            }
+        )
+    }
+
+    /// Whether retrying the same statement may succeed (serialization failure).
+    #[cfg(feature = "postgres")]
+    pub(crate) fn is_serialization_failure(&self) -> bool {
+        matches!(
+            self,
+            RegistryError::Database {
+                source: DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _),
+                ..
+            }
+        )
+    }
+
+    /// Whether the database reported a unique violation.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            RegistryError::Database {
+                source: DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _),
+                ..
+            }
+        )
+    }
+
+    /// Names the operation of a database error that does not have one yet.
+    pub(crate) fn in_op(self, op: &'static str) -> Self {
+        match self {
+            RegistryError::Database {
+                operation: "",
+                source,
+            } => RegistryError::Database {
+                operation: op,
+                source,
+            },
+            other => other,
+        }
+    }
+}
+
+impl From<DieselError> for RegistryError {
+    /// A database error; the registry names its operation before returning it.
+    fn from(source: DieselError) -> Self {
+        RegistryError::Database {
+            operation: "",
+            source,
+        }
+    }
+}
+
+impl fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegistryError::UnsupportedUrl { reason } => {
+                write!(f, "unsupported registry database URL: {reason}")
+            }
+            RegistryError::Connect { backend, source } => {
+                write!(
+                    f,
+                    "cannot connect to the {backend} registry database: {source}"
+                )
+            }
+            RegistryError::Migration { source } => {
+                write!(f, "cannot apply the registry's migrations: {source}")
+            }
+            RegistryError::Database { operation, source } => {
+                write!(f, "registry {operation} failed: {source}")
+            }
+            RegistryError::DuplicateInstance { existing } => write!(
+                f,
+                "instance {:?} is already registered and alive (project {:?}, host {}, pid {}, \
+                 last heartbeat at {} ms since 1970); give each instance its own ID",
+                existing.id,
+                existing.project,
+                existing.hostname.as_deref().unwrap_or("?"),
+                existing
+                    .pid
+                    .map_or_else(|| "?".to_owned(), |p| p.to_string()),
+                existing.last_heartbeat_ms,
+            ),
+            RegistryError::InvalidInstanceId { id } => write!(
+                f,
+                "invalid instance ID {id:?}: it must be 1 to 255 bytes long"
+            ),
+            RegistryError::NotFound { id } => write!(f, "no instance {id:?} in the registry"),
+            RegistryError::AmbiguousPrefix {
+                prefix,
+                candidates,
+                more,
+            } => {
+                write!(f, "instance prefix {prefix:?} is ambiguous: it matches ")?;
+                for (i, c) in candidates.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(c)?;
+                }
+                if *more {
+                    f.write_str(" and more")?;
+                }
+                Ok(())
+            }
+            RegistryError::Closed { id } => {
+                write!(f, "instance {id:?} is closed; register it again")
+            }
+            RegistryError::Superseded { id } => write!(
+                f,
+                "instance {id:?} was registered again by another process after this one went \
+                 stale; this process no longer owns that ID"
+            ),
+            RegistryError::NoFreeWorker { scope, max_worker } => write!(
+                f,
+                "no free worker ID in scope {scope:?}: all of 0..={max_worker} are leased"
+            ),
+            RegistryError::LeaseLost { scope, worker } => write!(
+                f,
+                "worker ID {worker} of scope {scope:?} was taken over by another holder; \
+                 its generator is fenced"
+            ),
+            RegistryError::LeaseReleased { scope, worker } => {
+                write!(f, "worker ID {worker} of scope {scope:?} was released")
+            }
+            RegistryError::Generator(e) => write!(f, "cannot build the leased generator: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RegistryError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RegistryError::Connect { source, .. } => Some(source),
+            RegistryError::Migration { source } => Some(&**source),
+            RegistryError::Database { source, .. } => Some(source),
+            RegistryError::Generator(e) => Some(e),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Instance identity, the instance registry, and leased snowflake worker IDs.
+//!
+//! # Running many instances
+//!
+//! Snowflake IDs are unique only if no two live generators share a worker ID. With a
+//! database that every instance can reach, `typed-id` guarantees that: each instance
+//! registers itself, leases the lowest free worker ID, and renews the lease with its
+//! heartbeat. One call does it all at start-up:
+//!
+//! ```
+//! # #[cfg(feature = "sqlite")] {
+//! use typed_id::instance::{start, StartConfig};
+//! # let dir = std::env::temp_dir().join(format!("typed-id-doc-start-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! # let database_url = dir.join("registry.db").to_str().unwrap().to_owned();
+//!
+//! // database_url: a SQLite path, or "postgres://user@host/db"
+//! let instance = start(StartConfig::new("orders", &database_url))?;
+//! println!(
+//!     "instance {} (from {}), worker {}",
+//!     instance.id(), instance.source(), instance.worker_id()
+//! );
+//! for warning in instance.warnings() {
+//!     eprintln!("warning: {warning}");
+//! }
+//!
+//! let ids = instance.generator(); // Arc<LeasedGenerator>: share it across threads
+//! let id = ids.next_snowflake()?;
+//! assert_eq!(ids.decompose(id).worker, instance.worker_id());
+//!
+//! instance.shutdown()?; // stop the heartbeat, release the worker ID, close the registration
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Who am I? Detection
+//!
+//! [`detect`] names the instance from its environment, first match wins, without any
+//! network call:
+//!
+//! | order | source | instance ID |
+//! |---|---|---|
+//! | 1 | override variable (`APP_INSTANCE_ID`, name configurable) | its value, as given |
+//! | 2 | Fly.io | `FLY_ALLOC_ID` |
+//! | 3 | Kubernetes (`KUBERNETES_SERVICE_HOST` set) | `HOSTNAME`, the pod name |
+//! | 4 | AWS ECS | `ecs-{container id}` from the path of `ECS_CONTAINER_METADATA_URI_V4` |
+//! | 5 | Google Cloud Run | `{K_REVISION}-{8 random hex digits}` |
+//! | 6 | anywhere else | `{hostname}-{8 random hex digits}` |
+//!
+//! The result names its [`DetectionSource`], so the start-up log says why the instance
+//! is called what it is. The environment is a parameter ([`EnvSource`]), so every rule
+//! can be tested:
+//!
+//! ```
+//! use typed_id::instance::{detect, DetectionSource, MapEnv};
+//!
+//! let env = MapEnv::new()
+//!     .var("ECS_CONTAINER_METADATA_URI_V4", "http://169.254.170.2/v4/a1b2c3d4e5-1234567890")
+//!     .var("K_REVISION", "orders-00042-xaz");
+//! let found = detect(&env, "APP_INSTANCE_ID")?;
+//! assert_eq!(found.id(), "ecs-a1b2c3d4e5-1234567890"); // ECS comes before Cloud Run
+//! assert_eq!(found.source(), &DetectionSource::Ecs);
+//!
+//! let env = env.var("APP_INSTANCE_ID", "orders-eu1-3"); // the override beats everything
+//! assert_eq!(detect(&env, "APP_INSTANCE_ID")?.id(), "orders-eu1-3");
+//! # Ok::<(), typed_id::instance::DetectError>(())
+//! ```
+//!
+//! ## Is that name good enough? Validation
+//!
+//! `APP_ENV` (name configurable) says where the process runs: `development`, `staging`
+//! or `production` (`dev`, `stage`, `prod` also work; [`start`] assumes production when
+//! it is unset). Development accepts any ID. Staging and production refuse names that
+//! many instances would share — empty or blank IDs, `localhost`, `127.0.0.1`, `default`,
+//! `changeme` and the rest of [`KNOWN_DEFAULTS`], stray whitespace, unexpanded
+//! `${PLACEHOLDERS}` — with a message that tells the operator what to set, and warn
+//! (a returned [`ValidationWarning`], never printed) about IDs under 8 characters:
+//!
+//! ```
+//! use typed_id::instance::{validate, Detection, DetectionSource, Environment};
+//!
+//! let found = Detection::new("127.0.0.1", DetectionSource::Kubernetes);
+//! let err = validate(&found, Environment::Production, "APP_INSTANCE_ID").unwrap_err();
+//! assert_eq!(
+//!     err.to_string(),
+//!     "refusing instance ID \"127.0.0.1\" in production: it is a known default that many \
+//!      instances share (detected from Kubernetes pod HOSTNAME). Set APP_INSTANCE_ID to a \
+//!      name unique to this instance, e.g. APP_INSTANCE_ID=orders-api-7f3c2a91"
+//! );
+//! assert!(validate(&found, Environment::Development, "APP_INSTANCE_ID")?.is_empty());
+//! # Ok::<(), typed_id::instance::ValidationError>(())
+//! ```
+//!
+//! ## The registry
+//!
+//! [`Registry`] keeps one row per instance in SQLite or PostgreSQL (features `sqlite`,
+//! `postgres`; tables `typed_id_instances` and `typed_id_worker_leases`, created by the
+//! crate's embedded migrations under a lock, so instances may start together):
+//! register, heartbeat (with an optional status, e.g. a small JSON document), list by
+//! project (active ones, most recent heartbeat first, stale ones marked), get by ID or
+//! unique prefix (an ambiguous prefix returns the candidates), close. An instance is
+//! stale when its last heartbeat is older than the timeout (default 120 s). Registering
+//! an ID that is alive is [`RegistryError::DuplicateInstance`], never an overwrite; a
+//! closed or stale row is taken over and reported ([`Registration::replaced`]), and the
+//! process it belonged to learns on its next heartbeat that it was
+//! [superseded](RegistryError::Superseded). A heartbeat that fails (database down or
+//! locked, connection broken) returns a [`RegistryError`] that keeps the driver's error
+//! as `source()`; the next one reconnects. The [`Heartbeat`] thread does this every
+//! few seconds and hands failures to a callback (or, through it, a channel).
+//!
+//! ## Worker-ID leases and fencing
+//!
+//! A [`WorkerLease`] holds one worker ID of a scope (e.g. the project). It is acquired
+//! in one transaction (SQLite `BEGIN IMMEDIATE`; PostgreSQL one
+//! `INSERT … ON CONFLICT … DO UPDATE … WHERE expired … RETURNING`), renewed with the
+//! heartbeat and released on shutdown. Its [`LeasedGenerator`] is fenced twice:
+//!
+//! - **in time**: past a local deadline on the monotonic clock (90 % of the lease
+//!   period after the last successful renewal was *sent*) it returns
+//!   [`IssueError::LeaseLapsed`] until a renewal succeeds. A process that was paused
+//!   (`SIGSTOP`, a frozen VM) or cut off from the database stops issuing before its
+//!   worker ID can be handed to anyone else;
+//! - **in ID space**: the lease row records a high-water timestamp `H`, raised at every
+//!   renewal to `max(latest issued, now) + lease period` before the generator may go
+//!   there. The holder never issues above `H`; the next holder never issues at or below
+//!   it. So even a holder whose clock is wrong, or which resumes in the middle of a
+//!   call, cannot overlap with its successor, and a restarted worker whose clock stepped
+//!   back never repeats its predecessor's IDs (it waits, or reports
+//!   [`GenerateError::ClockMovedBackwards`](crate::GenerateError::ClockMovedBackwards),
+//!   until its clock passes `H`).
+//!
+//! A clean release records the exact latest timestamp, so a rolling restart reuses the
+//! worker ID at once; a crashed holder's worker ID is free again one lease period after
+//! its last renewal.
+//!
+//! ## Without a database
+//!
+//! [`WorkerFingerprint`](crate::generator::WorkerFingerprint) derives a worker ID from
+//! the host, pid, MAC and start time without coordination. That is probabilistic (two
+//! of 38 processes share a worker ID with probability ½): fine for a few processes,
+//! not a guarantee.
+
+mod detect;
+mod validate;
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod db;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod error;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod heartbeat;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod lease;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod registry;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod start;
+
+pub use detect::{
+    DEFAULT_OVERRIDE_VAR, DetectError, Detection, DetectionSource, EnvSource, MapEnv, OsEnv, detect,
+};
+pub use validate::{
+    DEFAULT_ENVIRONMENT_VAR, Environment, EnvironmentError, KNOWN_DEFAULTS, MIN_RECOMMENDED_LEN,
+    RefusalReason, ValidationError, ValidationWarning, validate,
+};
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use error::RegistryError;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use heartbeat::{DEFAULT_HEARTBEAT_INTERVAL, Heartbeat, HeartbeatBuilder};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use lease::{
+    DEFAULT_LEASE_PERIOD, IssueError, LeaseOptions, LeaseRecord, LeasedGenerator, WorkerLease,
+};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use registry::{
+    DEFAULT_STALE_AFTER, InstanceRecord, NewInstance, Registration, Registry, RegistryOptions,
+};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use start::{Instance, StartConfig, StartError, start, start_with_env};

@@ -1,0 +1,707 @@
+//! The instance registry: one row per instance in a SQLite or PostgreSQL table, kept
+//! alive by heartbeats, listed by project, looked up by ID or unique prefix.
+//!
+//! Registration never overwrites a live instance: an ID whose row has a recent
+//! heartbeat is a [`RegistryError::DuplicateInstance`]. A row that was closed, or whose
+//! heartbeat is older than the stale timeout (its process presumably died), is taken
+//! over, and the result says so. Each registration gets a random incarnation number, so
+//! a process that went stale and was replaced learns it on its next heartbeat
+//! ([`RegistryError::Superseded`]) instead of silently sharing the ID.
+
+use core::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+
+use super::db::{self, Conn, ConnectOptions, Target, on_conn, write_tx};
+use super::detect::DetectionSource;
+use super::error::RegistryError;
+use super::validate::Environment;
+use crate::generator::{Clock, SystemClock, system_time};
+
+/// Default stale timeout: an instance without a heartbeat for this long is stale.
+pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(120);
+/// Longest instance ID the registry stores, in bytes.
+const MAX_ID_BYTES: usize = 255;
+/// Most candidates an ambiguous prefix lists.
+const MAX_CANDIDATES: usize = 20;
+
+/// How a [`Registry`] behaves: stale timeout, clock, SQLite settings.
+#[derive(Clone)]
+pub struct RegistryOptions {
+    pub(crate) stale_after: Duration,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) busy_timeout: Duration,
+    pub(crate) durable: bool,
+    pub(crate) migrate: bool,
+}
+
+impl RegistryOptions {
+    /// Defaults: stale after 120 s, the system clock, a 5 s SQLite busy timeout, SQLite
+    /// `synchronous = FULL`, migrations applied on open.
+    #[must_use]
+    pub fn new() -> Self {
+        RegistryOptions {
+            stale_after: DEFAULT_STALE_AFTER,
+            clock: Arc::new(SystemClock),
+            busy_timeout: Duration::from_secs(5),
+            durable: true,
+            migrate: true,
+        }
+    }
+
+    /// An instance whose last heartbeat is older than this is stale: marked in
+    /// [`Registry::list`], and its ID may be registered again.
+    #[must_use]
+    pub fn stale_after(mut self, timeout: Duration) -> Self {
+        self.stale_after = timeout;
+        self
+    }
+
+    /// The clock for every time the registry and its leases write (default: the system
+    /// clock). Tests inject a [`ManualClock`](crate::generator::ManualClock).
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// How long a SQLite statement waits for another process's lock before failing
+    /// with "database is locked" (default 5 s).
+    #[must_use]
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// SQLite only: `true` (the default) commits with `synchronous = FULL`, so a
+    /// recorded high-water mark survives power loss; `false` uses `NORMAL`, which
+    /// survives a crashed process but may lose the last commits on power loss.
+    #[must_use]
+    pub fn durable(mut self, durable: bool) -> Self {
+        self.durable = durable;
+        self
+    }
+
+    /// Whether [`Registry::open_with`] applies the embedded migrations (default
+    /// `true`; turn off when the schema is managed elsewhere).
+    #[must_use]
+    pub fn migrate(mut self, migrate: bool) -> Self {
+        self.migrate = migrate;
+        self
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
+        i64::try_from(self.clock.now_ms()).unwrap_or(i64::MAX)
+    }
+}
+
+impl Default for RegistryOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for RegistryOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistryOptions")
+            .field("stale_after", &self.stale_after)
+            .field("clock_now_ms", &self.clock.now_ms())
+            .field("busy_timeout", &self.busy_timeout)
+            .field("durable", &self.durable)
+            .field("migrate", &self.migrate)
+            .finish()
+    }
+}
+
+/// What to register: the ID, its project, and where it runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewInstance {
+    id: String,
+    project: String,
+    hostname: Option<String>,
+    pid: Option<u32>,
+    source: Option<String>,
+    environment: Option<String>,
+    status: Option<String>,
+}
+
+impl NewInstance {
+    /// An instance `id` of `project`, on this host, with this process's pid.
+    #[must_use]
+    pub fn new(id: impl Into<String>, project: impl Into<String>) -> Self {
+        NewInstance {
+            id: id.into(),
+            project: project.into(),
+            hostname: crate::generator::hostname(),
+            pid: Some(std::process::id()),
+            source: None,
+            environment: None,
+            status: None,
+        }
+    }
+
+    /// The hostname (default: this machine's).
+    #[must_use]
+    pub fn hostname(mut self, hostname: Option<&str>) -> Self {
+        self.hostname = hostname.map(str::to_owned);
+        self
+    }
+
+    /// The process ID (default: this process's).
+    #[must_use]
+    pub fn pid(mut self, pid: Option<u32>) -> Self {
+        self.pid = pid;
+        self
+    }
+
+    /// Records where the ID came from.
+    #[must_use]
+    pub fn source(mut self, source: &DetectionSource) -> Self {
+        self.source = Some(source.name().to_owned());
+        self
+    }
+
+    /// Records the environment.
+    #[must_use]
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = Some(environment.as_str().to_owned());
+        self
+    }
+
+    /// An initial status (free text, e.g. a small JSON document).
+    #[must_use]
+    pub fn status(mut self, status: impl Into<String>) -> Self {
+        self.status = Some(status.into());
+        self
+    }
+
+    /// The instance ID.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// One instance as the registry knows it.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceRecord {
+    /// The instance ID.
+    pub id: String,
+    /// Its project.
+    pub project: String,
+    /// Where it runs, if recorded.
+    pub hostname: Option<String>,
+    /// Its process ID, if recorded.
+    pub pid: Option<u32>,
+    /// How its ID was detected ([`DetectionSource::name`]), if recorded.
+    pub source: Option<String>,
+    /// Its environment, if recorded.
+    pub environment: Option<String>,
+    /// When it registered, Unix milliseconds.
+    pub started_at_ms: u64,
+    /// Its last heartbeat (or registration), Unix milliseconds.
+    pub last_heartbeat_ms: u64,
+    /// The status sent with its last heartbeat that had one.
+    pub status: Option<String>,
+    /// When it closed, Unix milliseconds; `None` while active.
+    pub closed_at_ms: Option<u64>,
+    /// Whether its last heartbeat is older than the stale timeout (at the time of the
+    /// query). Closed instances are never stale.
+    pub stale: bool,
+}
+
+impl InstanceRecord {
+    /// When it registered.
+    #[must_use]
+    pub fn started_at(&self) -> SystemTime {
+        system_time(self.started_at_ms)
+    }
+
+    /// Its last heartbeat.
+    #[must_use]
+    pub fn last_heartbeat(&self) -> SystemTime {
+        system_time(self.last_heartbeat_ms)
+    }
+
+    /// Whether it has not been closed.
+    #[must_use]
+    pub fn is_active(&self) -> bool {
+        self.closed_at_ms.is_none()
+    }
+}
+
+/// A successful registration: what to pass to [`Registry::heartbeat`] and
+/// [`Registry::close`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Registration {
+    id: String,
+    incarnation: i64,
+    replaced: Option<InstanceRecord>,
+}
+
+impl Registration {
+    /// The instance ID.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The row this registration took over — a closed or stale instance with the same
+    /// ID — if any. Worth a log line.
+    #[must_use]
+    pub fn replaced(&self) -> Option<&InstanceRecord> {
+        self.replaced.as_ref()
+    }
+}
+
+#[derive(QueryableByName)]
+struct InstanceRow {
+    #[diesel(sql_type = Text)]
+    instance_id: String,
+    #[diesel(sql_type = Text)]
+    project: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    hostname: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pid: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    source: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    environment: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    started_at_ms: i64,
+    #[diesel(sql_type = BigInt)]
+    last_heartbeat_ms: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    status: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    closed_at_ms: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    incarnation: i64,
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = Text)]
+    instance_id: String,
+}
+
+const COLUMNS: &str = "instance_id, project, hostname, pid, source, environment, \
+     started_at_ms, last_heartbeat_ms, status, closed_at_ms, incarnation";
+
+fn ms(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// A connection to the instance registry (and the worker-ID leases in the same
+/// database). Thread-safe: operations take turns on one connection, which is
+/// re-established after it breaks.
+///
+/// ```
+/// # #[cfg(feature = "sqlite")] {
+/// use typed_id::instance::{NewInstance, Registry, RegistryError};
+/// # let dir = std::env::temp_dir().join(format!("typed-id-doc-reg-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let path = dir.join("registry.db");
+/// # let path = path.to_str().unwrap();
+///
+/// let registry = Registry::open(path)?; // or "postgres://…"
+/// let me = registry.register(&NewInstance::new("orders-api-7f3c2a91", "orders"))?;
+/// registry.heartbeat(&me, Some(r#"{"queue":3}"#))?;
+///
+/// let found = registry.get("orders-api-7f")?; // a unique prefix is enough
+/// assert_eq!(found.status.as_deref(), Some(r#"{"queue":3}"#));
+///
+/// // A second live instance with the same ID is refused.
+/// let again = registry.register(&NewInstance::new("orders-api-7f3c2a91", "orders"));
+/// assert!(matches!(again, Err(RegistryError::DuplicateInstance { .. })));
+///
+/// registry.close(&me)?;
+/// assert!(registry.list(Some("orders"))?.is_empty());
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # }
+/// # Ok::<(), typed_id::instance::RegistryError>(())
+/// ```
+pub struct Registry {
+    target: Target,
+    options: RegistryOptions,
+    conn: Mutex<Option<Conn>>,
+}
+
+impl Registry {
+    /// Opens the registry at `url` with default options and applies the embedded
+    /// migrations: a SQLite path (or `sqlite://path`, `file:` URI) with the `sqlite`
+    /// feature, a `postgres://` URL or libpq `key=value` string with `postgres`.
+    ///
+    /// # Errors
+    /// [`RegistryError::UnsupportedUrl`], [`RegistryError::Connect`],
+    /// [`RegistryError::Migration`], [`RegistryError::Database`].
+    pub fn open(url: &str) -> Result<Registry, RegistryError> {
+        Self::open_with(url, RegistryOptions::new())
+    }
+
+    /// Opens the registry with `options`.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn open_with(url: &str, options: RegistryOptions) -> Result<Registry, RegistryError> {
+        let target = Target::parse(url)?;
+        let mut conn = db::connect(&target, options.connect_options())?;
+        if options.migrate {
+            db::migrate(&mut conn)?;
+        }
+        Ok(Registry {
+            target,
+            options,
+            conn: Mutex::new(Some(conn)),
+        })
+    }
+
+    /// The options it was opened with.
+    #[must_use]
+    pub fn options(&self) -> &RegistryOptions {
+        &self.options
+    }
+
+    /// `sqlite` or `postgres`.
+    #[must_use]
+    pub fn backend(&self) -> &'static str {
+        self.target.backend()
+    }
+
+    /// The registry clock's reading, Unix milliseconds.
+    #[must_use]
+    pub fn now_ms(&self) -> u64 {
+        self.options.clock.now_ms()
+    }
+
+    /// Runs `f` on the connection (reconnecting first if the last one broke) and drops
+    /// the connection if `f` found it broken.
+    pub(crate) fn with_conn<T>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&mut Conn) -> Result<T, RegistryError>,
+    ) -> Result<T, RegistryError> {
+        let mut guard: MutexGuard<'_, Option<Conn>> =
+            self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let conn = match &mut *guard {
+            Some(conn) => conn,
+            slot => slot.insert(db::connect(&self.target, self.options.connect_options())?),
+        };
+        let result = f(conn).map_err(|e| e.in_op(op));
+        if let Err(e) = &result
+            && e.is_connection_broken()
+        {
+            *guard = None;
+        }
+        result
+    }
+
+    /// Registers an instance. A closed or stale row with the same ID is taken over
+    /// (and returned in [`Registration::replaced`]); a live one is an error.
+    ///
+    /// # Errors
+    /// [`RegistryError::DuplicateInstance`] when the ID is registered and alive,
+    /// [`RegistryError::InvalidInstanceId`] for an empty or over-long ID,
+    /// [`RegistryError::Database`].
+    pub fn register(&self, new: &NewInstance) -> Result<Registration, RegistryError> {
+        if new.id.is_empty() || new.id.len() > MAX_ID_BYTES {
+            return Err(RegistryError::InvalidInstanceId { id: new.id.clone() });
+        }
+        let incarnation = random_i64()?;
+        let now = self.options.now_ms();
+        let stale_cutoff = self.stale_cutoff(now);
+        let result = self.with_conn("register", |conn| {
+            write_tx!(conn, |c, d| {
+                let lock = match d {
+                    #[cfg(feature = "postgres")]
+                    db::Dialect::Postgres => " FOR UPDATE",
+                    #[cfg(feature = "sqlite")]
+                    db::Dialect::Sqlite => "",
+                };
+                let select = format!(
+                    "SELECT {COLUMNS} FROM typed_id_instances WHERE instance_id = {}{lock}",
+                    d.sql("$1")
+                );
+                let existing: Option<InstanceRow> = diesel::sql_query(select)
+                    .bind::<Text, _>(&new.id)
+                    .get_result(c)
+                    .optional()?;
+                let replaced = match existing {
+                    None => None,
+                    Some(row) => {
+                        let record = self.record(row, now);
+                        if record.is_active() && record.last_heartbeat_ms as i64 >= stale_cutoff {
+                            return Err(RegistryError::DuplicateInstance {
+                                existing: Box::new(record),
+                            });
+                        }
+                        diesel::sql_query(
+                            d.sql("DELETE FROM typed_id_instances WHERE instance_id = $1"),
+                        )
+                        .bind::<Text, _>(&new.id)
+                        .execute(c)?;
+                        Some(record)
+                    }
+                };
+                diesel::sql_query(d.sql(
+                    "INSERT INTO typed_id_instances (instance_id, project, hostname, pid, \
+                     source, environment, started_at_ms, last_heartbeat_ms, status, \
+                     closed_at_ms, incarnation) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, NULL, $9)",
+                ))
+                .bind::<Text, _>(&new.id)
+                .bind::<Text, _>(&new.project)
+                .bind::<Nullable<Text>, _>(new.hostname.as_deref())
+                .bind::<Nullable<BigInt>, _>(new.pid.map(i64::from))
+                .bind::<Nullable<Text>, _>(new.source.as_deref())
+                .bind::<Nullable<Text>, _>(new.environment.as_deref())
+                .bind::<BigInt, _>(now)
+                .bind::<Nullable<Text>, _>(new.status.as_deref())
+                .bind::<BigInt, _>(incarnation)
+                .execute(c)?;
+                Ok(replaced)
+            })
+        });
+        match result {
+            Ok(replaced) => Ok(Registration {
+                id: new.id.clone(),
+                incarnation,
+                replaced,
+            }),
+            // Another process inserted the same ID between our check and our insert
+            // (PostgreSQL's row lock cannot cover a row that did not exist yet).
+            Err(e) if e.is_unique_violation() => match self.get_exact(&new.id)? {
+                Some(existing) => Err(RegistryError::DuplicateInstance {
+                    existing: Box::new(existing),
+                }),
+                None => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records a heartbeat, with an optional status (free text, e.g. a small JSON
+    /// document; `None` keeps the previous one). Revives a stale instance.
+    ///
+    /// A failure (database down or locked, connection broken) is returned, never
+    /// panics; the next heartbeat reconnects.
+    ///
+    /// # Errors
+    /// [`RegistryError::Closed`], [`RegistryError::Superseded`],
+    /// [`RegistryError::NotFound`], [`RegistryError::Database`].
+    pub fn heartbeat(
+        &self,
+        registration: &Registration,
+        status: Option<&str>,
+    ) -> Result<(), RegistryError> {
+        let now = self.options.now_ms();
+        let updated = self.with_conn("heartbeat", |conn| {
+            on_conn!(conn, |c, d| {
+                Ok(diesel::sql_query(d.sql(
+                    "UPDATE typed_id_instances SET last_heartbeat_ms = $1, \
+                     status = COALESCE($2, status) \
+                     WHERE instance_id = $3 AND incarnation = $4 AND closed_at_ms IS NULL",
+                ))
+                .bind::<BigInt, _>(now)
+                .bind::<Nullable<Text>, _>(status)
+                .bind::<Text, _>(&registration.id)
+                .bind::<BigInt, _>(registration.incarnation)
+                .execute(c)?)
+            })
+        })?;
+        if updated == 1 {
+            Ok(())
+        } else {
+            Err(self.why_not_updated(registration)?)
+        }
+    }
+
+    /// Closes an instance: it leaves [`list`](Self::list) and its ID may be registered
+    /// again. Closing twice is not an error.
+    ///
+    /// # Errors
+    /// [`RegistryError::Superseded`], [`RegistryError::NotFound`],
+    /// [`RegistryError::Database`].
+    pub fn close(&self, registration: &Registration) -> Result<(), RegistryError> {
+        let now = self.options.now_ms();
+        let updated = self.with_conn("close", |conn| {
+            on_conn!(conn, |c, d| {
+                Ok(diesel::sql_query(d.sql(
+                    "UPDATE typed_id_instances SET closed_at_ms = $1 \
+                     WHERE instance_id = $2 AND incarnation = $3 AND closed_at_ms IS NULL",
+                ))
+                .bind::<BigInt, _>(now)
+                .bind::<Text, _>(&registration.id)
+                .bind::<BigInt, _>(registration.incarnation)
+                .execute(c)?)
+            })
+        })?;
+        if updated == 1 {
+            return Ok(());
+        }
+        match self.why_not_updated(registration)? {
+            RegistryError::Closed { .. } => Ok(()),
+            e => Err(e),
+        }
+    }
+
+    /// Why a heartbeat or close matched no row.
+    fn why_not_updated(&self, registration: &Registration) -> Result<RegistryError, RegistryError> {
+        let id = registration.id.clone();
+        Ok(match self.get_exact_row(&registration.id)? {
+            None => RegistryError::NotFound { id },
+            Some(row) if row.incarnation != registration.incarnation => {
+                RegistryError::Superseded { id }
+            }
+            Some(_) => RegistryError::Closed { id },
+        })
+    }
+
+    /// Active (not closed) instances, of one project or all, ordered by project, then
+    /// most recent heartbeat first; stale ones are marked ([`InstanceRecord::stale`]).
+    ///
+    /// # Errors
+    /// [`RegistryError::Database`].
+    pub fn list(&self, project: Option<&str>) -> Result<Vec<InstanceRecord>, RegistryError> {
+        let rows: Vec<InstanceRow> = self.with_conn("list", |conn| {
+            on_conn!(conn, |c, d| {
+                let order = " ORDER BY project, last_heartbeat_ms DESC, instance_id";
+                Ok(match project {
+                    Some(p) => diesel::sql_query(format!(
+                        "SELECT {COLUMNS} FROM typed_id_instances \
+                         WHERE closed_at_ms IS NULL AND project = {}{order}",
+                        d.sql("$1")
+                    ))
+                    .bind::<Text, _>(p)
+                    .load(c)?,
+                    None => diesel::sql_query(format!(
+                        "SELECT {COLUMNS} FROM typed_id_instances \
+                         WHERE closed_at_ms IS NULL{order}"
+                    ))
+                    .load(c)?,
+                })
+            })
+        })?;
+        let now = self.options.now_ms();
+        Ok(rows.into_iter().map(|r| self.record(r, now)).collect())
+    }
+
+    /// One instance, by its full ID (closed ones included) or by a prefix that exactly
+    /// one active instance's ID starts with.
+    ///
+    /// # Errors
+    /// [`RegistryError::NotFound`], [`RegistryError::AmbiguousPrefix`] (with the
+    /// candidates), [`RegistryError::Database`].
+    pub fn get(&self, id_or_prefix: &str) -> Result<InstanceRecord, RegistryError> {
+        if let Some(record) = self.get_exact(id_or_prefix)? {
+            return Ok(record);
+        }
+        if id_or_prefix.is_empty() {
+            return Err(RegistryError::NotFound { id: String::new() });
+        }
+        let chars = i32::try_from(id_or_prefix.chars().count()).unwrap_or(i32::MAX);
+        let mut ids: Vec<IdRow> = self.with_conn("get", |conn| {
+            on_conn!(conn, |c, d| {
+                Ok(diesel::sql_query(format!(
+                    "SELECT instance_id FROM typed_id_instances \
+                     WHERE closed_at_ms IS NULL AND substr(instance_id, 1, {}) = {} \
+                     ORDER BY instance_id LIMIT {}",
+                    d.sql("$1"),
+                    d.sql("$2"),
+                    MAX_CANDIDATES + 1
+                ))
+                .bind::<Integer, _>(chars)
+                .bind::<Text, _>(id_or_prefix)
+                .load(c)?)
+            })
+        })?;
+        match ids.len() {
+            0 => Err(RegistryError::NotFound {
+                id: id_or_prefix.to_owned(),
+            }),
+            1 => {
+                let id = ids.remove(0).instance_id;
+                self.get_exact(&id)?.ok_or(RegistryError::NotFound { id })
+            }
+            n => {
+                ids.truncate(MAX_CANDIDATES);
+                Err(RegistryError::AmbiguousPrefix {
+                    prefix: id_or_prefix.to_owned(),
+                    candidates: ids.into_iter().map(|r| r.instance_id).collect(),
+                    more: n > MAX_CANDIDATES,
+                })
+            }
+        }
+    }
+
+    fn get_exact(&self, id: &str) -> Result<Option<InstanceRecord>, RegistryError> {
+        let now = self.options.now_ms();
+        Ok(self.get_exact_row(id)?.map(|r| self.record(r, now)))
+    }
+
+    fn get_exact_row(&self, id: &str) -> Result<Option<InstanceRow>, RegistryError> {
+        self.with_conn("get", |conn| {
+            on_conn!(conn, |c, d| {
+                Ok(diesel::sql_query(format!(
+                    "SELECT {COLUMNS} FROM typed_id_instances WHERE instance_id = {}",
+                    d.sql("$1")
+                ))
+                .bind::<Text, _>(id)
+                .get_result(c)
+                .optional()?)
+            })
+        })
+    }
+
+    fn stale_cutoff(&self, now: i64) -> i64 {
+        let timeout = i64::try_from(self.options.stale_after.as_millis()).unwrap_or(i64::MAX);
+        now.saturating_sub(timeout)
+    }
+
+    fn record(&self, row: InstanceRow, now: i64) -> InstanceRecord {
+        let stale = row.closed_at_ms.is_none() && row.last_heartbeat_ms < self.stale_cutoff(now);
+        InstanceRecord {
+            id: row.instance_id,
+            project: row.project,
+            hostname: row.hostname,
+            pid: row.pid.and_then(|p| u32::try_from(p).ok()),
+            source: row.source,
+            environment: row.environment,
+            started_at_ms: ms(row.started_at_ms),
+            last_heartbeat_ms: ms(row.last_heartbeat_ms),
+            status: row.status,
+            closed_at_ms: row.closed_at_ms.map(ms),
+            stale,
+        }
+    }
+}
+
+impl RegistryOptions {
+    pub(crate) fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            busy_timeout: self.busy_timeout,
+            durable: self.durable,
+        }
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("backend", &self.backend())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A random non-zero `i64` (incarnations and lease tokens).
+pub(crate) fn random_i64() -> Result<i64, RegistryError> {
+    let mut buf = [0u8; 8];
+    crate::generator::fill_random(&mut buf).map_err(RegistryError::Generator)?;
+    Ok(i64::from_be_bytes(buf) | 1)
+}

@@ -1,0 +1,472 @@
+//! Is the detected instance ID good enough for where this process runs? Development
+//! takes anything; staging and production refuse names that many instances would share
+//! (`localhost`, `default`, an empty value…) with a message that says which variable to
+//! set, and warn about short names.
+
+use core::fmt;
+use core::str::FromStr;
+
+use super::detect::{Detection, DetectionSource, EnvSource};
+
+/// Default name of the variable holding the deployment environment.
+pub const DEFAULT_ENVIRONMENT_VAR: &str = "APP_ENV";
+
+/// IDs shorter than this (in characters) draw a [`ValidationWarning::Short`] in staging
+/// and production.
+pub const MIN_RECOMMENDED_LEN: usize = 8;
+
+/// Values that staging and production refuse as instance IDs (compared
+/// case-insensitively, surrounding whitespace ignored): the placeholders, loopback
+/// names and addresses that copy-pasted configuration tends to leave behind.
+pub const KNOWN_DEFAULTS: &[&str] = &[
+    "default",
+    "localhost",
+    "localhost.localdomain",
+    "ip6-localhost",
+    "127.0.0.1",
+    "::1",
+    "0.0.0.0",
+    "::",
+    "instance",
+    "instance-id",
+    "instance_id",
+    "my-instance",
+    "changeme",
+    "change-me",
+    "test",
+    "unknown",
+    "none",
+    "null",
+    "nil",
+    "undefined",
+    "example",
+    "host",
+    "hostname",
+    "server",
+    "app",
+    "node",
+    "container",
+    "docker",
+    "todo",
+    "tbd",
+    "xxx",
+    "dev",
+    "development",
+    "staging",
+    "prod",
+    "production",
+    "0",
+    "1",
+];
+
+/// The example value error messages suggest.
+const EXAMPLE_ID: &str = "orders-api-7f3c2a91";
+
+/// Where the process runs, which decides how strict validation is.
+///
+/// Parsed from a variable (default `APP_ENV`): `development`, `staging`, `production`,
+/// or the aliases `dev`, `stage`, `prod`; case-insensitive.
+///
+/// ```
+/// use typed_id::instance::Environment;
+///
+/// assert_eq!("prod".parse::<Environment>()?, Environment::Production);
+/// let err = "prd".parse::<Environment>().unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     r#"unknown environment "prd": expected one of development, staging, production (or dev, stage, prod)"#
+/// );
+/// # Ok::<(), typed_id::instance::EnvironmentError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Environment {
+    /// A developer's machine or a test run: any instance ID is accepted.
+    Development,
+    /// A pre-production deployment: validated like production.
+    Staging,
+    /// Production: known defaults and empty IDs are refused.
+    Production,
+}
+
+impl Environment {
+    /// All environments, least strict first.
+    pub const ALL: [Environment; 3] = [
+        Environment::Development,
+        Environment::Staging,
+        Environment::Production,
+    ];
+
+    /// The canonical name: `development`, `staging` or `production`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Staging => "staging",
+            Environment::Production => "production",
+        }
+    }
+
+    /// Whether instance IDs are checked (staging and production).
+    #[must_use]
+    pub const fn is_strict(self) -> bool {
+        !matches!(self, Environment::Development)
+    }
+
+    /// Reads the environment from the variable `var` of `env`; `default` when it is
+    /// unset or blank.
+    ///
+    /// ```
+    /// use typed_id::instance::{Environment, MapEnv};
+    ///
+    /// let env = MapEnv::new().var("APP_ENV", "Staging");
+    /// assert_eq!(Environment::from_env(&env, "APP_ENV", Environment::Production)?, Environment::Staging);
+    ///
+    /// let env = MapEnv::new().var("APP_ENV", "qa");
+    /// assert_eq!(
+    ///     Environment::from_env(&env, "APP_ENV", Environment::Production).unwrap_err().to_string(),
+    ///     "unknown environment \"qa\" in APP_ENV: expected one of development, staging, \
+    ///      production (or dev, stage, prod), e.g. APP_ENV=production"
+    /// );
+    /// # Ok::<(), typed_id::instance::EnvironmentError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`EnvironmentError`] for any other value; it names the variable and lists the
+    /// valid values.
+    pub fn from_env<E: EnvSource + ?Sized>(
+        env: &E,
+        var: &str,
+        default: Environment,
+    ) -> Result<Environment, EnvironmentError> {
+        match env.var(var) {
+            Some(value) if !value.trim().is_empty() => {
+                value
+                    .parse()
+                    .map_err(|e: EnvironmentError| EnvironmentError {
+                        variable: Some(var.to_owned()),
+                        ..e
+                    })
+            }
+            _ => Ok(default),
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Environment {
+    type Err = EnvironmentError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let v = s.trim();
+        let eq = |name: &str| v.eq_ignore_ascii_case(name);
+        if eq("development") || eq("dev") {
+            Ok(Environment::Development)
+        } else if eq("staging") || eq("stage") {
+            Ok(Environment::Staging)
+        } else if eq("production") || eq("prod") {
+            Ok(Environment::Production)
+        } else {
+            Err(EnvironmentError {
+                value: s.to_owned(),
+                variable: None,
+            })
+        }
+    }
+}
+
+/// An environment name that is none of the known ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvironmentError {
+    value: String,
+    variable: Option<String>,
+}
+
+impl EnvironmentError {
+    /// The value that was given.
+    #[must_use]
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The variable it came from, when read from the environment.
+    #[must_use]
+    pub fn variable(&self) -> Option<&str> {
+        self.variable.as_deref()
+    }
+}
+
+impl fmt::Display for EnvironmentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown environment {:?}", self.value)?;
+        if let Some(var) = &self.variable {
+            write!(f, " in {var}")?;
+        }
+        f.write_str(": expected one of development, staging, production (or dev, stage, prod)")?;
+        if let Some(var) = &self.variable {
+            write!(f, ", e.g. {var}=production")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for EnvironmentError {}
+
+/// Why an instance ID was refused. New reasons may be added in minor releases.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RefusalReason {
+    /// The ID is empty.
+    Empty,
+    /// The ID is only whitespace.
+    Blank,
+    /// The ID is one of [`KNOWN_DEFAULTS`].
+    KnownDefault,
+    /// The ID starts or ends with whitespace (a stray space or newline in a config file).
+    SurroundingWhitespace,
+    /// The ID contains whitespace or control characters.
+    InnerWhitespace,
+    /// The ID looks like a template placeholder nobody expanded (`${HOSTNAME}`,
+    /// `{{ pod_name }}`, `$(POD_NAME)`).
+    UnexpandedPlaceholder,
+}
+
+impl RefusalReason {
+    fn explain(self) -> &'static str {
+        match self {
+            RefusalReason::Empty => "it is empty",
+            RefusalReason::Blank => "it is only whitespace",
+            RefusalReason::KnownDefault => "it is a known default that many instances share",
+            RefusalReason::SurroundingWhitespace => "it has leading or trailing whitespace",
+            RefusalReason::InnerWhitespace => "it contains whitespace or control characters",
+            RefusalReason::UnexpandedPlaceholder => {
+                "it looks like a template placeholder that was never expanded"
+            }
+        }
+    }
+}
+
+/// An instance ID refused in staging or production. `Display` is the message for the
+/// operator: what is wrong, where the ID came from, and which variable to set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidationError {
+    id: String,
+    source: DetectionSource,
+    environment: Environment,
+    reason: RefusalReason,
+    override_var: String,
+}
+
+impl ValidationError {
+    /// The refused ID.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Where it came from.
+    #[must_use]
+    pub fn source(&self) -> &DetectionSource {
+        &self.source
+    }
+
+    /// The environment that refused it.
+    #[must_use]
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    /// Why.
+    #[must_use]
+    pub fn reason(&self) -> RefusalReason {
+        self.reason
+    }
+
+    /// The variable that fixes it.
+    #[must_use]
+    pub fn override_var(&self) -> &str {
+        &self.override_var
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let var = &self.override_var;
+        write!(
+            f,
+            "refusing instance ID {:?} in {}: {} (detected from {}). \
+             Set {var} to a name unique to this instance, e.g. {var}={EXAMPLE_ID}",
+            self.id,
+            self.environment,
+            self.reason.explain(),
+            self.source,
+        )?;
+        if let DetectionSource::Override { .. } = self.source {
+            write!(f, ", or unset {var} to use the platform's ID")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// Something worth a log line that does not stop start-up. Returned, never printed.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ValidationWarning {
+    /// The ID is shorter than [`MIN_RECOMMENDED_LEN`] characters: short names are
+    /// easily reused by accident across a fleet.
+    Short {
+        /// The ID.
+        id: String,
+        /// Its length in characters.
+        len: usize,
+        /// The variable that sets a longer one.
+        override_var: String,
+    },
+}
+
+impl fmt::Display for ValidationWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValidationWarning::Short {
+                id,
+                len,
+                override_var,
+            } => write!(
+                f,
+                "instance ID {id:?} is only {len} characters long; IDs under \
+                 {MIN_RECOMMENDED_LEN} characters are easily reused by accident \
+                 (consider {override_var}={EXAMPLE_ID})"
+            ),
+        }
+    }
+}
+
+/// Checks a detected ID for `environment`. Development accepts anything and warns about
+/// nothing; staging and production refuse empty and blank IDs, [`KNOWN_DEFAULTS`],
+/// surrounding or inner whitespace, control characters and unexpanded placeholders, and
+/// warn about IDs under [`MIN_RECOMMENDED_LEN`] characters. `override_var` is the
+/// variable the messages tell the operator to set.
+///
+/// ```
+/// use typed_id::instance::{validate, Detection, DetectionSource, Environment};
+///
+/// let found = Detection::new("localhost", DetectionSource::Override { variable: "APP_INSTANCE_ID".into() });
+/// assert!(validate(&found, Environment::Development, "APP_INSTANCE_ID")?.is_empty());
+///
+/// let err = validate(&found, Environment::Production, "APP_INSTANCE_ID").unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "refusing instance ID \"localhost\" in production: it is a known default that many \
+///      instances share (detected from override APP_INSTANCE_ID). Set APP_INSTANCE_ID to a \
+///      name unique to this instance, e.g. APP_INSTANCE_ID=orders-api-7f3c2a91, or unset \
+///      APP_INSTANCE_ID to use the platform's ID"
+/// );
+///
+/// let found = Detection::new("web-1", DetectionSource::Kubernetes);
+/// let warnings = validate(&found, Environment::Staging, "APP_INSTANCE_ID")?;
+/// assert_eq!(warnings.len(), 1);
+/// # Ok::<(), typed_id::instance::ValidationError>(())
+/// ```
+///
+/// # Errors
+/// [`ValidationError`] in staging and production, with the operator-facing message.
+pub fn validate(
+    detection: &Detection,
+    environment: Environment,
+    override_var: &str,
+) -> Result<Vec<ValidationWarning>, ValidationError> {
+    if !environment.is_strict() {
+        return Ok(Vec::new());
+    }
+    let id = detection.id();
+    if let Some(reason) = refusal(id) {
+        return Err(ValidationError {
+            id: id.to_owned(),
+            source: detection.source().clone(),
+            environment,
+            reason,
+            override_var: override_var.to_owned(),
+        });
+    }
+    let len = id.chars().count();
+    let mut warnings = Vec::new();
+    if len < MIN_RECOMMENDED_LEN {
+        warnings.push(ValidationWarning::Short {
+            id: id.to_owned(),
+            len,
+            override_var: override_var.to_owned(),
+        });
+    }
+    Ok(warnings)
+}
+
+/// The first reason to refuse `id` in a strict environment, if any.
+fn refusal(id: &str) -> Option<RefusalReason> {
+    let trimmed = id.trim();
+    if id.is_empty() {
+        return Some(RefusalReason::Empty);
+    }
+    if trimmed.is_empty() {
+        return Some(RefusalReason::Blank);
+    }
+    if KNOWN_DEFAULTS
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(trimmed))
+    {
+        return Some(RefusalReason::KnownDefault);
+    }
+    if trimmed.len() != id.len() {
+        return Some(RefusalReason::SurroundingWhitespace);
+    }
+    if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some(RefusalReason::InnerWhitespace);
+    }
+    if id.contains("${") || id.contains("{{") || id.contains("$(") || id.starts_with('$') {
+        return Some(RefusalReason::UnexpandedPlaceholder);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals() {
+        assert_eq!(refusal(""), Some(RefusalReason::Empty));
+        assert_eq!(refusal(" \t\n"), Some(RefusalReason::Blank));
+        assert_eq!(refusal("LocalHost"), Some(RefusalReason::KnownDefault));
+        assert_eq!(refusal(" localhost\n"), Some(RefusalReason::KnownDefault));
+        assert_eq!(
+            refusal("web-1\n"),
+            Some(RefusalReason::SurroundingWhitespace)
+        );
+        assert_eq!(refusal("web 1"), Some(RefusalReason::InnerWhitespace));
+        assert_eq!(refusal("web\u{7}1"), Some(RefusalReason::InnerWhitespace));
+        assert_eq!(
+            refusal("${HOSTNAME}"),
+            Some(RefusalReason::UnexpandedPlaceholder)
+        );
+        assert_eq!(refusal("{{ pod }}"), Some(RefusalReason::InnerWhitespace));
+        assert_eq!(
+            refusal("{{pod}}"),
+            Some(RefusalReason::UnexpandedPlaceholder)
+        );
+        assert_eq!(
+            refusal("$(POD_NAME)"),
+            Some(RefusalReason::UnexpandedPlaceholder)
+        );
+        assert_eq!(
+            refusal("$HOSTNAME"),
+            Some(RefusalReason::UnexpandedPlaceholder)
+        );
+        assert_eq!(refusal("orders-api-7f3c2a91"), None);
+        assert_eq!(refusal("localhost-7f3c2a91"), None);
+    }
+}
