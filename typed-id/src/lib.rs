@@ -38,6 +38,7 @@ pub mod instance;
 mod error;
 mod external;
 mod pattern;
+pub mod store;
 mod text;
 mod typed;
 
@@ -55,5 +56,6 @@ pub use generator::{
     MemoryCollisionCheck, ProcessInstanceId, SnowflakeGenerator,
 };
 pub use pattern::Pattern;
+pub use store::{ChildCounter, DisplayIdAllocator, StoreError};
 pub use typed::TypedId;
 pub use typed_id_derive::TypedId;

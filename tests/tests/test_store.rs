@@ -1,0 +1,707 @@
+//! Stores in one process: memory, file, SQLite and PostgreSQL counters, collision-checked
+//! inserts, segments, and hostile content (corrupt counter files, garbage rows) that
+//! must come back as typed errors.
+//!
+//! PostgreSQL tests run against a throwaway cluster (or `DATABASE_URL`, see
+//! `typed_id_tests::pg`) and fail when PostgreSQL is missing.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+use std::thread;
+
+use diesel::connection::SimpleConnection as _;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use typed_id::generator::{CollisionCheck as _, HashIdGenerator, HashInput};
+use typed_id::store::{
+    ChildCounter, DisplayIdAllocator, FileDurability, FileStore, IdColumn, MemoryStore, PgStore,
+    Segmented, SqlStore, SqliteOptions, SqliteStore, StoreConnection, StoreError, Synchronous,
+    WorkItemKey,
+};
+use typed_id::{HashId, IdError, Seq, Snowflake, SnowflakeGenerator, TypedId};
+use typed_id_tests::pg::TestDatabase;
+use typed_id_tests::sqlite::TempSqlite;
+
+#[derive(TypedId)]
+#[typed_id(prefix = "el", max_depth = 3)]
+struct ElementId(HashId);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "node", max_depth = 1)]
+struct NodeId(HashId);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "WORK", width = 3)]
+struct WorkItemId(Seq);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "wi")]
+struct WorkItemSnowflake(Snowflake);
+
+fn dir_of(db: &TempSqlite) -> &Path {
+    db.path().parent().expect("a temporary directory")
+}
+
+// ---------------------------------------------------------------------------------------
+// Behaviour every allocator and child counter shares.
+
+fn check_allocator(store: &impl DisplayIdAllocator) {
+    assert_eq!(store.last("odin").unwrap(), 0);
+    assert_eq!(
+        store.next_id::<WorkItemId>("odin").unwrap().as_str(),
+        "WORK-001"
+    );
+    assert_eq!(
+        store.next_id::<WorkItemId>("odin").unwrap().as_str(),
+        "WORK-002"
+    );
+    assert_eq!(
+        store.next_id::<WorkItemId>("odin/bugs").unwrap().as_str(),
+        "WORK-001"
+    );
+    assert_eq!(store.allocate_block("odin", 1000).unwrap(), 3..=1002);
+    assert_eq!(
+        store.next_id::<WorkItemId>("odin").unwrap().as_str(),
+        "WORK-1003"
+    );
+    assert_eq!(store.last("odin").unwrap(), 1003);
+    for bad in ["", "with space", "ünï", &"x".repeat(65)] {
+        assert!(matches!(
+            store.allocate(bad),
+            Err(StoreError::InvalidScope { .. })
+        ));
+        assert!(matches!(
+            store.last(bad),
+            Err(StoreError::InvalidScope { .. })
+        ));
+    }
+    assert!(matches!(
+        store.allocate_block("odin", 0),
+        Err(StoreError::InvalidBlock { count: 0 })
+    ));
+    assert!(matches!(
+        store.allocate_block("odin", typed_id::store::MAX_BLOCK + 1),
+        Err(StoreError::InvalidBlock { .. })
+    ));
+    assert_eq!(
+        store.last("odin").unwrap(),
+        1003,
+        "failed calls reserve nothing"
+    );
+}
+
+fn check_children(store: &impl ChildCounter) {
+    let root = ElementId::parse("el-a3f8").unwrap();
+    assert_eq!(store.next_child(&root).unwrap().as_str(), "el-a3f8.1");
+    assert_eq!(store.next_child(&root).unwrap().as_str(), "el-a3f8.2");
+    let child = ElementId::parse("el-a3f8.2").unwrap();
+    assert_eq!(store.next_child(&child).unwrap().as_str(), "el-a3f8.2.1");
+    let deepest = ElementId::parse("el-a3f8.2.1.9").unwrap();
+    match store.next_child(&deepest) {
+        Err(StoreError::Id(IdError::TooDeep { max_depth: 3 })) => {}
+        other => panic!("expected TooDeep, got {other:?}"),
+    }
+    // A type with one level: its depth limit, not the body's.
+    let node = NodeId::parse("node-abc.1").unwrap();
+    assert!(matches!(
+        store.next_child(&node),
+        Err(StoreError::Id(IdError::TooDeep { max_depth: 1 }))
+    ));
+    assert_eq!(
+        store.last_child_number("node-abc").unwrap(),
+        0,
+        "a refused child costs no number"
+    );
+    // Explicit children: the counter never falls behind them.
+    store
+        .observe(&ElementId::parse("el-a3f8.7").unwrap())
+        .unwrap();
+    store
+        .observe(&ElementId::parse("el-a3f8.5").unwrap())
+        .unwrap();
+    store.observe(&root).unwrap(); // a root has no parent: nothing to do
+    assert_eq!(store.last_child_number("el-a3f8").unwrap(), 7);
+    assert_eq!(store.next_child(&root).unwrap().as_str(), "el-a3f8.8");
+    // Prefixes keep types apart.
+    let other = NodeId::parse("node-a3f8").unwrap();
+    assert_eq!(store.next_child(&other).unwrap().as_str(), "node-a3f8.1");
+    // The end of the child number range.
+    store.observe_child_number("el-full", u32::MAX - 1).unwrap();
+    let full = ElementId::parse("el-full").unwrap();
+    assert_eq!(
+        store.next_child(&full).unwrap().as_str(),
+        "el-full.4294967295"
+    );
+    assert!(matches!(
+        store.next_child(&full),
+        Err(StoreError::Exhausted {
+            max: 4294967295,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.next_child(&full),
+        Err(StoreError::Exhausted { .. })
+    ));
+}
+
+/// Many threads, one allocator: every number once.
+fn check_threads<A: DisplayIdAllocator + Send + Sync + 'static>(
+    store: Arc<A>,
+    scope: &'static str,
+    per_thread: usize,
+) {
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            thread::spawn(move || {
+                (0..per_thread)
+                    .map(|_| store.allocate(scope).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut all: Vec<u64> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    all.sort_unstable();
+    let expected: Vec<u64> = (1..=4 * per_thread as u64).collect();
+    assert_eq!(all, expected);
+}
+
+// ---------------------------------------------------------------------------------------
+// Memory
+
+#[test]
+fn memory_store() {
+    let store = MemoryStore::new();
+    check_allocator(&store);
+    check_children(&store);
+    check_threads(Arc::new(MemoryStore::new()), "threads", 10_000);
+}
+
+// ---------------------------------------------------------------------------------------
+// File
+
+#[test]
+fn file_store_counts_and_persists() {
+    let tmp = TempSqlite::new();
+    let dir = dir_of(&tmp).join("counters");
+    {
+        let store = FileStore::open(&dir).unwrap();
+        check_allocator(&store);
+    }
+    // A new process (a new store) continues where the last one stopped.
+    let store = FileStore::open(&dir).unwrap();
+    assert_eq!(store.allocate("odin").unwrap(), 1004);
+    assert_eq!(store.last("odin/bugs").unwrap(), 1);
+    let fast = FileStore::open(&dir)
+        .unwrap()
+        .with_durability(FileDurability::ProcessCrash);
+    assert_eq!(fast.allocate("odin").unwrap(), 1005);
+    check_threads(
+        Arc::new(FileStore::open(dir.join("threads")).unwrap()),
+        "threads",
+        250,
+    );
+    // A file where the directory should be.
+    fs::write(dir_of(&tmp).join("plain"), "x").unwrap();
+    assert!(matches!(
+        FileStore::open(dir_of(&tmp).join("plain")),
+        Err(StoreError::Io { .. })
+    ));
+}
+
+#[test]
+fn file_store_two_handles_in_threads() {
+    // Two stores on one folder behave like two processes: the OS lock decides.
+    let tmp = TempSqlite::new();
+    let a = Arc::new(FileStore::open(dir_of(&tmp)).unwrap());
+    let b = Arc::new(FileStore::open(dir_of(&tmp)).unwrap());
+    let handles: Vec<_> = [a, b]
+        .into_iter()
+        .flat_map(|s| [Arc::clone(&s), s])
+        .map(|store| {
+            thread::spawn(move || {
+                (0..200)
+                    .map(|_| store.allocate("shared").unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut all: Vec<u64> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    all.sort_unstable();
+    assert_eq!(all, (1..=800).collect::<Vec<_>>());
+}
+
+#[test]
+fn corrupt_counter_files_are_typed_errors_and_are_left_alone() {
+    let tmp = TempSqlite::new();
+    let store = FileStore::open(dir_of(&tmp)).unwrap();
+    assert_eq!(store.allocate_block("odin", 41).unwrap(), 1..=41);
+    let path = store.counter_path("odin").unwrap();
+    let good = fs::read(&path).unwrap();
+    let good_text = String::from_utf8(good.clone()).unwrap();
+    assert!(good_text.contains("last 41\n"), "{good_text}");
+
+    let other_scope = {
+        store.allocate("loki").unwrap();
+        fs::read(store.counter_path("loki").unwrap()).unwrap()
+    };
+    let damaged: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("truncated", good[..good.len() / 2].to_vec()),
+        (
+            "edited value",
+            good_text.replace("last 41", "last 40").into_bytes(),
+        ),
+        (
+            "edited value, same length",
+            good_text.replace("last 41", "last 99").into_bytes(),
+        ),
+        (
+            "negative",
+            good_text.replace("last 41", "last -41").into_bytes(),
+        ),
+        (
+            "overflow",
+            good_text
+                .replace("last 41", "last 99999999999999999999")
+                .into_bytes(),
+        ),
+        ("binary", vec![0xff, 0x00, 0x13, 0x37]),
+        ("huge", vec![b'7'; 1 << 20]),
+        ("copied from another scope", other_scope),
+        ("bare number", b"41\n".to_vec()),
+    ];
+    for (what, content) in damaged {
+        fs::write(&path, &content).unwrap();
+        for result in [
+            store.allocate("odin").map(drop),
+            store.last("odin").map(drop),
+        ] {
+            match result {
+                Err(e @ StoreError::CorruptCounter { .. }) => {
+                    assert!(e.is_corruption());
+                    assert!(e.to_string().starts_with("corrupt counter file "), "{e}");
+                }
+                other => panic!("{what}: expected CorruptCounter, got {other:?}"),
+            }
+        }
+        // Refused, and not "repaired": the damaged file is still there for a human.
+        assert_eq!(fs::read(&path).unwrap(), content, "{what}");
+    }
+    // Restoring the file restores the store.
+    fs::write(&path, &good).unwrap();
+    assert_eq!(store.allocate("odin").unwrap(), 42);
+
+    // A directory where the counter should be: an I/O error, not a panic or a reset.
+    let blocked = store.counter_path("blocked").unwrap();
+    fs::create_dir(&blocked).unwrap();
+    assert!(matches!(
+        store.allocate("blocked"),
+        Err(StoreError::Io { .. })
+    ));
+}
+
+// ---------------------------------------------------------------------------------------
+// Segments
+
+#[test]
+fn segments_over_every_backend() {
+    let tmp = TempSqlite::new();
+    let file = FileStore::open(dir_of(&tmp).join("f")).unwrap();
+    let sqlite = SqliteStore::open(tmp.url()).unwrap();
+    let memory = MemoryStore::new();
+    let backends: [&dyn DisplayIdAllocator; 3] = [&memory, &file, &sqlite];
+    for backend in backends {
+        let a = Segmented::new(backend, 100);
+        let b = Segmented::new(backend, 100);
+        assert_eq!(a.next_id::<WorkItemId>("seg").unwrap().as_str(), "WORK-001");
+        assert_eq!(b.allocate("seg").unwrap(), 101);
+        assert_eq!(a.allocate("seg").unwrap(), 2);
+        assert_eq!(backend.last("seg").unwrap(), 200);
+        let mut seen = HashSet::new();
+        for _ in 0..1000 {
+            assert!(seen.insert(a.allocate("seg").unwrap()));
+            assert!(seen.insert(b.allocate("seg").unwrap()));
+        }
+        assert!(!seen.contains(&1) && !seen.contains(&2) && !seen.contains(&101));
+        // Every number handed out was reserved; at most a block per process is unused.
+        let reserved = backend.last("seg").unwrap();
+        assert!(seen.iter().all(|&n| n <= reserved));
+        assert_eq!(reserved, 2003 + a.remaining("seg") + b.remaining("seg"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// SQL: the same checks on both engines
+
+fn check_sql<C: StoreConnection>(store: &SqlStore<C>, reopen: impl Fn() -> SqlStore<C>) {
+    check_allocator(store);
+    check_children(store);
+    // Migrations ran once; opening again finds nothing to do.
+    assert_eq!(store.migrate().unwrap(), 0);
+    let again = reopen();
+    assert_eq!(again.migrate().unwrap(), 0);
+    assert_eq!(again.allocate("odin").unwrap(), 1004, "same counters");
+    assert_eq!(again.next_child_number("el-a3f8").unwrap(), 9);
+    drop(again);
+
+    // Exhaustion: the largest display number once, then a typed error, for good.
+    store
+        .connection()
+        .batch_execute(
+            "INSERT INTO typed_id_display_sequences (scope, last) \
+             VALUES ('end', 999999999999999998)",
+        )
+        .unwrap();
+    assert_eq!(
+        store.next_id::<WorkItemId>("end").unwrap().as_str(),
+        "WORK-999999999999999999"
+    );
+    for _ in 0..2 {
+        assert!(matches!(
+            store.allocate("end"),
+            Err(StoreError::Exhausted {
+                max: 999_999_999_999_999_999,
+                ..
+            })
+        ));
+    }
+
+    // Garbage in the counter tables: typed errors, never a wrapped or reset counter.
+    store
+        .connection()
+        .batch_execute(
+            "INSERT INTO typed_id_display_sequences (scope, last) VALUES ('junk', 5000000000000000000); \
+             INSERT INTO typed_id_child_counters (parent, last) VALUES ('el-junk', 5000000000)",
+        )
+        .unwrap();
+    for result in [store.allocate("junk"), store.last("junk")] {
+        match result {
+            Err(e @ StoreError::CorruptValue { .. }) => {
+                assert!(e.is_corruption());
+                assert!(e.to_string().contains("5000000000000000000"), "{e}");
+            }
+            other => panic!("expected CorruptValue, got {other:?}"),
+        }
+    }
+    let junk = ElementId::parse("el-junk").unwrap();
+    assert!(matches!(
+        store.next_child(&junk),
+        Err(StoreError::CorruptValue { .. })
+    ));
+    assert!(matches!(
+        store.last_child_number("el-junk"),
+        Err(StoreError::CorruptValue { .. })
+    ));
+}
+
+fn check_sql_inserts<C: StoreConnection>(store: &SqlStore<C>) {
+    store
+        .write(|conn| {
+            conn.batch_execute(
+                "CREATE TABLE elements (id TEXT PRIMARY KEY NOT NULL, title TEXT NOT NULL UNIQUE)",
+            )
+        })
+        .unwrap();
+    let column = IdColumn::new("elements", "id").unwrap();
+    let generator = HashIdGenerator::new();
+    let insert = |conn: &mut C, id: ElementId, title: &str| -> QueryResult<()> {
+        conn.batch_execute(&format!(
+            "INSERT INTO elements (id, title) VALUES ('{id}', '{title}')"
+        ))
+    };
+    let mut ids = HashSet::new();
+    let input = HashInput::new("same title", "alice", 1_735_689_600_000_000_000);
+    for i in 0..150 {
+        let title = format!("t{i}");
+        let input = HashInput::new(&title, "alice", 1_735_689_600_000_000_000);
+        let id: ElementId = store
+            .insert_unique(&generator, &input, &column, |c, id| insert(c, id, &title))
+            .unwrap();
+        assert_eq!(
+            id.as_str().len(),
+            3 + 4,
+            "a small table: the minimum length"
+        );
+        assert!(ids.insert(id), "{id} twice");
+    }
+    // The same input again and again: the generator moves to the next nonce, then to
+    // longer hashes, and the IDs stay unique.
+    store
+        .write(|conn| {
+            for i in 0..50 {
+                let id: ElementId = column.insert_unique(conn, &generator, &input, |c, id| {
+                    insert(c, id, &format!("batch{i}"))
+                })?;
+                assert!(ids.insert(id));
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let count = column.check(&mut *store.connection()).count().unwrap();
+    assert_eq!(count, 200);
+    assert_eq!(ids.len(), 200);
+    // A UNIQUE violation on another column is the caller's problem, returned at once.
+    match store
+        .insert_unique::<ElementId, _>(&generator, &input, &column, |c, id| insert(c, id, "t0"))
+    {
+        Err(StoreError::Database { source, .. }) => assert!(matches!(
+            source,
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            )
+        )),
+        other => panic!("expected the UNIQUE violation, got {other:?}"),
+    }
+    // Other errors are returned as they are, too.
+    assert!(matches!(
+        store.insert_unique::<ElementId, _>(&generator, &input, &column, |c, _| {
+            c.batch_execute("INSERT INTO no_such_table VALUES (1)")
+        }),
+        Err(StoreError::Database { .. })
+    ));
+    // A column that does not exist.
+    let missing = IdColumn::new("nope", "id").unwrap();
+    assert!(matches!(
+        store.insert_unique::<ElementId, _>(&generator, &input, &missing, |_, _| Ok(())),
+        Err(StoreError::Database { .. })
+    ));
+
+    // Children inserted behind the counter's back: resync finds the largest.
+    let root = *ids.iter().next().unwrap();
+    for child in ["4", "9.2", "12.1.1", "3"] {
+        store
+            .write(|c| {
+                insert(
+                    c,
+                    ElementId::parse(&format!("{root}.{child}")).unwrap(),
+                    child,
+                )
+            })
+            .unwrap();
+    }
+    assert_eq!(store.resync_children(&column, &root).unwrap(), 12);
+    assert_eq!(
+        store.next_child(&root).unwrap().as_str(),
+        format!("{root}.13")
+    );
+    assert_eq!(
+        store.resync_children(&column, &root).unwrap(),
+        13,
+        "never lowered"
+    );
+    // Garbage under the parent: a typed error naming the table.
+    store
+        .write(|c| {
+            c.batch_execute(&format!(
+                "INSERT INTO elements VALUES ('{root}.x!', 'junk')"
+            ))
+        })
+        .unwrap();
+    match store.resync_children(&column, &root) {
+        Err(e @ StoreError::CorruptValue { .. }) => {
+            assert!(e.to_string().contains("elements.id"), "{e}");
+            assert!(e.to_string().contains(".x!"), "{e}");
+        }
+        other => panic!("expected CorruptValue, got {other:?}"),
+    }
+}
+
+#[test]
+fn sqlite_store() {
+    let db = TempSqlite::new();
+    let store = SqliteStore::open(&format!("sqlite://{}", db.url())).unwrap();
+    check_sql(&store, || SqliteStore::open(db.url()).unwrap());
+    check_sql_inserts(&store);
+    check_threads(
+        Arc::new(SqliteStore::open(db.url()).unwrap()),
+        "threads",
+        500,
+    );
+
+    // WAL mode and the chosen durability are in force.
+    let options = SqliteOptions::new().synchronous(Synchronous::Normal);
+    let normal = SqliteStore::open_with(db.url(), &options).unwrap();
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = Text)]
+        journal_mode: String,
+    }
+    let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
+        .get_result(&mut *normal.connection())
+        .unwrap();
+    assert_eq!(mode.journal_mode, "wal");
+
+    // Negative counters can only appear with CHECK constraints switched off.
+    store
+        .connection()
+        .batch_execute(
+            "PRAGMA ignore_check_constraints = ON; \
+             INSERT INTO typed_id_display_sequences (scope, last) VALUES ('negative', -5); \
+             PRAGMA ignore_check_constraints = OFF;",
+        )
+        .unwrap();
+    assert!(matches!(
+        store.allocate("negative"),
+        Err(StoreError::CorruptValue { .. })
+    ));
+    // STRICT tables refuse text where a counter belongs.
+    assert!(
+        store
+            .connection()
+            .batch_execute(
+                "INSERT INTO typed_id_display_sequences (scope, last) VALUES ('text', 'abc')"
+            )
+            .is_err()
+    );
+
+    assert!(matches!(
+        SqliteStore::open("postgres://localhost/x"),
+        Err(StoreError::Unsupported { .. })
+    ));
+    assert!(matches!(
+        SqliteStore::open("/nonexistent-dir/sub/db.sqlite"),
+        Err(StoreError::Connection(_))
+    ));
+}
+
+#[test]
+fn postgres_store() {
+    let db = TestDatabase::new();
+    let store = PgStore::open(db.url()).unwrap();
+    check_sql(&store, || PgStore::open(db.url()).unwrap());
+    check_sql_inserts(&store);
+    check_threads(Arc::new(PgStore::open(db.url()).unwrap()), "threads", 250);
+    // Two stores in parallel: one connection each, like two processes.
+    let a = Arc::new(PgStore::open(db.url()).unwrap());
+    check_threads(a, "threads-2", 100);
+}
+
+#[test]
+fn postgres_lost_race_is_retried() {
+    // Another writer commits the very candidate we are about to insert: the UNIQUE
+    // constraint refuses ours, and the next candidate is used.
+    let db = TestDatabase::new();
+    let store = PgStore::open(db.url()).unwrap();
+    let mut rival = db.connect();
+    store
+        .connection()
+        .batch_execute("CREATE TABLE elements (id TEXT PRIMARY KEY)")
+        .unwrap();
+    let column = IdColumn::new("public.elements", "id").unwrap();
+    let generator = HashIdGenerator::new();
+    let input = HashInput::new("contested", "bob", 42);
+    let mut calls = Vec::new();
+    let id: ElementId = store
+        .insert_unique(&generator, &input, &column, |conn, id: ElementId| {
+            calls.push(id);
+            if calls.len() == 1 {
+                diesel::sql_query("INSERT INTO elements VALUES ($1)")
+                    .bind::<Text, _>(id.as_str())
+                    .execute(&mut rival)
+                    .unwrap();
+            }
+            diesel::sql_query("INSERT INTO elements VALUES ($1)")
+                .bind::<Text, _>(id.as_str())
+                .execute(conn)
+                .map(drop)
+        })
+        .unwrap();
+    assert_eq!(calls.len(), 2, "one lost race, one win");
+    assert_ne!(calls[0], calls[1]);
+    assert_eq!(id, calls[1]);
+
+    // A rival that always wins: bounded, then a typed error.
+    let always = store.insert_unique::<ElementId, _>(&generator, &input, &column, |conn, id| {
+        diesel::sql_query("INSERT INTO elements VALUES ($1)")
+            .bind::<Text, _>(id.as_str())
+            .execute(&mut rival)
+            .unwrap();
+        diesel::sql_query("INSERT INTO elements VALUES ($1)")
+            .bind::<Text, _>(id.as_str())
+            .execute(conn)
+            .map(drop)
+    });
+    assert!(
+        matches!(
+            always,
+            Err(StoreError::LostRaces { attempts: 32 } | StoreError::TooManyCollisions { .. })
+        ),
+        "{always:?}"
+    );
+}
+
+#[test]
+fn store_errors_keep_their_source() {
+    use std::error::Error as _;
+    let db = TempSqlite::new();
+    let store = SqliteStore::open(db.url()).unwrap();
+    let err = store
+        .write(|c| c.batch_execute("SELECT * FROM missing_table"))
+        .map_err(StoreError::from)
+        .unwrap_err();
+    assert!(err.source().is_some());
+    assert!(err.to_string().contains("missing_table"), "{err}");
+    let io = FileStore::open("/proc/version/x").unwrap_err();
+    assert!(io.source().is_some(), "{io}");
+    assert!(StoreError::InvalidBlock { count: 0 }.source().is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// Pairs
+
+#[test]
+fn work_item_key_serialises_both_ids() {
+    let snowflakes = SnowflakeGenerator::new(3).unwrap();
+    let store = MemoryStore::new();
+    store.allocate_block("odin", 41).unwrap();
+    let key = WorkItemKey::new(
+        snowflakes.generate::<WorkItemSnowflake>().unwrap(),
+        store.next_id::<WorkItemId>("odin").unwrap(),
+    );
+    let json = serde_json::to_string(&key).unwrap();
+    assert_eq!(
+        json,
+        format!(r#"{{"id":"{}","display":"WORK-042"}}"#, key.id)
+    );
+    let back: WorkItemKey<WorkItemSnowflake, WorkItemId> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, key);
+    assert_eq!(key.to_string(), format!("WORK-042 ({})", key.id));
+    // Field order and unknown fields do not matter; missing, duplicate and invalid
+    // fields are errors that say what is wrong.
+    let swapped = format!(r#"{{"display":"WORK-042","extra":[1],"id":"{}"}}"#, key.id);
+    assert_eq!(
+        serde_json::from_str::<WorkItemKey<WorkItemSnowflake, WorkItemId>>(&swapped).unwrap(),
+        key
+    );
+    for (bad, needle) in [
+        (r#"{"display":"WORK-042"}"#.to_owned(), "missing field `id`"),
+        (
+            format!(r#"{{"id":"{}","display":"WORK-042","id":"x"}}"#, key.id),
+            "duplicate field `id`",
+        ),
+        (
+            format!(r#"{{"id":"{}","display":"WORK-42"}}"#, key.id),
+            "WorkItemId",
+        ),
+        (
+            r#"{"id":"el-abc","display":"WORK-042"}"#.to_owned(),
+            "WorkItemSnowflake",
+        ),
+    ] {
+        let err = serde_json::from_str::<WorkItemKey<WorkItemSnowflake, WorkItemId>>(&bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(needle), "{bad}: {err}");
+    }
+}

@@ -1,0 +1,467 @@
+//! Stores shared by real OS processes: the test binary re-invokes itself (the ignored
+//! `child_process` test, selected by `TYPED_ID_STORE_CHILD`) as workers that write every
+//! ID or number they received to a file of their own; the parent checks the union.
+//!
+//! - 4 processes × 25 000 collision-checked content-hash inserts into one SQLite file and
+//!   one PostgreSQL database: no duplicates, no lost inserts;
+//! - 4 × 10 000 children under one parent: numbers 1..=40 000, each once;
+//! - 4 × 10 000 display numbers on the file, SQLite and PostgreSQL stores: none twice;
+//! - workers allocating display numbers (file and SQLite) killed with SIGKILL at random
+//!   moments, 120 kills: the store opens cleanly and no number was received twice.
+
+use std::collections::HashSet;
+use std::fs::{self, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use typed_id::generator::{HashIdGenerator, HashInput};
+use typed_id::store::{
+    ChildCounter, DisplayIdAllocator, FileDurability, FileStore, IdColumn, PgStore, SqlStore,
+    SqliteStore, StoreConnection, StoreError,
+};
+use typed_id::{HashId, TypedId};
+use typed_id_tests::pg::TestDatabase;
+use typed_id_tests::sqlite::TempSqlite;
+
+#[derive(TypedId)]
+#[typed_id(prefix = "el", max_depth = 3)]
+struct ElementId(HashId);
+
+/// Selects the worker's job; its presence is what makes `child_process` a worker.
+const ENV_JOB: &str = "TYPED_ID_STORE_CHILD";
+const ENV_TARGET: &str = "TYPED_ID_STORE_TARGET";
+const ENV_OUT: &str = "TYPED_ID_STORE_OUT";
+const ENV_COUNT: &str = "TYPED_ID_STORE_COUNT";
+const ENV_WORKER: &str = "TYPED_ID_STORE_WORKER";
+
+const PROCESSES: usize = 4;
+
+// ---------------------------------------------------------------------------------------
+// The worker side
+
+/// The worker entry point. Ignored in a normal run: the parent tests start it with
+/// `--ignored --exact child_process` and the job in the environment.
+#[test]
+#[ignore = "a worker process started by the other tests in this file"]
+fn child_process() {
+    let job = std::env::var(ENV_JOB).expect("started by a parent test, with a job");
+    let target = std::env::var(ENV_TARGET).expect("target");
+    let out = PathBuf::from(std::env::var(ENV_OUT).expect("output file"));
+    let count: usize = std::env::var(ENV_COUNT).map_or(0, |c| c.parse().expect("count"));
+    let worker: usize = std::env::var(ENV_WORKER).map_or(0, |w| w.parse().expect("worker"));
+    match job.as_str() {
+        "hash-sqlite" => insert_hashes(&SqliteStore::open(&target).unwrap(), &out, count, worker),
+        "hash-postgres" => insert_hashes(&PgStore::open(&target).unwrap(), &out, count, worker),
+        "children-sqlite" => take_children(&SqliteStore::open(&target).unwrap(), &out, count),
+        "children-postgres" => take_children(&PgStore::open(&target).unwrap(), &out, count),
+        "display-file" => {
+            let store = FileStore::open(&target)
+                .unwrap()
+                .with_durability(FileDurability::ProcessCrash);
+            take_numbers(&store, &out, count);
+        }
+        "display-sqlite" => take_numbers(&SqliteStore::open(&target).unwrap(), &out, count),
+        "display-postgres" => take_numbers(&PgStore::open(&target).unwrap(), &out, count),
+        "crash-file" => log_until_killed(&FileStore::open(&target).unwrap(), &out),
+        "crash-sqlite" => log_until_killed(&SqliteStore::open(&target).unwrap(), &out),
+        other => panic!("unknown job {other}"),
+    }
+}
+
+/// Collision-checked inserts in transactions of 500 (each insert is a savepoint inside),
+/// then every ID received, one per line.
+fn insert_hashes<C: StoreConnection>(store: &SqlStore<C>, out: &Path, count: usize, worker: usize) {
+    let generator = HashIdGenerator::new();
+    let column = IdColumn::new("elements", "id").unwrap();
+    let mut ids = Vec::with_capacity(count);
+    let titles: Vec<String> = (0..count).map(|i| format!("item {worker}/{i}")).collect();
+    for batch in titles.chunks(500) {
+        store
+            .write(|conn| {
+                for title in batch.iter() {
+                    let input = HashInput::now(title, "multiprocess");
+                    let id: ElementId =
+                        column.insert_unique(conn, &generator, &input, |c, id| {
+                            // IDs are [0-9a-z.-] only: safe to inline on both engines.
+                            c.batch_execute(&format!("INSERT INTO elements (id) VALUES ('{id}')"))
+                        })?;
+                    ids.push(id);
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+    }
+    write_lines(out, ids.iter().map(|id| id.as_str().to_owned()));
+}
+
+fn take_children<C: StoreConnection>(store: &SqlStore<C>, out: &Path, count: usize) {
+    let parent = ElementId::parse("el-root").unwrap();
+    let numbers: Vec<String> = (0..count)
+        .map(|_| {
+            let child = store.next_child(&parent).unwrap();
+            child.body().child_number().unwrap().to_string()
+        })
+        .collect();
+    write_lines(out, numbers);
+}
+
+fn take_numbers(store: &impl DisplayIdAllocator, out: &Path, count: usize) {
+    let numbers: Vec<String> = (0..count)
+        .map(|_| store.allocate("shared").unwrap().to_string())
+        .collect();
+    write_lines(out, numbers);
+}
+
+/// Allocates forever, appending each number to the log (one `write` call, no buffer)
+/// before asking for the next, until the parent kills this process.
+fn log_until_killed(store: &impl DisplayIdAllocator, log: &Path) {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    loop {
+        let n = store.allocate("crash").unwrap();
+        file.write_all(format!("{n}\n").as_bytes()).unwrap();
+        file.flush().unwrap();
+    }
+}
+
+fn write_lines(out: &Path, lines: impl IntoIterator<Item = String>) {
+    let mut text = String::new();
+    for line in lines {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    // Write then rename: the parent never reads a half-written result.
+    let tmp = out.with_extension("tmp");
+    fs::write(&tmp, text).unwrap();
+    fs::rename(&tmp, out).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// The parent side
+
+fn worker(job: &str, target: &str, out: &Path, count: usize, index: usize) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--ignored",
+        "--exact",
+        "child_process",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(ENV_JOB, job)
+    .env(ENV_TARGET, target)
+    .env(ENV_OUT, out)
+    .env(ENV_COUNT, count.to_string())
+    .env(ENV_WORKER, index.to_string())
+    .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `PROCESSES` workers at once and returns each one's lines.
+fn run_workers(job: &str, target: &str, dir: &Path, count: usize) -> Vec<Vec<String>> {
+    let started = Instant::now();
+    let children: Vec<(PathBuf, Child)> = (0..PROCESSES)
+        .map(|i| {
+            let out = dir.join(format!("{job}-{i}.out"));
+            let child = worker(job, target, &out, count, i)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            (out, child)
+        })
+        .collect();
+    let results = children
+        .into_iter()
+        .map(|(out, child)| {
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "worker {job} failed ({}):\n{}\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let text = fs::read_to_string(&out).unwrap();
+            text.lines().map(str::to_owned).collect::<Vec<_>>()
+        })
+        .collect::<Vec<_>>();
+    eprintln!(
+        "{job}: {PROCESSES} processes × {count} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for lines in &results {
+        assert_eq!(lines.len(), count, "{job}: a worker reported too few");
+    }
+    results
+}
+
+fn assert_all_distinct(job: &str, lines: &[Vec<String>]) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    for line in lines.iter().flatten() {
+        assert!(
+            seen.insert(line.clone()),
+            "{job}: {line} was handed out twice"
+        );
+    }
+    seen
+}
+
+fn assert_exactly_one_to(job: &str, lines: &[Vec<String>], n: u64) {
+    let mut numbers: Vec<u64> = lines.iter().flatten().map(|l| l.parse().unwrap()).collect();
+    numbers.sort_unstable();
+    assert_all_distinct(job, lines);
+    assert_eq!(numbers.first(), Some(&1), "{job}");
+    assert_eq!(numbers.last(), Some(&n), "{job}");
+    assert_eq!(numbers.len() as u64, n, "{job}");
+}
+
+const HASHES: usize = 25_000;
+const CHILDREN: usize = 10_000;
+const NUMBERS: usize = 10_000;
+
+fn check_hash_inserts<C: StoreConnection>(
+    job: &str,
+    store: &SqlStore<C>,
+    target: &str,
+    dir: &Path,
+) {
+    store
+        .write(|c| c.batch_execute("CREATE TABLE elements (id TEXT PRIMARY KEY NOT NULL)"))
+        .unwrap();
+    let lines = run_workers(job, target, dir, HASHES);
+    let reported = assert_all_distinct(job, &lines);
+    assert_eq!(reported.len(), PROCESSES * HASHES);
+    // Every reported ID is in the table, and nothing else is.
+    let column = IdColumn::new("elements", "id").unwrap();
+    let stored = {
+        use typed_id::generator::CollisionCheck as _;
+        column.check(&mut *store.connection()).count().unwrap()
+    };
+    assert_eq!(
+        stored as usize,
+        PROCESSES * HASHES,
+        "{job}: rows in the table"
+    );
+    let mut conn = store.connection();
+    let sample: Vec<&String> = reported.iter().step_by(97).collect();
+    for id in sample {
+        use typed_id::generator::CollisionCheck as _;
+        assert!(
+            column.check(&mut *conn).exists(id).unwrap(),
+            "{job}: {id} lost"
+        );
+    }
+    drop(conn);
+    for line in reported {
+        ElementId::parse(&line).unwrap_or_else(|e| panic!("{job}: {e}"));
+    }
+}
+
+#[test]
+fn sqlite_hash_inserts_from_4_processes() {
+    let db = TempSqlite::new();
+    let store = SqliteStore::open(db.url()).unwrap();
+    check_hash_inserts("hash-sqlite", &store, db.url(), db.path().parent().unwrap());
+}
+
+#[test]
+fn postgres_hash_inserts_from_4_processes() {
+    let db = TestDatabase::new();
+    let tmp = TempSqlite::new();
+    let store = PgStore::open(db.url()).unwrap();
+    check_hash_inserts(
+        "hash-postgres",
+        &store,
+        db.url(),
+        tmp.path().parent().unwrap(),
+    );
+}
+
+#[test]
+fn sqlite_children_from_4_processes() {
+    let db = TempSqlite::new();
+    let lines = run_workers(
+        "children-sqlite",
+        db.url(),
+        db.path().parent().unwrap(),
+        CHILDREN,
+    );
+    assert_exactly_one_to("children-sqlite", &lines, (PROCESSES * CHILDREN) as u64);
+}
+
+#[test]
+fn postgres_children_from_4_processes() {
+    let db = TestDatabase::new();
+    let tmp = TempSqlite::new();
+    // Migrated first here, so the workers also cover opening a store that is ready.
+    drop(PgStore::open(db.url()).unwrap());
+    let lines = run_workers(
+        "children-postgres",
+        db.url(),
+        tmp.path().parent().unwrap(),
+        CHILDREN,
+    );
+    assert_exactly_one_to("children-postgres", &lines, (PROCESSES * CHILDREN) as u64);
+}
+
+#[test]
+fn display_numbers_from_4_processes_on_every_backend() {
+    let tmp = TempSqlite::new();
+    let dir = tmp.path().parent().unwrap();
+    let counters = dir.join("counters");
+    let pg = TestDatabase::new();
+    let backends = [
+        ("display-file", counters.to_str().unwrap().to_owned()),
+        ("display-sqlite", tmp.url().to_owned()),
+        ("display-postgres", pg.url().to_owned()),
+    ];
+    // The three backends at once: they share nothing, and the run takes a third as long.
+    thread::scope(|s| {
+        for (job, target) in &backends {
+            s.spawn(move || {
+                let lines = run_workers(job, target, dir, NUMBERS);
+                assert_exactly_one_to(job, &lines, (PROCESSES * NUMBERS) as u64);
+            });
+        }
+    });
+    assert_eq!(
+        FileStore::open(&counters).unwrap().last("shared").unwrap(),
+        (PROCESSES * NUMBERS) as u64
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Crashes
+
+/// A small xorshift generator: random kill times without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn new() -> Self {
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            ^ u64::from(std::process::id()) << 32;
+        eprintln!("crash test seed: {seed}");
+        Rng(seed | 1)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+const ROUNDS: usize = 30;
+const AT_ONCE: usize = 2;
+
+/// `ROUNDS` rounds of `AT_ONCE` workers, each killed with SIGKILL at a random moment
+/// (during start-up, while opening the store, mid-allocation, mid-log-write); returns
+/// every number any worker logged.
+fn kill_workers(job: &str, target: &str, dir: &Path, rng: &mut Rng) -> (Vec<u64>, usize) {
+    let mut kills = 0;
+    let mut logs = Vec::new();
+    for round in 0..ROUNDS {
+        let mut children: Vec<(u64, Child)> = (0..AT_ONCE)
+            .map(|i| {
+                let log = dir.join(format!("{job}-{round}-{i}.log"));
+                logs.push(log.clone());
+                let child = worker(job, target, &log, 0, i)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                (20 + rng.below(180), child)
+            })
+            .collect();
+        children.sort_by_key(|(at, _)| *at);
+        let start = Instant::now();
+        for (at, mut child) in children {
+            let wait = Duration::from_millis(at).saturating_sub(start.elapsed());
+            thread::sleep(wait);
+            // A worker never exits by itself: if it did, it failed.
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "{job}: a worker died before it was killed"
+            );
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            kills += 1;
+        }
+    }
+    let mut numbers = Vec::new();
+    for log in logs {
+        let Ok(text) = fs::read_to_string(&log) else {
+            continue; // killed before it opened its log
+        };
+        // A line without its newline was cut by the kill mid-write: the worker had
+        // received the number, so it still counts.
+        numbers.extend(text.split('\n').filter(|l| !l.is_empty()).map(|l| {
+            l.parse::<u64>()
+                .unwrap_or_else(|e| panic!("{job}: bad log line {l:?}: {e}"))
+        }));
+    }
+    (numbers, kills)
+}
+
+fn check_survivors(job: &str, numbers: &[u64], store: &impl DisplayIdAllocator) {
+    let mut seen = HashSet::new();
+    for n in numbers {
+        assert!(seen.insert(*n), "{job}: {n} was handed out twice");
+    }
+    let max = numbers.iter().copied().max().unwrap_or(0);
+    let last = store.last("crash").unwrap();
+    assert!(
+        last >= max,
+        "{job}: the store is behind what it handed out ({last} < {max})"
+    );
+    assert!(store.allocate("crash").unwrap() > max);
+    eprintln!("{job}: {} numbers logged, store at {last}", numbers.len());
+}
+
+#[test]
+fn killed_workers_never_repeat_a_number() {
+    let tmp = TempSqlite::new();
+    let dir = tmp.path().parent().unwrap();
+    let counters = dir.join("counters");
+    let mut rng = Rng::new();
+
+    let (numbers, file_kills) =
+        kill_workers("crash-file", counters.to_str().unwrap(), dir, &mut rng);
+    check_survivors("crash-file", &numbers, &FileStore::open(&counters).unwrap());
+    assert!(
+        !numbers.is_empty(),
+        "no worker got as far as one allocation"
+    );
+
+    let (numbers, sqlite_kills) = kill_workers("crash-sqlite", tmp.url(), dir, &mut rng);
+    let store = SqliteStore::open(tmp.url()).unwrap();
+    check_survivors("crash-sqlite", &numbers, &store);
+    assert!(
+        !numbers.is_empty(),
+        "no worker got as far as one allocation"
+    );
+
+    // The file is still a sound database.
+    #[derive(QueryableByName)]
+    struct Check {
+        #[diesel(sql_type = Text)]
+        integrity_check: String,
+    }
+    let check: Check = diesel::sql_query("PRAGMA integrity_check")
+        .get_result(&mut *store.connection())
+        .unwrap();
+    assert_eq!(check.integrity_check, "ok");
+    assert!(file_kills + sqlite_kills >= 100);
+}

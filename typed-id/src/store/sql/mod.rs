@@ -1,0 +1,763 @@
+//! [`SqlStore`]: counters and collision checks in SQLite or PostgreSQL, through diesel.
+//!
+//! One schema for both engines (`migrations/{sqlite,postgres}/`, embedded in the crate
+//! and applied by [`SqlStore::open`]); each engine's file holds its SQL text and its
+//! connection set-up. Every counter update is a single
+//! `INSERT … ON CONFLICT … DO UPDATE … RETURNING` statement, atomic on both engines.
+
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteOptions, Synchronous};
+
+use core::cell::RefCell;
+use core::fmt;
+use std::ops::RangeInclusive;
+use std::sync::{Mutex, MutexGuard};
+
+use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
+
+use super::{ChildCounter, DisplayIdAllocator, StoreError, check_block, check_scope};
+use crate::generator::{CollisionCheck, HashGenerateError, HashIdGenerator, HashInput};
+use crate::{HashId, Seq, TypedId};
+
+/// How many inserts in a row may lose the race for a fresh ID before
+/// [`IdColumn::insert_unique`] gives up with [`StoreError::LostRaces`].
+const MAX_RACES: u32 = 32;
+
+/// The two counter tables of the schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[doc(hidden)]
+pub enum Counter {
+    /// `typed_id_child_counters`, keyed by parent ID.
+    Children,
+    /// `typed_id_display_sequences`, keyed by scope.
+    Display,
+}
+
+impl Counter {
+    fn max(self) -> u64 {
+        match self {
+            Counter::Children => u64::from(u32::MAX),
+            Counter::Display => Seq::MAX,
+        }
+    }
+
+    fn location(self) -> &'static str {
+        match self {
+            Counter::Children => "typed_id_child_counters.last",
+            Counter::Display => "typed_id_display_sequences.last",
+        }
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A diesel connection a [`SqlStore`] can run on: `SqliteConnection` (feature `sqlite`)
+/// or `PgConnection` (feature `postgres`). Sealed; its methods are the store's
+/// engine-specific statements and are not part of the public API.
+pub trait StoreConnection:
+    Connection<TransactionManager = AnsiTransactionManager> + Send + sealed::Sealed + 'static
+{
+    /// Connects to `url` and prepares the session (pragmas on SQLite).
+    #[doc(hidden)]
+    fn connect(url: &str) -> Result<Self, StoreError>;
+
+    /// Applies pending embedded migrations, serialised against other processes.
+    #[doc(hidden)]
+    fn migrate(&mut self) -> Result<usize, StoreError>;
+
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite), or in a savepoint
+    /// when a transaction is already open.
+    #[doc(hidden)]
+    fn write_transaction<R, E, F>(&mut self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&mut Self) -> Result<R, E>,
+        E: From<DieselError>;
+
+    /// `last + n` for `key`, created at `n`; `None` when the sum would pass `max`.
+    #[doc(hidden)]
+    fn counter_add(
+        &mut self,
+        counter: Counter,
+        key: &str,
+        n: i64,
+        max: i64,
+    ) -> QueryResult<Option<i64>>;
+
+    /// Raises `key` to at least `n`.
+    #[doc(hidden)]
+    fn counter_observe(&mut self, counter: Counter, key: &str, n: i64) -> QueryResult<()>;
+
+    /// The stored value of `key`.
+    #[doc(hidden)]
+    fn counter_get(&mut self, counter: Counter, key: &str) -> QueryResult<Option<i64>>;
+
+    /// `SELECT EXISTS (… WHERE column = id)`.
+    #[doc(hidden)]
+    fn id_exists(&mut self, column: &IdColumn, id: &str) -> QueryResult<bool>;
+
+    /// `SELECT COUNT(*)` of the column's table.
+    #[doc(hidden)]
+    fn id_count(&mut self, column: &IdColumn) -> QueryResult<i64>;
+
+    /// Every value of the column that starts with `prefix`.
+    #[doc(hidden)]
+    fn ids_starting_with(&mut self, column: &IdColumn, prefix: &str) -> QueryResult<Vec<String>>;
+}
+
+/// A [`StoreConnection`] behind a mutex, with the store's migrations applied: display
+/// sequences ([`DisplayIdAllocator`]), child counters ([`ChildCounter`]) and
+/// collision-checked inserts ([`insert_unique`](Self::insert_unique)).
+///
+/// Use the aliases [`SqliteStore`] and [`PgStore`]. One store is one connection; threads
+/// share it (and queue for it). Processes each open their own.
+pub struct SqlStore<C: StoreConnection> {
+    conn: Mutex<C>,
+}
+
+/// A [`SqlStore`] on SQLite: one database file shared by the processes of a machine.
+#[cfg(feature = "sqlite")]
+pub type SqliteStore = SqlStore<diesel::SqliteConnection>;
+
+/// A [`SqlStore`] on PostgreSQL.
+#[cfg(feature = "postgres")]
+pub type PgStore = SqlStore<diesel::PgConnection>;
+
+impl<C: StoreConnection> fmt::Debug for SqlStore<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("connection", &core::any::type_name::<C>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: StoreConnection> SqlStore<C> {
+    /// Connects and applies the store's pending migrations (safe to do from many
+    /// processes at once: they are serialised by the database).
+    ///
+    /// SQLite takes a file path, `sqlite://path` or a `file:` URI (with
+    /// [`SqliteOptions::default`]); PostgreSQL a `postgres://` URL or a libpq
+    /// `key=value` string.
+    ///
+    /// # Errors
+    /// [`StoreError::Connection`], [`StoreError::Migration`], or the set-up statements'
+    /// [`StoreError::Database`].
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        Self::from_connection(C::connect(url)?)
+    }
+
+    /// Wraps an existing connection and applies the pending migrations. SQLite
+    /// connections are not reconfigured: use [`SqliteStore::open_with`] for WAL mode
+    /// and the busy timeout, or set them yourself.
+    ///
+    /// # Errors
+    /// [`StoreError::Migration`] or [`StoreError::Database`].
+    pub fn from_connection(mut conn: C) -> Result<Self, StoreError> {
+        conn.migrate()?;
+        Ok(SqlStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Applies pending migrations again (e.g. after a newer version of this crate added
+    /// some); returns how many ran.
+    ///
+    /// # Errors
+    /// [`StoreError::Migration`].
+    pub fn migrate(&self) -> Result<usize, StoreError> {
+        self.lock().migrate()
+    }
+
+    /// The connection, for statements of your own. A connection left inside a
+    /// transaction by a panic is rolled back before it is handed out again.
+    pub fn connection(&self) -> MutexGuard<'_, C> {
+        self.lock()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, C> {
+        match self.conn.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => {
+                // A panic inside a closure of ours or the caller's: end whatever
+                // transaction it left open, then carry on with the connection.
+                let mut guard = poisoned.into_inner();
+                while matches!(
+                    AnsiTransactionManager::transaction_manager_status_mut(&mut *guard)
+                        .transaction_depth(),
+                    Ok(Some(_))
+                ) {
+                    if AnsiTransactionManager::rollback_transaction(&mut *guard).is_err() {
+                        break;
+                    }
+                }
+                self.conn.clear_poison();
+                guard
+            }
+        }
+    }
+
+    /// Runs `f` in one write transaction (`BEGIN IMMEDIATE` on SQLite): committed when it
+    /// returns `Ok`, rolled back otherwise. Store operations on the same connection
+    /// inside it (e.g. [`IdColumn::insert_unique`]) join the transaction.
+    ///
+    /// # Errors
+    /// Whatever `f` returns, or the transaction's own failure.
+    pub fn write<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&mut C) -> Result<R, E>,
+        E: From<DieselError>,
+    {
+        self.lock().write_transaction(f)
+    }
+
+    /// Generates a content-hash ID of type `T` that is free in `column` and inserts it
+    /// with `insert`, retrying with the next candidate when another writer took it
+    /// first; see [`IdColumn::insert_unique`].
+    ///
+    /// # Errors
+    /// As [`IdColumn::insert_unique`].
+    pub fn insert_unique<T, F>(
+        &self,
+        generator: &HashIdGenerator,
+        input: &HashInput<'_>,
+        column: &IdColumn,
+        insert: F,
+    ) -> Result<T, StoreError>
+    where
+        T: TypedId<Body = HashId>,
+        F: FnMut(&mut C, T) -> QueryResult<()>,
+    {
+        column.insert_unique(&mut *self.lock(), generator, input, insert)
+    }
+
+    /// Raises `parent`'s child counter to the largest child number found under it in
+    /// `column` (children inserted without [`ChildCounter::next_child`]); returns the
+    /// counter's value afterwards.
+    ///
+    /// # Errors
+    /// [`StoreError::CorruptValue`] when a value under `parent` in `column` is not a
+    /// valid `T`; the database's error.
+    pub fn resync_children<T>(&self, column: &IdColumn, parent: &T) -> Result<u32, StoreError>
+    where
+        T: TypedId<Body = HashId>,
+    {
+        let mut conn = self.lock();
+        let found = column.max_child_number::<C, T>(&mut conn, parent)?;
+        let key = parent.body_ref().full_str();
+        if found > 0 {
+            conn.counter_observe(Counter::Children, key, i64::from(found))
+                .map_err(StoreError::db("update a child counter"))?;
+        }
+        drop(conn);
+        self.last_child_number(key)
+    }
+
+    fn add(&self, counter: Counter, key: &str, n: u64) -> Result<u64, StoreError> {
+        let max = counter.max();
+        let mut conn = self.lock();
+        let op = match counter {
+            Counter::Children => "increment a child counter",
+            Counter::Display => "allocate display numbers",
+        };
+        // n is at most MAX_BLOCK and max at most Seq::MAX: both fit an i64.
+        let returned = match conn.counter_add(counter, key, n as i64, max as i64) {
+            Ok(returned) => returned,
+            Err(e @ DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, _)) => {
+                // `last >= 0` refused the new value: the stored one is negative.
+                return Err(match conn.counter_get(counter, key) {
+                    Ok(Some(current)) if current < 0 => corrupt(counter, current, max),
+                    _ => StoreError::Database { op, source: e },
+                });
+            }
+            Err(e) => return Err(StoreError::Database { op, source: e }),
+        };
+        match returned {
+            Some(last) if last >= n as i64 && last as u64 <= max => Ok(last as u64),
+            Some(last) => Err(corrupt(counter, last - n as i64, max)),
+            None => {
+                // The update was refused: the counter is at its end, or beyond it.
+                let current = conn
+                    .counter_get(counter, key)
+                    .map_err(StoreError::db(op))?
+                    .unwrap_or(0);
+                if current < 0 || current as u64 > max {
+                    Err(corrupt(counter, current, max))
+                } else {
+                    Err(StoreError::Exhausted {
+                        key: key.to_owned(),
+                        max,
+                    })
+                }
+            }
+        }
+    }
+
+    fn get(&self, counter: Counter, key: &str) -> Result<u64, StoreError> {
+        let max = counter.max();
+        let value = self
+            .lock()
+            .counter_get(counter, key)
+            .map_err(StoreError::db("read a counter"))?
+            .unwrap_or(0);
+        if value < 0 || value as u64 > max {
+            return Err(corrupt(counter, value, max));
+        }
+        Ok(value as u64)
+    }
+}
+
+#[cold]
+fn corrupt(counter: Counter, value: i64, max: u64) -> StoreError {
+    StoreError::CorruptValue {
+        location: counter.location().to_owned(),
+        value: value.to_string(),
+        reason: format!("a counter must be in 0..={max}"),
+    }
+}
+
+impl<C: StoreConnection> DisplayIdAllocator for SqlStore<C> {
+    fn allocate_block(&self, scope: &str, count: u64) -> Result<RangeInclusive<u64>, StoreError> {
+        check_scope(scope)?;
+        check_block(count)?;
+        let last = self.add(Counter::Display, scope, count)?;
+        Ok(last - count + 1..=last)
+    }
+
+    fn last(&self, scope: &str) -> Result<u64, StoreError> {
+        check_scope(scope)?;
+        self.get(Counter::Display, scope)
+    }
+}
+
+impl<C: StoreConnection> ChildCounter for SqlStore<C> {
+    fn next_child_number(&self, parent: &str) -> Result<u32, StoreError> {
+        // The maximum is u32::MAX, so the value fits.
+        self.add(Counter::Children, parent, 1).map(|n| n as u32)
+    }
+
+    fn observe_child_number(&self, parent: &str, n: u32) -> Result<(), StoreError> {
+        self.lock()
+            .counter_observe(Counter::Children, parent, i64::from(n))
+            .map_err(StoreError::db("update a child counter"))
+    }
+
+    fn last_child_number(&self, parent: &str) -> Result<u32, StoreError> {
+        self.get(Counter::Children, parent).map(|n| n as u32)
+    }
+}
+
+/// A table column that holds content-hash IDs (a `TEXT` column with a UNIQUE or
+/// PRIMARY KEY constraint), as the target of collision checks and
+/// [`insert_unique`](Self::insert_unique).
+///
+/// ```
+/// use typed_id::store::IdColumn;
+///
+/// assert!(IdColumn::new("elements", "id").is_ok());
+/// assert!(IdColumn::new("app.elements", "id").is_ok());
+/// assert!(IdColumn::new("elements; DROP TABLE x", "id").is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdColumn {
+    table: String,
+    column: String,
+    /// `"schema"."table"`, ready for SQL text.
+    quoted_table: String,
+    quoted_column: String,
+}
+
+impl IdColumn {
+    /// `table` (optionally `schema.table`) and `column`: plain identifiers of ASCII
+    /// letters, digits and `_`, not starting with a digit, at most 63 bytes each.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidIdentifier`].
+    pub fn new(table: &str, column: &str) -> Result<Self, StoreError> {
+        let mut quoted_table = String::new();
+        let parts: Vec<&str> = table.split('.').collect();
+        if parts.len() > 2 {
+            return Err(invalid_identifier(table));
+        }
+        for part in &parts {
+            if !plain_identifier(part) {
+                return Err(invalid_identifier(table));
+            }
+            if !quoted_table.is_empty() {
+                quoted_table.push('.');
+            }
+            quoted_table.push_str(&format!("\"{part}\""));
+        }
+        if !plain_identifier(column) {
+            return Err(invalid_identifier(column));
+        }
+        Ok(IdColumn {
+            table: table.to_owned(),
+            column: column.to_owned(),
+            quoted_table,
+            quoted_column: format!("\"{column}\""),
+        })
+    }
+
+    /// The table, as given.
+    #[must_use]
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The column, as given.
+    #[must_use]
+    pub fn column(&self) -> &str {
+        &self.column
+    }
+
+    /// A [`CollisionCheck`] on this column over `conn`.
+    pub fn check<'a, C: StoreConnection>(&'a self, conn: &'a mut C) -> SqlCollisionCheck<'a, C> {
+        SqlCollisionCheck {
+            conn: RefCell::new(conn),
+            column: self,
+        }
+    }
+
+    /// Generates a content-hash ID of type `T` that `SELECT EXISTS` says is free in this
+    /// column, and calls `insert` with it inside a transaction (a savepoint when `conn`
+    /// is already in one).
+    ///
+    /// If `insert` fails with a UNIQUE violation and the candidate now exists, another
+    /// writer won the race: the attempt is rolled back and the generator tried again
+    /// (it skips the taken ID), up to 32 times. A UNIQUE violation on another column
+    /// is returned as it is. The element count that picks the hash length comes from
+    /// the generator's cache, refreshed with `COUNT(*)` only when it is stale.
+    ///
+    /// Run it at `READ COMMITTED` (PostgreSQL's default): at a stricter isolation level
+    /// the winner's row would stay invisible, and a lost race looks like another
+    /// UNIQUE violation.
+    ///
+    /// # Errors
+    /// [`StoreError::TooManyCollisions`] when the generator runs out of candidates,
+    /// [`StoreError::LostRaces`] after 32 lost races, or the database's error.
+    pub fn insert_unique<C, T, F>(
+        &self,
+        conn: &mut C,
+        generator: &HashIdGenerator,
+        input: &HashInput<'_>,
+        mut insert: F,
+    ) -> Result<T, StoreError>
+    where
+        C: StoreConnection,
+        T: TypedId<Body = HashId>,
+        F: FnMut(&mut C, T) -> QueryResult<()>,
+    {
+        for _ in 0..MAX_RACES {
+            let id: T = generator
+                .generate(input, &self.check(conn))
+                .map_err(from_generate)?;
+            match conn.write_transaction(|c| insert(c, id)) {
+                Ok(()) => return Ok(id),
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
+                    let taken = conn
+                        .id_exists(self, id.body_ref().full_str())
+                        .map_err(StoreError::db("check for an ID"))?;
+                    if !taken {
+                        return Err(StoreError::Database {
+                            op: "insert a row",
+                            source: DieselError::DatabaseError(
+                                DatabaseErrorKind::UniqueViolation,
+                                info,
+                            ),
+                        });
+                    }
+                }
+                Err(e) => {
+                    return Err(StoreError::Database {
+                        op: "insert a row",
+                        source: e,
+                    });
+                }
+            }
+        }
+        Err(StoreError::LostRaces {
+            attempts: MAX_RACES,
+        })
+    }
+
+    /// The largest child number directly under `parent` among this column's values
+    /// (0 if none); deeper descendants count through their ancestor at that level.
+    fn max_child_number<C, T>(&self, conn: &mut C, parent: &T) -> Result<u32, StoreError>
+    where
+        C: StoreConnection,
+        T: TypedId<Body = HashId>,
+    {
+        let parent_text = parent.body_ref().full_str();
+        let prefix = format!("{parent_text}.");
+        let values = conn
+            .ids_starting_with(self, &prefix)
+            .map_err(StoreError::db("read IDs"))?;
+        let depth = parent.body_ref().depth();
+        let mut max = 0;
+        for value in values {
+            let id = crate::typed::parse::<T>(&value).map_err(|e| StoreError::CorruptValue {
+                location: format!("{}.{}", self.table, self.column),
+                value: super::error::snippet(&value),
+                reason: e.to_string(),
+            })?;
+            let body = id.body_ref();
+            let child = core::iter::once(*body)
+                .chain(body.ancestors())
+                .find(|a| a.depth() == depth + 1);
+            if let Some(n) = child.and_then(|c| c.child_number()) {
+                max = max.max(n);
+            }
+        }
+        Ok(max)
+    }
+}
+
+fn plain_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && !s.as_bytes()[0].is_ascii_digit()
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+#[cold]
+fn invalid_identifier(name: &str) -> StoreError {
+    StoreError::InvalidIdentifier {
+        name: super::error::snippet(name),
+    }
+}
+
+fn from_generate(e: HashGenerateError<StoreError>) -> StoreError {
+    match e {
+        HashGenerateError::TooManyCollisions { attempts, len } => {
+            StoreError::TooManyCollisions { attempts, len }
+        }
+        HashGenerateError::Check(e) => e,
+        HashGenerateError::Id(e) => StoreError::Id(e),
+    }
+}
+
+/// A [`CollisionCheck`] against an [`IdColumn`]: `SELECT EXISTS` per candidate,
+/// `COUNT(*)` when the generator refreshes its element count. Made by
+/// [`IdColumn::check`].
+pub struct SqlCollisionCheck<'a, C> {
+    conn: RefCell<&'a mut C>,
+    column: &'a IdColumn,
+}
+
+impl<C> fmt::Debug for SqlCollisionCheck<'_, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlCollisionCheck")
+            .field("column", self.column)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: StoreConnection> CollisionCheck for SqlCollisionCheck<'_, C> {
+    type Error = StoreError;
+
+    fn exists(&self, id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .borrow_mut()
+            .id_exists(self.column, id)
+            .map_err(StoreError::db("check for an ID"))
+    }
+
+    fn count(&self) -> Result<u64, StoreError> {
+        let n = self
+            .conn
+            .borrow_mut()
+            .id_count(self.column)
+            .map_err(StoreError::db("count IDs"))?;
+        Ok(n.max(0) as u64)
+    }
+}
+
+/// Rows of the store's queries.
+mod rows {
+    use diesel::QueryableByName;
+    use diesel::sql_types::{BigInt, Bool, Text};
+
+    #[derive(QueryableByName)]
+    pub(super) struct Last {
+        #[diesel(sql_type = BigInt)]
+        pub(super) last: i64,
+    }
+
+    #[derive(QueryableByName)]
+    pub(super) struct Found {
+        #[diesel(sql_type = Bool)]
+        pub(super) found: bool,
+    }
+
+    #[derive(QueryableByName)]
+    pub(super) struct Count {
+        #[diesel(sql_type = BigInt)]
+        pub(super) n: i64,
+    }
+
+    #[derive(QueryableByName)]
+    pub(super) struct Value {
+        #[diesel(sql_type = Text)]
+        pub(super) value: String,
+    }
+}
+
+/// The SQL text an engine needs: everything else is shared.
+struct Dialect {
+    display_add: &'static str,
+    display_observe: &'static str,
+    display_get: &'static str,
+    children_add: &'static str,
+    children_observe: &'static str,
+    children_get: &'static str,
+    /// Placeholder for the `n`th bind (1-based).
+    placeholder: fn(usize) -> String,
+}
+
+impl Dialect {
+    fn add(&self, counter: Counter) -> &'static str {
+        match counter {
+            Counter::Children => self.children_add,
+            Counter::Display => self.display_add,
+        }
+    }
+
+    fn observe(&self, counter: Counter) -> &'static str {
+        match counter {
+            Counter::Children => self.children_observe,
+            Counter::Display => self.display_observe,
+        }
+    }
+
+    fn get(&self, counter: Counter) -> &'static str {
+        match counter {
+            Counter::Children => self.children_get,
+            Counter::Display => self.display_get,
+        }
+    }
+
+    fn exists(&self, column: &IdColumn) -> String {
+        format!(
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE {} = {}) AS found",
+            column.quoted_table,
+            column.quoted_column,
+            (self.placeholder)(1)
+        )
+    }
+
+    fn count(&self, column: &IdColumn) -> String {
+        format!("SELECT COUNT(*) AS n FROM {}", column.quoted_table)
+    }
+
+    fn starting_with(&self, column: &IdColumn) -> String {
+        format!(
+            "SELECT {col} AS value FROM {} WHERE substr({col}, 1, {}) = {}",
+            column.quoted_table,
+            (self.placeholder)(1),
+            (self.placeholder)(2),
+            col = column.quoted_column,
+        )
+    }
+}
+
+/// The engine-independent statements of [`StoreConnection`], expanded once per
+/// connection type (diesel's query builders are checked per backend).
+macro_rules! shared_statements {
+    ($dialect:expr) => {
+        fn counter_add(
+            &mut self,
+            counter: $crate::store::sql::Counter,
+            key: &str,
+            n: i64,
+            max: i64,
+        ) -> diesel::QueryResult<Option<i64>> {
+            use diesel::RunQueryDsl as _;
+            use diesel::sql_types::{BigInt, Text};
+            diesel::sql_query($dialect.add(counter))
+                .bind::<Text, _>(key)
+                .bind::<BigInt, _>(n)
+                .bind::<BigInt, _>(max)
+                .get_result::<$crate::store::sql::rows::Last>(self)
+                .map(|row| Some(row.last))
+                .or_else(|e| match e {
+                    diesel::result::Error::NotFound => Ok(None),
+                    e => Err(e),
+                })
+        }
+
+        fn counter_observe(
+            &mut self,
+            counter: $crate::store::sql::Counter,
+            key: &str,
+            n: i64,
+        ) -> diesel::QueryResult<()> {
+            use diesel::RunQueryDsl as _;
+            use diesel::sql_types::{BigInt, Text};
+            diesel::sql_query($dialect.observe(counter))
+                .bind::<Text, _>(key)
+                .bind::<BigInt, _>(n)
+                .execute(self)
+                .map(drop)
+        }
+
+        fn counter_get(
+            &mut self,
+            counter: $crate::store::sql::Counter,
+            key: &str,
+        ) -> diesel::QueryResult<Option<i64>> {
+            use diesel::OptionalExtension as _;
+            use diesel::RunQueryDsl as _;
+            use diesel::sql_types::Text;
+            diesel::sql_query($dialect.get(counter))
+                .bind::<Text, _>(key)
+                .get_result::<$crate::store::sql::rows::Last>(self)
+                .optional()
+                .map(|row| row.map(|r| r.last))
+        }
+
+        fn id_exists(
+            &mut self,
+            column: &$crate::store::sql::IdColumn,
+            id: &str,
+        ) -> diesel::QueryResult<bool> {
+            use diesel::RunQueryDsl as _;
+            use diesel::sql_types::Text;
+            diesel::sql_query($dialect.exists(column))
+                .bind::<Text, _>(id)
+                .get_result::<$crate::store::sql::rows::Found>(self)
+                .map(|row| row.found)
+        }
+
+        fn id_count(&mut self, column: &$crate::store::sql::IdColumn) -> diesel::QueryResult<i64> {
+            use diesel::RunQueryDsl as _;
+            diesel::sql_query($dialect.count(column))
+                .get_result::<$crate::store::sql::rows::Count>(self)
+                .map(|row| row.n)
+        }
+
+        fn ids_starting_with(
+            &mut self,
+            column: &$crate::store::sql::IdColumn,
+            prefix: &str,
+        ) -> diesel::QueryResult<Vec<String>> {
+            use diesel::RunQueryDsl as _;
+            use diesel::sql_types::{Integer, Text};
+            // IDs are ASCII, so characters and bytes agree for `substr`.
+            let len = i32::try_from(prefix.len()).unwrap_or(i32::MAX);
+            diesel::sql_query($dialect.starting_with(column))
+                .bind::<Integer, _>(len)
+                .bind::<Text, _>(prefix)
+                .load::<$crate::store::sql::rows::Value>(self)
+                .map(|rows| rows.into_iter().map(|r| r.value).collect())
+        }
+    };
+}
+
+use shared_statements;

@@ -1,0 +1,70 @@
+//! PostgreSQL: migrations serialised by an advisory lock, and the store's statements in
+//! PostgreSQL's dialect.
+
+use diesel::RunQueryDsl as _;
+use diesel::connection::Connection;
+use diesel::pg::PgConnection;
+use diesel::result::Error as DieselError;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use super::{Dialect, StoreConnection, sealed, shared_statements};
+use crate::store::StoreError;
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Key of the transaction-scoped advisory lock that serialises concurrent migrations
+/// (the bytes of "typed_id").
+const MIGRATION_LOCK: i64 = 0x7479_7065_645f_6964;
+
+const POSTGRES: Dialect = Dialect {
+    display_add: "INSERT INTO typed_id_display_sequences (scope, last) VALUES ($1, $2) \
+        ON CONFLICT (scope) DO UPDATE \
+        SET last = typed_id_display_sequences.last + excluded.last \
+        WHERE typed_id_display_sequences.last + excluded.last <= $3 \
+        RETURNING last",
+    display_observe: "INSERT INTO typed_id_display_sequences (scope, last) VALUES ($1, $2) \
+        ON CONFLICT (scope) DO UPDATE SET last = excluded.last \
+        WHERE excluded.last > typed_id_display_sequences.last",
+    display_get: "SELECT last FROM typed_id_display_sequences WHERE scope = $1",
+    children_add: "INSERT INTO typed_id_child_counters (parent, last) VALUES ($1, $2) \
+        ON CONFLICT (parent) DO UPDATE \
+        SET last = typed_id_child_counters.last + excluded.last \
+        WHERE typed_id_child_counters.last + excluded.last <= $3 \
+        RETURNING last",
+    children_observe: "INSERT INTO typed_id_child_counters (parent, last) VALUES ($1, $2) \
+        ON CONFLICT (parent) DO UPDATE SET last = excluded.last \
+        WHERE excluded.last > typed_id_child_counters.last",
+    children_get: "SELECT last FROM typed_id_child_counters WHERE parent = $1",
+    placeholder: |n| format!("${n}"),
+};
+
+impl sealed::Sealed for PgConnection {}
+
+impl StoreConnection for PgConnection {
+    fn connect(url: &str) -> Result<Self, StoreError> {
+        Ok(PgConnection::establish(url)?)
+    }
+
+    fn migrate(&mut self) -> Result<usize, StoreError> {
+        // DDL is transactional here: take the lock, apply, commit, and the next process
+        // finds nothing pending.
+        self.transaction(|conn| {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                .execute(conn)
+                .map_err(StoreError::db("lock the store's migrations"))?;
+            conn.run_pending_migrations(MIGRATIONS)
+                .map(|applied| applied.len())
+                .map_err(StoreError::Migration)
+        })
+    }
+
+    fn write_transaction<R, E, F>(&mut self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&mut Self) -> Result<R, E>,
+        E: From<DieselError>,
+    {
+        self.transaction(f)
+    }
+
+    shared_statements!(POSTGRES);
+}
