@@ -2,6 +2,16 @@
 //!
 //! Each section prints what it does; read this file beside the output.
 
+use std::path::PathBuf;
+
+use diesel::connection::SimpleConnection as _;
+use diesel::prelude::*;
+use typed_id::generator::{
+    HashIdGenerator, HashInput, InstanceKeyGenerator, Layout, MemoryCollisionCheck,
+    ProcessInstanceId, SnowflakeGenerator,
+};
+use typed_id::instance::{Environment, StartConfig};
+use typed_id::store::{ChildCounter, DisplayIdAllocator, IdColumn, SqliteStore};
 use typed_id::{HashId, Seq, Snowflake, TypedId};
 
 /// Elements of a document tree: `el-a3f8e9`, `el-a3f8e9.1`, `el-a3f8e9.1.2`.
@@ -91,12 +101,119 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  WORK-42 is refused: {e}");
     }
 
-    section("5. Types keep IDs apart");
+    generation()?;
+    let db = persistence()?;
+    instances(&db)?;
+
+    section("9. Types keep IDs apart");
     println!(
         "  {} and {} are different types; a function taking an ElementId won't take a WorkItemId",
         <ElementId as TypedId>::NAME,
         <WorkItemId as TypedId>::NAME
     );
+    Ok(())
+}
+
+fn generation() -> Result<(), Box<dyn std::error::Error>> {
+    section("5. Generating IDs");
+    // A worker ID derived from host, pid, MAC and start-up time: no coordination, but
+    // only probabilistically unique (section 8 leases one instead).
+    let snowflakes = SnowflakeGenerator::builder().derived_worker().build()?;
+    let first: MessageId = snowflakes.generate()?;
+    let second: MessageId = snowflakes.generate()?;
+    let parts = snowflakes.decompose(second.body());
+    println!("  snowflakes {first} < {second}: {}", first < second);
+    println!(
+        "  {second} = {} ms since the Unix epoch, worker {}, sequence {}",
+        parts.timestamp_ms, parts.worker, parts.sequence
+    );
+    let discord = Layout::DISCORD.decompose(Snowflake::new(175_928_847_299_117_063)?);
+    println!(
+        "  Discord's example 175928847299117063: {} ms, worker {}, process {:?}, increment {}",
+        discord.timestamp_ms, discord.worker, discord.process, discord.sequence
+    );
+
+    // Content hashes: SHA-256 of title|author|time|nonce, length adapted to the number
+    // of elements so far, checked for collisions.
+    let hashes = HashIdGenerator::new();
+    let taken = MemoryCollisionCheck::new();
+    for title in [
+        "Fix the login bug",
+        "Write the release notes",
+        "Fix the login bug",
+    ] {
+        let id: ElementId = hashes.generate(&HashInput::now(title, "alice"), &taken)?;
+        taken.insert(id.as_str());
+        println!("  {title:<26} -> {id}");
+    }
+
+    println!("  this process: {}", ProcessInstanceId::current());
+    println!(
+        "  an instance key: {}",
+        InstanceKeyGenerator::new().generate("odin", "PS")?
+    );
+    Ok(())
+}
+
+fn persistence() -> Result<PathBuf, Box<dyn std::error::Error>> {
+    section("6. Persisting on embedded SQLite");
+    let dir = std::env::temp_dir().join("typed-id-tour");
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join("tour.db");
+    let url = db.to_str().ok_or("temporary directory is not UTF-8")?;
+    let store = SqliteStore::open(url)?; // creates the file, applies migrations
+    println!("  database: {url}");
+    store.write(|conn| {
+        conn.batch_execute(
+            "CREATE TABLE IF NOT EXISTS elements (id TEXT PRIMARY KEY NOT NULL, title TEXT NOT NULL)",
+        )
+    })?;
+
+    let generator = HashIdGenerator::new();
+    let column = IdColumn::new("elements", "id")?;
+    let input = HashInput::now("Plan the tour", "tour");
+    let root: ElementId =
+        store.insert_unique(&generator, &input, &column, |conn, id: ElementId| {
+            diesel::sql_query("INSERT INTO elements (id, title) VALUES (?, ?)")
+                .bind::<diesel::sql_types::Text, _>(id.as_str())
+                .bind::<diesel::sql_types::Text, _>(input.title)
+                .execute(conn)
+                .map(drop)
+        })?;
+    println!("  inserted {root} (the UNIQUE constraint has the last word)");
+    let child = store.next_child(&root)?;
+    let grandchild = store.next_child(&child)?;
+    println!("  children from the per-parent counter: {child}, {grandchild}");
+
+    section("7. Display IDs from the store");
+    let work: WorkItemId = store.next_id("tour")?;
+    println!("  next WORK number (persists across runs): {work}");
+    Ok(db)
+}
+
+fn instances(db: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    section("8. Running many instances");
+    let url = db.to_str().ok_or("temporary directory is not UTF-8")?;
+    let instance = typed_id::instance::start(
+        StartConfig::new("tour", url).default_environment(Environment::Development),
+    )?;
+    println!(
+        "  instance {} (detected from {}), leased worker {}",
+        instance.id(),
+        instance.source(),
+        instance.worker_id()
+    );
+    for warning in instance.warnings() {
+        println!("  warning: {warning}");
+    }
+    let ids = instance.generator();
+    let message: MessageId = ids.generate()?;
+    println!(
+        "  {message} from worker {}",
+        ids.decompose(message.body()).worker
+    );
+    instance.shutdown()?;
+    println!("  shut down: heartbeat stopped, worker ID released");
     Ok(())
 }
 
