@@ -66,7 +66,12 @@ pub enum FileDurability {
 /// ```
 ///
 /// Threads of one process share a `FileStore` safely (they queue on an in-process lock
-/// before the file lock, which the OS would otherwise grant to both).
+/// before the file lock, which the OS would otherwise grant to both). A store keeps one
+/// lock file open per scope it has used.
+///
+/// Deleting a counter file starts its scope again at 1: the directory is the store, so
+/// back it up and clean it up like one. Leftover `.tmp` files (a process killed while
+/// writing) are harmless and overwritten by the next allocation.
 #[derive(Debug)]
 pub struct FileStore {
     dir: PathBuf,

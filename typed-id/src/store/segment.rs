@@ -12,8 +12,9 @@ use super::{DisplayIdAllocator, StoreError, check_block, check_scope};
 /// Numbers stay unique across every process using the store below. The price is gaps:
 /// numbers reserved but not handed out when the process exits (or crashes, or drops
 /// this value) are never used, and across processes numbers are only roughly in
-/// creation order. [`last`](DisplayIdAllocator::last) reports the last number handed
-/// out by this process for the scope, or the store's value if it has handed none out.
+/// creation order. [`last`](DisplayIdAllocator::last) reports the last number this
+/// value handed out while it still holds part of a block, and the store's value (the
+/// end of the last block reserved by anyone) otherwise.
 ///
 /// ```
 /// use typed_id::store::{DisplayIdAllocator, MemoryStore, Segmented};
