@@ -23,11 +23,82 @@
 //! # Ok::<(), typed_id::ParseIdError>(())
 //! ```
 //!
+//! # Deriving an ID type
+//!
+//! `#[derive(TypedId)]` turns a one-field tuple struct over a body into a complete ID
+//! type. The body kind comes from the field's type; the attribute sets the prefix and
+//! the body's options:
+//!
+//! ```
+//! use typed_id::{HashId, Seq, Snowflake, HexKey, TypedId};
+//!
+//! #[derive(TypedId)]
+//! #[typed_id(prefix = "el", accept = ["elem"], max_depth = 3)]
+//! pub struct ElementId(HashId);
+//!
+//! #[derive(TypedId)]
+//! #[typed_id(prefix = "WORK", width = 3)]
+//! pub struct WorkItemId(Seq);
+//!
+//! #[derive(TypedId)]
+//! #[typed_id(prefix = "msg", encoding = "base62")]
+//! pub struct MessageId(Snowflake);
+//!
+//! #[derive(TypedId)]
+//! #[typed_id(prefix = "odin-PS", len = 6)]
+//! pub struct OdinKey(HexKey);
+//!
+//! let el: ElementId = "elem-a3f8e9.1".parse()?; // legacy prefix accepted...
+//! assert_eq!(el.to_string(), "el-a3f8e9.1"); // ...canonical one displayed
+//! assert_eq!(el.parent(), Some(ElementId::parse("el-a3f8e9")?));
+//! assert_eq!(WorkItemId::new(42)?.as_str(), "WORK-042");
+//! assert!(ElementId::PATTERN.starts_with("^(?:el|elem)-[0-9a-z]{3,8}"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! | key | bodies | meaning | default |
+//! |---|---|---|---|
+//! | `prefix = "el"` | all | canonical prefix (required): 1–32 ASCII letters, digits, `_`, with `-` only between segments (`odin-PS`) | — |
+//! | `accept = ["elem"]` | all | legacy prefixes still parsed, never displayed | none |
+//! | `min_len = 4` | `HashId` | shortest hash, 3..=8 | 3 |
+//! | `max_len = 8` | `HashId` | longest hash, `min_len..=8` | 8 |
+//! | `max_depth = 3` | `HashId` | deepest child path, 0..=3 (0: no hierarchy helpers) | 3 |
+//! | `width = 3` | `Seq` | minimum digits, 1..=18 | 3 |
+//! | `encoding = "base62"` | `Snowflake` | `"decimal"` or `"base62"` text | `"decimal"` |
+//! | `serde = "number"` | `Snowflake` | serialize as `"string"` or `"number"` | `"string"` |
+//! | `len = 6` | `HexKey` | number of hex digits, 4..=32 | 6 |
+//!
+//! Every derived type gets `PREFIX` and `PATTERN` constants, `parse`, `FromStr`,
+//! `TryFrom<&str>`, `TryFrom<String>`, `Display`, a `Debug` that shows the text, `Clone`,
+//! `Copy`, `Eq`, `Ord`, `Hash`, `body()` and conversions from and to the body (checked
+//! against the type's options); text bodies add `as_str()` (the whole ID, borrowed);
+//! hierarchical types add `depth`, `parent`, `root`, `child`, `is_ancestor_of` and
+//! `ancestors`, all returning the same type; display types add `new` and `value`;
+//! snowflake types add `as_u64`, `as_i64` and `from_u64`. With the `serde` and `diesel`
+//! features the type also (de)serializes as its text and maps to SQL columns.
+//!
+//! Mistakes in the attribute are compile errors on the token at fault: unknown keys
+//! (with the key you probably meant), duplicates, options that do not fit the body,
+//! out-of-range values, prefixes with other characters, and inputs other than a
+//! non-generic one-field tuple struct. Text bodies keep the whole ID inline in 48 bytes
+//! or less, so a hierarchical `HashId` type fits a prefix of up to 4 characters at full
+//! depth and length (11 more per level of `max_depth` given up); a longer prefix is a
+//! compile error that says so.
+//!
 //! # Canonical form only
 //!
 //! Each ID has exactly one text. Parsers reject uppercase base36, `+` signs, leading
 //! zeros in child numbers and snowflake decimals, display numbers padded beyond their
 //! width, and input longer than the longest valid ID (before scanning it).
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `serde` | `Serialize`/`Deserialize` for derived types (as text; snowflakes optionally as numbers) |
+//! | `diesel` | diesel `ToSql`/`FromSql`/`AsExpression` for derived types (with a backend below) |
+//! | `sqlite` | the SQLite backend, bundled: nothing to install |
+//! | `postgres` | the PostgreSQL backend, through libpq |
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -59,3 +130,8 @@ pub use pattern::Pattern;
 pub use store::{ChildCounter, DisplayIdAllocator, StoreError};
 pub use typed::TypedId;
 pub use typed_id_derive::TypedId;
+
+/// The README's examples, compiled as doctests.
+#[cfg(all(doctest, feature = "serde", feature = "sqlite"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
