@@ -165,6 +165,33 @@ pub(crate) fn connect(target: &Target, options: ConnectOptions) -> Result<Conn, 
     }
 }
 
+/// Runs `f` with SQLite's `synchronous = FULL` when the connection normally runs with
+/// `NORMAL` (`already_full` false), restoring `NORMAL` afterwards; PostgreSQL commits
+/// durably anyway (unless the server says otherwise), so `f` just runs.
+#[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
+pub(crate) fn durably<T>(
+    conn: &mut Conn,
+    already_full: bool,
+    f: impl FnOnce(&mut Conn) -> Result<T, RegistryError>,
+) -> Result<T, RegistryError> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        Conn::Sqlite(c) if !already_full => {
+            c.batch_execute("PRAGMA synchronous = FULL")?;
+            let result = f(conn);
+            let restored = match conn {
+                Conn::Sqlite(c) => c.batch_execute("PRAGMA synchronous = NORMAL"),
+                #[cfg(feature = "postgres")]
+                Conn::Pg(_) => Ok(()),
+            };
+            let value = result?;
+            restored?;
+            Ok(value)
+        }
+        _ => f(conn),
+    }
+}
+
 /// Why migrating failed inside the locking transaction.
 enum MigrateFail {
     Db(diesel::result::Error),

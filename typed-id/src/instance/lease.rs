@@ -29,9 +29,8 @@
 //! concurrent acquirer took the same candidate first (or on a serialization failure).
 
 use core::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
@@ -40,10 +39,9 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use super::db::Dialect;
 use super::db::{self, on_conn};
 use super::error::RegistryError;
+use super::fence::LeasedGenerator;
 use super::registry::{Registry, random_i64};
-use crate::generator::{Clock, Layout, SnowflakeGenerator, SnowflakeParts, SystemClock};
-use crate::typed::{TypedId, try_from_body};
-use crate::{GenerateError, Snowflake};
+use crate::generator::{Clock, Layout, SnowflakeGenerator, SystemClock};
 
 /// Default lease period.
 pub const DEFAULT_LEASE_PERIOD: Duration = Duration::from_secs(30);
@@ -115,210 +113,6 @@ impl<C: Clock> LeaseOptions<C> {
     pub fn backwards_tolerance_ms(mut self, ms: u64) -> Self {
         self.tolerance_ms = Some(ms);
         self
-    }
-}
-
-/// Why a [`LeasedGenerator`] issued no ID. New reasons may be added in minor releases.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IssueError {
-    /// The lease was not renewed in time (database unreachable, process paused): no ID
-    /// is issued until a renewal succeeds or a new lease is acquired.
-    LeaseLapsed {
-        /// The worker ID.
-        worker: u32,
-        /// How long ago the local deadline passed.
-        ago: Duration,
-    },
-    /// The lease was released or lost to another holder; acquire a new one.
-    LeaseEnded {
-        /// The worker ID.
-        worker: u32,
-    },
-    /// The generator itself refused (clock far behind, sequence exhausted, or the
-    /// high-water ceiling reached).
-    Generate(GenerateError),
-}
-
-impl fmt::Display for IssueError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IssueError::LeaseLapsed { worker, ago } => write!(
-                f,
-                "the lease on worker ID {worker} lapsed {} ms ago; refusing to issue IDs \
-                 until it is renewed",
-                ago.as_millis()
-            ),
-            IssueError::LeaseEnded { worker } => write!(
-                f,
-                "the lease on worker ID {worker} was released or lost; acquire a new one"
-            ),
-            IssueError::Generate(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for IssueError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            IssueError::Generate(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<GenerateError> for IssueError {
-    fn from(e: GenerateError) -> Self {
-        IssueError::Generate(e)
-    }
-}
-
-/// Nanoseconds on the monotonic clock since the first call in this process (never 0).
-fn mono_ns() -> u64 {
-    static BASE: OnceLock<Instant> = OnceLock::new();
-    let base = *BASE.get_or_init(Instant::now);
-    u64::try_from(Instant::now().saturating_duration_since(base).as_nanos())
-        .unwrap_or(u64::MAX)
-        .saturating_add(1)
-}
-
-/// The local half of the fence: a monotonic deadline, an "ended" flag, and a count of
-/// calls in flight (so a release can wait for them and record the exact high-water).
-#[derive(Debug)]
-struct Fence {
-    /// `mono_ns()` after which no ID may be issued; 0 when never valid.
-    deadline_ns: AtomicU64,
-    ended: AtomicBool,
-    active: AtomicU64,
-}
-
-/// A snowflake generator bound to a [`WorkerLease`]: it issues IDs only while the
-/// lease is valid, and never above the high-water mark the lease recorded.
-///
-/// Cheap to share (`Arc`) across threads. Each call checks the monotonic clock and two
-/// atomics before the generator's own compare-and-swap.
-pub struct LeasedGenerator<C: Clock = SystemClock> {
-    inner: SnowflakeGenerator<C>,
-    fence: Fence,
-}
-
-impl<C: Clock> LeasedGenerator<C> {
-    /// The next ID as a bare [`Snowflake`].
-    ///
-    /// # Errors
-    /// [`IssueError::LeaseLapsed`] past the local deadline, [`IssueError::LeaseEnded`]
-    /// after release or loss, [`IssueError::Generate`] for the generator's own errors.
-    #[inline]
-    pub fn next_snowflake(&self) -> Result<Snowflake, IssueError> {
-        // SeqCst pairs with `drain`: a call that misses `ended` is counted before it.
-        self.fence.active.fetch_add(1, Ordering::SeqCst);
-        let result = self.issue();
-        self.fence.active.fetch_sub(1, Ordering::SeqCst);
-        result
-    }
-
-    #[inline]
-    fn issue(&self) -> Result<Snowflake, IssueError> {
-        if self.fence.ended.load(Ordering::SeqCst) {
-            return Err(IssueError::LeaseEnded {
-                worker: self.inner.worker(),
-            });
-        }
-        let now = mono_ns();
-        let deadline = self.fence.deadline_ns.load(Ordering::Acquire);
-        if now >= deadline {
-            return Err(self.lapsed(now, deadline));
-        }
-        Ok(self.inner.next_snowflake()?)
-    }
-
-    #[cold]
-    fn lapsed(&self, now: u64, deadline: u64) -> IssueError {
-        IssueError::LeaseLapsed {
-            worker: self.inner.worker(),
-            ago: Duration::from_nanos(now.saturating_sub(deadline)),
-        }
-    }
-
-    /// The next ID as a derived type.
-    ///
-    /// # Errors
-    /// As [`next_snowflake`](Self::next_snowflake), and [`IssueError::Generate`] with
-    /// [`GenerateError::Id`] when the ID does not fit the type.
-    #[inline]
-    pub fn generate<T: TypedId<Body = Snowflake>>(&self) -> Result<T, IssueError> {
-        let body = self.next_snowflake()?;
-        try_from_body::<T>(body).map_err(|e| IssueError::Generate(GenerateError::Id(e)))
-    }
-
-    /// The leased worker ID.
-    #[must_use]
-    pub fn worker(&self) -> u32 {
-        self.inner.worker()
-    }
-
-    /// Whether the lease is currently valid (IDs may be issued).
-    #[must_use]
-    pub fn is_valid(&self) -> bool {
-        self.remaining().is_some()
-    }
-
-    /// Time left until the local deadline, `None` once lapsed or ended.
-    #[must_use]
-    pub fn remaining(&self) -> Option<Duration> {
-        if self.fence.ended.load(Ordering::SeqCst) {
-            return None;
-        }
-        let left = self
-            .fence
-            .deadline_ns
-            .load(Ordering::Acquire)
-            .checked_sub(mono_ns())?;
-        (left > 0).then(|| Duration::from_nanos(left))
-    }
-
-    /// The newest timestamp issued (see [`SnowflakeGenerator::high_water_ms`]).
-    #[must_use]
-    pub fn high_water_ms(&self) -> u64 {
-        self.inner.high_water_ms()
-    }
-
-    /// The layout.
-    #[must_use]
-    pub fn layout(&self) -> &Layout {
-        self.inner.layout()
-    }
-
-    /// Splits an ID into its fields.
-    #[must_use]
-    pub fn decompose(&self, id: Snowflake) -> SnowflakeParts {
-        self.inner.decompose(id)
-    }
-
-    /// Ends issuing for good and waits (up to `wait`) for calls in flight; returns
-    /// whether none is left, i.e. whether `high_water_ms` is now final.
-    fn end_and_drain(&self, wait: Duration) -> bool {
-        self.fence.ended.store(true, Ordering::SeqCst);
-        self.fence.deadline_ns.store(0, Ordering::SeqCst);
-        let started = Instant::now();
-        loop {
-            if self.fence.active.load(Ordering::SeqCst) == 0 {
-                return true;
-            }
-            if started.elapsed() > wait {
-                return false;
-            }
-            std::thread::yield_now();
-        }
-    }
-}
-
-impl<C: Clock> fmt::Debug for LeasedGenerator<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LeasedGenerator")
-            .field("generator", &self.inner)
-            .field("remaining", &self.remaining())
-            .finish()
     }
 }
 
@@ -467,7 +261,7 @@ impl<C: Clock> WorkerLease<C> {
         let token = random_i64()?;
         let period_ms = i64::try_from(options.period.as_millis()).unwrap_or(i64::MAX / 4);
         let max_worker = i32::try_from(options.layout.max_worker()).unwrap_or(i32::MAX);
-        let started = mono_ns();
+        let started = super::fence::mono_ns();
         let gen_now = i64::try_from(options.clock.now_ms()).unwrap_or(i64::MAX / 4);
         let now = registry.options().now_ms();
         let args = AcquireArgs {
@@ -481,7 +275,7 @@ impl<C: Clock> WorkerLease<C> {
             gen_now,
             period_ms,
         };
-        let row = registry.with_conn("acquire lease", |conn| acquire_row(conn, &args))?;
+        let row = registry.with_durable_conn("acquire lease", |conn| acquire_row(conn, &args))?;
         let Some(row) = row else {
             return Err(RegistryError::NoFreeWorker {
                 scope: options.scope,
@@ -503,14 +297,9 @@ impl<C: Clock> WorkerLease<C> {
             builder = builder.floor_ms(floor_ms);
         }
         let inner = builder.build();
-        let fence = Fence {
-            deadline_ns: AtomicU64::new(0),
-            ended: AtomicBool::new(false),
-            active: AtomicU64::new(0),
-        };
         let lease = |inner| WorkerLease {
             registry: registry.clone(),
-            generator: Arc::new(LeasedGenerator { inner, fence }),
+            generator: Arc::new(LeasedGenerator::new(inner)),
             scope: options.scope.clone(),
             holder: options.holder.clone(),
             token,
@@ -526,7 +315,7 @@ impl<C: Clock> WorkerLease<C> {
             }
             Err(e) => {
                 // Give the row back untouched (high-water as recorded).
-                let _ = registry.with_conn("release lease", |conn| {
+                let _ = registry.with_durable_conn("release lease", |conn| {
                     release_row(conn, &options.scope, worker, token, now, high_water)
                 });
                 Err(RegistryError::Generator(e))
@@ -583,9 +372,7 @@ impl<C: Clock> WorkerLease<C> {
         let valid = self.period.saturating_sub(self.period / 10);
         let valid_ns = u64::try_from(valid.as_nanos()).unwrap_or(u64::MAX);
         self.generator
-            .fence
-            .deadline_ns
-            .fetch_max(sent_at_ns.saturating_add(valid_ns), Ordering::AcqRel);
+            .extend_deadline(sent_at_ns.saturating_add(valid_ns));
     }
 
     /// Extends the lease by a period and raises the recorded high-water mark to
@@ -603,14 +390,14 @@ impl<C: Clock> WorkerLease<C> {
             return Err(self.ended_error());
         }
         let period_ms = u64::try_from(self.period.as_millis()).unwrap_or(u64::MAX / 4);
-        let sent_at = mono_ns();
-        let inner = &self.generator.inner;
+        let sent_at = super::fence::mono_ns();
+        let inner = self.generator.inner();
         let high_water = inner
             .high_water_ms()
             .max(inner.clock().now_ms())
             .saturating_add(period_ms);
         let now = self.registry.options().now_ms();
-        let updated = self.registry.with_conn("renew lease", |conn| {
+        let updated = self.registry.with_durable_conn("renew lease", |conn| {
             on_conn!(conn, |c, d| {
                 Ok(diesel::sql_query(d.sql(
                     "UPDATE typed_id_worker_leases SET renewed_at_ms = $4, expires_at_ms = $5, \
@@ -653,7 +440,7 @@ impl<C: Clock> WorkerLease<C> {
         }
         *ended = true;
         let drained = self.generator.end_and_drain(DRAIN_WAIT);
-        let inner = &self.generator.inner;
+        let inner = self.generator.inner();
         // Not drained: a call may still land anywhere up to the ceiling, which the row
         // already records.
         let high_water = if drained {
@@ -662,7 +449,7 @@ impl<C: Clock> WorkerLease<C> {
             u64::MAX
         };
         let now = self.registry.options().now_ms();
-        let updated = self.registry.with_conn("release lease", |conn| {
+        let updated = self.registry.with_durable_conn("release lease", |conn| {
             release_row(
                 conn,
                 &self.scope,

@@ -149,6 +149,8 @@ mod db;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod error;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod fence;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod heartbeat;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod lease;
@@ -168,11 +170,11 @@ pub use validate::{
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use error::RegistryError;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use fence::{IssueError, LeasedGenerator};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use heartbeat::{DEFAULT_HEARTBEAT_INTERVAL, Heartbeat, HeartbeatBuilder};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use lease::{
-    DEFAULT_LEASE_PERIOD, IssueError, LeaseOptions, LeaseRecord, LeasedGenerator, WorkerLease,
-};
+pub use lease::{DEFAULT_LEASE_PERIOD, LeaseOptions, LeaseRecord, WorkerLease};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use registry::{
     DEFAULT_STALE_AFTER, InstanceRecord, NewInstance, Registration, Registry, RegistryOptions,

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::db::{self, Conn, ConnectOptions, Target, on_conn, write_tx};
 use super::detect::DetectionSource;
@@ -40,14 +40,14 @@ pub struct RegistryOptions {
 
 impl RegistryOptions {
     /// Defaults: stale after 120 s, the system clock, a 5 s SQLite busy timeout, SQLite
-    /// `synchronous = FULL`, migrations applied on open.
+    /// `synchronous = NORMAL` (`FULL` for leases), migrations applied on open.
     #[must_use]
     pub fn new() -> Self {
         RegistryOptions {
             stale_after: DEFAULT_STALE_AFTER,
             clock: Arc::new(SystemClock),
             busy_timeout: Duration::from_secs(5),
-            durable: true,
+            durable: false,
             migrate: true,
         }
     }
@@ -76,9 +76,12 @@ impl RegistryOptions {
         self
     }
 
-    /// SQLite only: `true` (the default) commits with `synchronous = FULL`, so a
-    /// recorded high-water mark survives power loss; `false` uses `NORMAL`, which
-    /// survives a crashed process but may lose the last commits on power loss.
+    /// SQLite only: whether every write commits with `synchronous = FULL` (an `fsync`
+    /// per commit) rather than `NORMAL`. Default `false`: registrations, heartbeats and
+    /// closes survive a crashed process but may lose their last commits on power loss,
+    /// which costs nothing but a stale-looking row. Lease writes (acquire, renew,
+    /// release) always commit with `FULL`, whatever this says: the high-water mark they
+    /// record is what keeps a successor from repeating IDs after a reboot.
     #[must_use]
     pub fn durable(mut self, durable: bool) -> Self {
         self.durable = durable;
@@ -401,6 +404,18 @@ impl Registry {
         result
     }
 
+    /// As [`with_conn`](Self::with_conn), committing durably: on SQLite `f` runs with
+    /// `synchronous = FULL` (an `fsync` per commit) even when the registry's own writes
+    /// are `NORMAL`. For the lease writes that record high-water marks.
+    pub(crate) fn with_durable_conn<T>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&mut Conn) -> Result<T, RegistryError>,
+    ) -> Result<T, RegistryError> {
+        let durable = self.options.durable;
+        self.with_conn(op, |conn| db::durably(conn, durable, f))
+    }
+
     /// Registers an instance. A closed or stale row with the same ID is taken over
     /// (and returned in [`Registration::replaced`]); a live one is an error.
     ///
@@ -604,20 +619,27 @@ impl Registry {
         if id_or_prefix.is_empty() {
             return Err(RegistryError::NotFound { id: String::new() });
         }
-        let chars = i32::try_from(id_or_prefix.chars().count()).unwrap_or(i32::MAX);
+        // IDs compare byte by byte (SQLite's BINARY, PostgreSQL's "C" collation), so the
+        // IDs starting with the prefix are exactly a key range: an index range scan.
+        let upper = prefix_upper_bound(id_or_prefix);
         let mut ids: Vec<IdRow> = self.with_conn("get", |conn| {
             on_conn!(conn, |c, d| {
-                Ok(diesel::sql_query(format!(
+                let range = if upper.is_some() {
+                    "instance_id >= $1 AND instance_id < $2"
+                } else {
+                    "instance_id >= $1"
+                };
+                let query = diesel::sql_query(format!(
                     "SELECT instance_id FROM typed_id_instances \
-                     WHERE closed_at_ms IS NULL AND substr(instance_id, 1, {}) = {} \
-                     ORDER BY instance_id LIMIT {}",
-                    d.sql("$1"),
-                    d.sql("$2"),
+                     WHERE {} AND closed_at_ms IS NULL ORDER BY instance_id LIMIT {}",
+                    d.sql(range),
                     MAX_CANDIDATES + 1
                 ))
-                .bind::<Integer, _>(chars)
-                .bind::<Text, _>(id_or_prefix)
-                .load(c)?)
+                .bind::<Text, _>(id_or_prefix);
+                Ok(match &upper {
+                    Some(upper) => query.bind::<Text, _>(upper).load(c)?,
+                    None => query.load(c)?,
+                })
             })
         })?;
         match ids.len() {
@@ -699,9 +721,51 @@ impl fmt::Debug for Registry {
     }
 }
 
+/// The smallest string above every string that starts with `prefix`, in code point
+/// (= UTF-8 byte) order: the prefix with its last character that is not `U+10FFFF`
+/// replaced by the next character; `None` when every character is `U+10FFFF`.
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            c => char::from_u32(u32::from(c) + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 /// A random non-zero `i64` (incarnations and lease tokens).
 pub(crate) fn random_i64() -> Result<i64, RegistryError> {
     let mut buf = [0u8; 8];
     crate::generator::fill_random(&mut buf).map_err(RegistryError::Generator)?;
     Ok(i64::from_be_bytes(buf) | 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_upper_bound;
+
+    #[test]
+    fn prefix_bounds() {
+        assert_eq!(prefix_upper_bound("api-7f").as_deref(), Some("api-7g"));
+        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(
+            prefix_upper_bound("a\u{D7FF}").as_deref(),
+            Some("a\u{E000}")
+        );
+        assert_eq!(prefix_upper_bound("\u{10FFFF}\u{10FFFF}"), None);
+        // Every string starting with the prefix lies in [prefix, bound).
+        for p in ["x", "web-", "é", "a\u{10FFFF}"] {
+            let upper = prefix_upper_bound(p).unwrap();
+            for tail in ["", "\u{0}", "zzz", "\u{10FFFF}\u{10FFFF}"] {
+                let s = format!("{p}{tail}");
+                assert!(s.as_str() >= p && s < upper, "{s:?} {upper:?}");
+            }
+        }
+    }
 }

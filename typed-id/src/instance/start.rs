@@ -8,8 +8,9 @@ use super::detect::{
     DEFAULT_OVERRIDE_VAR, DetectError, Detection, DetectionSource, EnvSource, OsEnv, detect,
 };
 use super::error::RegistryError;
+use super::fence::LeasedGenerator;
 use super::heartbeat::{Heartbeat, HeartbeatBuilder};
-use super::lease::{DEFAULT_LEASE_PERIOD, LeaseOptions, LeasedGenerator, WorkerLease};
+use super::lease::{DEFAULT_LEASE_PERIOD, LeaseOptions, WorkerLease};
 use super::registry::{NewInstance, Registration, Registry, RegistryOptions};
 use super::validate::{
     DEFAULT_ENVIRONMENT_VAR, Environment, EnvironmentError, ValidationError, ValidationWarning,

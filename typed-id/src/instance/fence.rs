@@ -1,0 +1,243 @@
+//! The local half of a worker lease's fence: a snowflake generator that issues only
+//! before a deadline on the monotonic clock, stops for good when the lease ends, and
+//! counts calls in flight so a release can record the exact high-water mark.
+//!
+//! The other half, the ceiling at the recorded high-water mark, lives in the
+//! [`SnowflakeGenerator`] itself (see [`WorkerLease`](super::WorkerLease)).
+
+use core::fmt;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::generator::{Clock, Layout, SnowflakeGenerator, SnowflakeParts, SystemClock};
+use crate::typed::{TypedId, try_from_body};
+use crate::{GenerateError, Snowflake};
+
+/// Why a [`LeasedGenerator`] issued no ID. New reasons may be added in minor releases.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssueError {
+    /// The lease was not renewed in time (database unreachable, process paused): no ID
+    /// is issued until a renewal succeeds or a new lease is acquired.
+    LeaseLapsed {
+        /// The worker ID.
+        worker: u32,
+        /// How long ago the local deadline passed.
+        ago: Duration,
+    },
+    /// The lease was released or lost to another holder; acquire a new one.
+    LeaseEnded {
+        /// The worker ID.
+        worker: u32,
+    },
+    /// The generator itself refused (clock far behind, sequence exhausted, or the
+    /// high-water ceiling reached).
+    Generate(GenerateError),
+}
+
+impl fmt::Display for IssueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IssueError::LeaseLapsed { worker, ago } => write!(
+                f,
+                "the lease on worker ID {worker} lapsed {} ms ago; refusing to issue IDs \
+                 until it is renewed",
+                ago.as_millis()
+            ),
+            IssueError::LeaseEnded { worker } => write!(
+                f,
+                "the lease on worker ID {worker} was released or lost; acquire a new one"
+            ),
+            IssueError::Generate(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for IssueError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            IssueError::Generate(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<GenerateError> for IssueError {
+    fn from(e: GenerateError) -> Self {
+        IssueError::Generate(e)
+    }
+}
+
+/// Nanoseconds on the monotonic clock since the first call in this process (never 0).
+pub(crate) fn mono_ns() -> u64 {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    let base = *BASE.get_or_init(Instant::now);
+    u64::try_from(Instant::now().saturating_duration_since(base).as_nanos())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1)
+}
+
+/// The local half of the fence: a monotonic deadline, an "ended" flag, and a count of
+/// calls in flight (so a release can wait for them and record the exact high-water).
+#[derive(Debug)]
+struct Fence {
+    /// `mono_ns()` after which no ID may be issued; 0 when never valid.
+    deadline_ns: AtomicU64,
+    ended: AtomicBool,
+    active: AtomicU64,
+}
+
+/// A snowflake generator bound to a [`WorkerLease`](super::WorkerLease): it issues IDs only while the
+/// lease is valid, and never above the high-water mark the lease recorded.
+///
+/// Cheap to share (`Arc`) across threads. Each call checks the monotonic clock and two
+/// atomics before the generator's own compare-and-swap.
+pub struct LeasedGenerator<C: Clock = SystemClock> {
+    inner: SnowflakeGenerator<C>,
+    fence: Fence,
+}
+
+impl<C: Clock> LeasedGenerator<C> {
+    /// Wraps `inner`; it issues nothing until [`extend_deadline`](Self::extend_deadline).
+    pub(crate) fn new(inner: SnowflakeGenerator<C>) -> Self {
+        LeasedGenerator {
+            inner,
+            fence: Fence {
+                deadline_ns: AtomicU64::new(0),
+                ended: AtomicBool::new(false),
+                active: AtomicU64::new(0),
+            },
+        }
+    }
+
+    /// The generator inside (for the lease: its clock, high-water mark and ceiling).
+    pub(crate) fn inner(&self) -> &SnowflakeGenerator<C> {
+        &self.inner
+    }
+
+    /// Moves the deadline to `deadline_ns` ([`mono_ns`] time) unless it is already later.
+    pub(crate) fn extend_deadline(&self, deadline_ns: u64) {
+        self.fence
+            .deadline_ns
+            .fetch_max(deadline_ns, Ordering::AcqRel);
+    }
+
+    /// The next ID as a bare [`Snowflake`].
+    ///
+    /// # Errors
+    /// [`IssueError::LeaseLapsed`] past the local deadline, [`IssueError::LeaseEnded`]
+    /// after release or loss, [`IssueError::Generate`] for the generator's own errors.
+    #[inline]
+    pub fn next_snowflake(&self) -> Result<Snowflake, IssueError> {
+        // SeqCst pairs with `drain`: a call that misses `ended` is counted before it.
+        self.fence.active.fetch_add(1, Ordering::SeqCst);
+        let result = self.issue();
+        self.fence.active.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
+    #[inline]
+    fn issue(&self) -> Result<Snowflake, IssueError> {
+        if self.fence.ended.load(Ordering::SeqCst) {
+            return Err(IssueError::LeaseEnded {
+                worker: self.inner.worker(),
+            });
+        }
+        let now = mono_ns();
+        let deadline = self.fence.deadline_ns.load(Ordering::Acquire);
+        if now >= deadline {
+            return Err(self.lapsed(now, deadline));
+        }
+        Ok(self.inner.next_snowflake()?)
+    }
+
+    #[cold]
+    fn lapsed(&self, now: u64, deadline: u64) -> IssueError {
+        IssueError::LeaseLapsed {
+            worker: self.inner.worker(),
+            ago: Duration::from_nanos(now.saturating_sub(deadline)),
+        }
+    }
+
+    /// The next ID as a derived type.
+    ///
+    /// # Errors
+    /// As [`next_snowflake`](Self::next_snowflake), and [`IssueError::Generate`] with
+    /// [`GenerateError::Id`] when the ID does not fit the type.
+    #[inline]
+    pub fn generate<T: TypedId<Body = Snowflake>>(&self) -> Result<T, IssueError> {
+        let body = self.next_snowflake()?;
+        try_from_body::<T>(body).map_err(|e| IssueError::Generate(GenerateError::Id(e)))
+    }
+
+    /// The leased worker ID.
+    #[must_use]
+    pub fn worker(&self) -> u32 {
+        self.inner.worker()
+    }
+
+    /// Whether the lease is currently valid (IDs may be issued).
+    #[must_use]
+    pub fn is_valid(&self) -> bool {
+        self.remaining().is_some()
+    }
+
+    /// Time left until the local deadline, `None` once lapsed or ended.
+    #[must_use]
+    pub fn remaining(&self) -> Option<Duration> {
+        if self.fence.ended.load(Ordering::SeqCst) {
+            return None;
+        }
+        let left = self
+            .fence
+            .deadline_ns
+            .load(Ordering::Acquire)
+            .checked_sub(mono_ns())?;
+        (left > 0).then(|| Duration::from_nanos(left))
+    }
+
+    /// The newest timestamp issued (see [`SnowflakeGenerator::high_water_ms`]).
+    #[must_use]
+    pub fn high_water_ms(&self) -> u64 {
+        self.inner.high_water_ms()
+    }
+
+    /// The layout.
+    #[must_use]
+    pub fn layout(&self) -> &Layout {
+        self.inner.layout()
+    }
+
+    /// Splits an ID into its fields.
+    #[must_use]
+    pub fn decompose(&self, id: Snowflake) -> SnowflakeParts {
+        self.inner.decompose(id)
+    }
+
+    /// Ends issuing for good and waits (up to `wait`) for calls in flight; returns
+    /// whether none is left, i.e. whether `high_water_ms` is now final.
+    pub(crate) fn end_and_drain(&self, wait: Duration) -> bool {
+        self.fence.ended.store(true, Ordering::SeqCst);
+        self.fence.deadline_ns.store(0, Ordering::SeqCst);
+        let started = Instant::now();
+        loop {
+            if self.fence.active.load(Ordering::SeqCst) == 0 {
+                return true;
+            }
+            if started.elapsed() > wait {
+                return false;
+            }
+            std::thread::yield_now();
+        }
+    }
+}
+
+impl<C: Clock> fmt::Debug for LeasedGenerator<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LeasedGenerator")
+            .field("generator", &self.inner)
+            .field("remaining", &self.remaining())
+            .finish()
+    }
+}
