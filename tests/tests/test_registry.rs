@@ -10,12 +10,12 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use typed_id::GenerateError;
 use typed_id::generator::{Layout, ManualClock};
 use typed_id::instance::{
     Environment, Heartbeat, IssueError, LeaseOptions, MapEnv, NewInstance, Registry, RegistryError,
     RegistryOptions, StartConfig, StartError, WorkerLease, start_with_env,
 };
+use typed_id::{GenerateError, Snowflake};
 use typed_id_tests::pg::TestDatabase;
 use typed_id_tests::sqlite::TempSqlite;
 
@@ -64,6 +64,7 @@ both!(
     leases_take_the_lowest_free_worker,
     expired_lease_is_taken_over_above_its_high_water_mark,
     released_lease_records_the_exact_high_water_mark,
+    release_while_threads_issue_records_every_issued_timestamp,
     lapsed_lease_fences_until_renewed,
     restart_with_clock_behind_issues_only_above_high_water,
     heartbeat_thread_renews_and_beats,
@@ -429,7 +430,7 @@ fn expired_lease_is_taken_over_above_its_high_water_mark(db: &Db) {
         .collect();
     assert!(
         new_gen
-            .decompose(typed_id::Snowflake::new(new_ids[0]).unwrap())
+            .decompose(Snowflake::new(new_ids[0]).unwrap())
             .timestamp_ms
             > recorded
     );
@@ -509,6 +510,58 @@ fn released_lease_records_the_exact_high_water_mark(db: &Db) {
     assert!(registry.leases("s").unwrap()[0].free);
 }
 
+fn release_while_threads_issue_records_every_issued_timestamp(db: &Db) {
+    let registry = Arc::new(Registry::open(db.url()).unwrap());
+    let lease = WorkerLease::acquire(registry.clone(), LeaseOptions::new("s", "a")).unwrap();
+    let generator = lease.generator();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let generator = generator.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut issued = Vec::new();
+                let refusal = loop {
+                    match generator.next_snowflake() {
+                        Ok(id) => issued.push(id.as_u64()),
+                        Err(e) => break e,
+                    }
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        panic!("still issuing after the release");
+                    }
+                };
+                (issued, refusal)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    lease.release().unwrap();
+    let after_release = Instant::now();
+    let mut max_ts = 0;
+    let mut lists = Vec::new();
+    for t in threads {
+        let (issued, refusal) = t.join().unwrap();
+        assert_eq!(refusal, IssueError::LeaseEnded { worker: 0 });
+        assert!(!issued.is_empty());
+        max_ts = max_ts.max(
+            generator
+                .decompose(Snowflake::new(*issued.last().unwrap()).unwrap())
+                .timestamp_ms,
+        );
+        lists.push(issued);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(after_release.elapsed() < Duration::from_secs(5));
+    // Calls in flight were waited for: the recorded mark is exactly the newest ID's.
+    let record = &registry.leases("s").unwrap()[0];
+    assert_eq!(record.high_water_ms, max_ts);
+    let mut all: Vec<u64> = lists.concat();
+    let n = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), n, "duplicates across threads");
+}
+
 fn lapsed_lease_fences_until_renewed(db: &Db) {
     let clock = ManualClock::new(T0);
     let registry = Arc::new(open(db, &clock));
@@ -572,11 +625,7 @@ fn restart_with_clock_behind_issues_only_above_high_water(db: &Db) {
         .collect();
     assert!(first_ids.iter().max() < second_ids.iter().min());
     for id in [second_ids[0], second_ids[3_999]] {
-        assert!(
-            g2.decompose(typed_id::Snowflake::new(id).unwrap())
-                .timestamp_ms
-                > high_water
-        );
+        assert!(g2.decompose(Snowflake::new(id).unwrap()).timestamp_ms > high_water);
     }
     let high_water_2 = g2.high_water_ms();
     second.release().unwrap();

@@ -154,6 +154,12 @@ impl<C: Clock> LeasedGenerator<C> {
 
     #[cold]
     fn lapsed(&self, now: u64, deadline: u64) -> IssueError {
+        // The lease may have ended since `issue` looked: report the lasting reason.
+        if self.fence.ended.load(Ordering::SeqCst) {
+            return IssueError::LeaseEnded {
+                worker: self.inner.worker(),
+            };
+        }
         IssueError::LeaseLapsed {
             worker: self.inner.worker(),
             ago: Duration::from_nanos(now.saturating_sub(deadline)),
@@ -219,7 +225,6 @@ impl<C: Clock> LeasedGenerator<C> {
     /// whether none is left, i.e. whether `high_water_ms` is now final.
     pub(crate) fn end_and_drain(&self, wait: Duration) -> bool {
         self.fence.ended.store(true, Ordering::SeqCst);
-        self.fence.deadline_ns.store(0, Ordering::SeqCst);
         let started = Instant::now();
         loop {
             if self.fence.active.load(Ordering::SeqCst) == 0 {
