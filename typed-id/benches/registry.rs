@@ -148,8 +148,12 @@ fn issue_throughput(url: &str) {
         }
         f64::from(N) / t.elapsed().as_secs_f64()
     };
-    let bare_rate = rate(&|| drop(black_box(bare.next_snowflake().unwrap())));
-    let leased_rate = rate(&|| drop(black_box(leased.next_snowflake().unwrap())));
+    let bare_rate = rate(&|| {
+        black_box(bare.next_snowflake().unwrap());
+    });
+    let leased_rate = rate(&|| {
+        black_box(leased.next_snowflake().unwrap());
+    });
     println!(
         "one thread, {N} IDs: SnowflakeGenerator {:.2} M/s, LeasedGenerator {:.2} M/s \
          (format ceiling 4.10 M/s)",
