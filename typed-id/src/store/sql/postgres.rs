@@ -13,8 +13,10 @@ use crate::store::StoreError;
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// Key of the transaction-scoped advisory lock that serialises concurrent migrations
-/// (the bytes of "typed_id").
-const MIGRATION_LOCK: i64 = 0x7479_7065_645f_6964;
+/// (the bytes of "typedid"). The registry (`instance/db.rs`) applies the same embedded
+/// migrations under the same key: both must agree, or a store and a registry opening a
+/// fresh database at once could run one migration twice.
+const MIGRATION_LOCK: i64 = 0x0074_7970_6564_6964;
 
 const POSTGRES: Dialect = Dialect {
     display_add: "INSERT INTO typed_id_display_sequences (scope, last) VALUES ($1, $2) \
