@@ -69,6 +69,7 @@ both!(
     restart_with_clock_behind_issues_only_above_high_water,
     heartbeat_thread_renews_and_beats,
     start_detects_validates_registers_and_leases,
+    registries_and_stores_migrate_one_database_at_once,
 );
 
 fn open(db: &Db, clock: &ManualClock) -> Registry {
@@ -773,6 +774,37 @@ fn start_detects_validates_registers_and_leases(db: &Db) {
     drop(dev);
     assert!(registry.list(Some("orders")).unwrap().is_empty());
     assert!(registry.leases("orders").unwrap().iter().all(|l| l.free));
+}
+
+fn registries_and_stores_migrate_one_database_at_once(db: &Db) {
+    // Registries and stores apply the same embedded migrations under the same lock.
+    let barrier = Arc::new(std::sync::Barrier::new(6));
+    let threads: Vec<_> = (0..6)
+        .map(|i| {
+            let url = db.url().to_owned();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                if i % 2 == 0 {
+                    Registry::open(&url).map(drop).map_err(|e| e.to_string())
+                } else {
+                    match &url {
+                        u if u.contains('=') => typed_id::store::PgStore::open(u)
+                            .map(drop)
+                            .map_err(|e| e.to_string()),
+                        u => typed_id::store::SqliteStore::open(u)
+                            .map(drop)
+                            .map_err(|e| e.to_string()),
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap().unwrap();
+    }
+    let registry = Registry::open(db.url()).unwrap();
+    registry.register(&new("after-migrations", "p")).unwrap();
 }
 
 // ---------------------------------------------------------------------------------
