@@ -22,11 +22,11 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// Key of the transaction-scoped advisory lock that serialises migrations on
-/// PostgreSQL (the bytes of `typed_id`). The stores take the same lock before applying
-/// the same migrations, so a `Registry` and a `SqlStore` opening one database at once
-/// never race.
+/// PostgreSQL (`typedid` in ASCII). It must equal the stores' key
+/// (`store::sql::postgres`): both apply the same embedded migrations, and a `Registry`
+/// and a `SqlStore` opening one database at once must not race (a test checks this).
 #[cfg(feature = "postgres")]
-const MIGRATION_LOCK_KEY: i64 = 0x7479_7065_645f_6964;
+const MIGRATION_LOCK_KEY: i64 = 0x0074_7970_6564_6964;
 
 /// Where the registry lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
