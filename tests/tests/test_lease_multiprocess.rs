@@ -81,8 +81,8 @@ fn spawn_child(role: &str, vars: &[(&str, String)]) -> Child {
     cmd.spawn().expect("cannot re-invoke the test binary")
 }
 
-/// Waits for a child and fails with its output if it failed.
-fn finish(mut child: Child, what: &str) -> String {
+/// Waits for a child; its stdout, or a report of its failure with its output.
+fn wait_child(mut child: Child, what: &str) -> Result<String, String> {
     let status = child.wait().unwrap();
     let mut out = String::new();
     let mut err = String::new();
@@ -98,11 +98,18 @@ fn finish(mut child: Child, what: &str) -> String {
         .unwrap()
         .read_to_string(&mut err)
         .unwrap();
-    assert!(
-        status.success(),
-        "{what} failed ({status}):\n--- stdout\n{out}\n--- stderr\n{err}"
-    );
-    out
+    if status.success() {
+        Ok(out)
+    } else {
+        Err(format!(
+            "{what} failed ({status}):\n--- stdout\n{out}\n--- stderr\n{err}"
+        ))
+    }
+}
+
+/// Waits for a child and fails with its output if it failed.
+fn finish(child: Child, what: &str) -> String {
+    wait_child(child, what).unwrap_or_else(|report| panic!("{report}"))
 }
 
 fn read_ids(path: &Path) -> Vec<u64> {
@@ -275,7 +282,13 @@ fn child_holder() {
     let generator = lease.generator();
     let mut out = BufWriter::new(fs::File::create(dir.join("holder.bin")).unwrap());
     let mut issued = 0u64;
-    let refusal = loop {
+    // Refusals are not fatal here: on a loaded machine a renewal may come late, and the
+    // lease then revives. The holder keeps trying until its heartbeat learns that the
+    // lease was taken over, which can only happen after the SIGSTOP.
+    let mut refusals = Vec::<&str>::new();
+    let lost = || renew_errors.lock().unwrap().iter().any(|e| e == "lost");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !lost() {
         match generator.next_snowflake() {
             Ok(id) => {
                 out.write_all(&id.as_u64().to_le_bytes()).unwrap();
@@ -285,34 +298,32 @@ fn child_holder() {
                     fs::write(dir.join("holder.ready"), lease.worker().to_string()).unwrap();
                 }
             }
-            Err(IssueError::LeaseLapsed { .. }) => break "lapsed",
-            Err(IssueError::LeaseEnded { .. }) => break "ended",
+            Err(IssueError::LeaseLapsed { .. }) => refusals.push("lapsed"),
+            Err(IssueError::LeaseEnded { .. }) => refusals.push("ended"),
             Err(e) => panic!("unexpected refusal: {e}"),
         }
         if issued.is_multiple_of(64) {
             std::thread::sleep(Duration::from_micros(200));
         }
-    };
-    out.flush().unwrap();
-    // Further calls keep refusing, and the next renewal learns that the lease is gone.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !renew_errors.lock().unwrap().iter().any(|e| e == "lost") {
-        assert!(generator.next_snowflake().is_err());
         assert!(
             Instant::now() < deadline,
             "the lost lease was never reported"
         );
-        std::thread::sleep(Duration::from_millis(20));
     }
+    out.flush().unwrap();
     heartbeat.stop();
-    assert!(matches!(
-        generator.next_snowflake(),
-        Err(IssueError::LeaseEnded { .. })
-    ));
+    let last = match generator.next_snowflake() {
+        Err(IssueError::LeaseEnded { .. }) => "ended",
+        other => panic!("after the lease was lost: {other:?}"),
+    };
     let errors = renew_errors.lock().unwrap().join(",");
     fs::write(
         dir.join("holder.done"),
-        format!("{refusal} {issued} {errors}"),
+        format!(
+            "{issued} {} {} {last} {errors}",
+            refusals.len(),
+            refusals.last().unwrap_or(&"none")
+        ),
     )
     .unwrap();
 }
@@ -365,8 +376,19 @@ fn eight_processes(url: &str, tag: &str) {
             )
         })
         .collect();
-    for (i, child) in children.into_iter().enumerate() {
-        let out = finish(child, &format!("child {i}"));
+    // Wait for all before judging, so the report shows the child that failed first
+    // rather than only a sibling that gave up waiting for it.
+    let results: Vec<_> = children
+        .into_iter()
+        .enumerate()
+        .map(|(i, child)| wait_child(child, &format!("child {i}")))
+        .collect();
+    let failures: Vec<&str> = results
+        .iter()
+        .filter_map(|r| r.as_ref().err().map(String::as_str))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    for out in results.iter().flatten() {
         // The harness may print "test child_entry ... " on the same line first.
         for line in out
             .lines()
@@ -488,16 +510,17 @@ fn paused_holder_is_fenced(url: &str, tag: &str) {
     signal(&holder, libc::SIGCONT);
     finish(holder, "holder");
     let done = fs::read_to_string(dir.join("holder.done")).unwrap();
-    let mut fields = done.split(' ');
-    let refusal = fields.next().unwrap();
-    let issued: usize = fields.next().unwrap().parse().unwrap();
-    let renew_errors = fields.next().unwrap_or("");
+    let fields: Vec<&str> = done.split(' ').collect();
+    let issued: usize = fields[0].parse().unwrap();
+    let (refused, refusal, last) = (fields[1], fields[2], fields[3]);
+    let renew_errors = fields.get(4).copied().unwrap_or("");
+    // Resumed, it refused (a lapsed deadline or, once the heartbeat had found the lease
+    // taken, an ended lease) and never issued again.
     assert!(
-        refusal == "lapsed" || refusal == "ended",
-        "holder refused with {refusal}"
+        ["lapsed", "ended", "none"].contains(&refusal) && last == "ended",
+        "{done}"
     );
     assert!(renew_errors.split(',').any(|e| e == "lost"), "{done}");
-
     let holder_ids = read_ids(&dir.join("holder.bin"));
     let taker_ids = read_ids(&dir.join("taker.bin"));
     assert_eq!(holder_ids.len(), issued);
@@ -526,7 +549,8 @@ fn paused_holder_is_fenced(url: &str, tag: &str) {
     );
     eprintln!(
         "[{tag}] holder: {issued} IDs up to {holder_max}, stopped at {stopped_at}, then \
-         refused ({refusal}); taker: worker {worker}, floor {taker_floor}, first {taker_min}"
+         refused {refused} calls (last: {refusal}, after the loss: {last}); taker: worker \
+         {worker}, floor {taker_floor}, first {taker_min}"
     );
     fs::remove_dir_all(&dir).ok();
 }

@@ -8,6 +8,8 @@
 
 use std::borrow::Cow;
 use std::time::Duration;
+#[cfg(feature = "sqlite")]
+use std::time::Instant;
 
 #[cfg(feature = "sqlite")]
 use diesel::connection::SimpleConnection as _;
@@ -139,20 +141,34 @@ pub(crate) fn connect(target: &Target, options: ConnectOptions) -> Result<Conn, 
         #[cfg(feature = "sqlite")]
         Target::Sqlite(path) => {
             let mut conn = SqliteConnection::establish(path).map_err(connect_err)?;
+            let setup = |e| RegistryError::from(e).in_op("connect");
             let busy_ms = options.busy_timeout.as_millis().min(i32::MAX as u128);
-            // busy_timeout first: switching to WAL needs a lock another process may hold.
-            let mut pragmas = format!("PRAGMA busy_timeout = {busy_ms};");
+            conn.batch_execute(&format!("PRAGMA busy_timeout = {busy_ms}"))
+                .map_err(setup)?;
             let in_memory = path == ":memory:" || path.contains("mode=memory");
             if !in_memory {
-                pragmas.push_str("PRAGMA journal_mode = WAL;");
+                // Switching a fresh file to WAL takes an exclusive lock, and SQLite
+                // answers "database is locked" at once (without the busy handler) while
+                // another process holds any lock: retry until the busy timeout.
+                let started = Instant::now();
+                let mut pause = Duration::from_millis(1);
+                loop {
+                    match conn.batch_execute("PRAGMA journal_mode = WAL") {
+                        Ok(()) => break,
+                        Err(e) if is_locked(&e) && started.elapsed() < options.busy_timeout => {
+                            std::thread::sleep(pause);
+                            pause = (pause * 2).min(Duration::from_millis(20));
+                        }
+                        Err(e) => return Err(setup(e)),
+                    }
+                }
             }
-            pragmas.push_str(if options.durable {
-                "PRAGMA synchronous = FULL;"
+            conn.batch_execute(if options.durable {
+                "PRAGMA synchronous = FULL"
             } else {
-                "PRAGMA synchronous = NORMAL;"
-            });
-            conn.batch_execute(&pragmas)
-                .map_err(|e| RegistryError::from(e).in_op("connect"))?;
+                "PRAGMA synchronous = NORMAL"
+            })
+            .map_err(setup)?;
             Ok(Conn::Sqlite(conn))
         }
         #[cfg(feature = "postgres")]
@@ -164,6 +180,19 @@ pub(crate) fn connect(target: &Target, options: ConnectOptions) -> Result<Conn, 
                 .map_err(|e| RegistryError::from(e).in_op("connect"))?;
             Ok(Conn::Pg(conn))
         }
+    }
+}
+
+/// Whether SQLite refused for a lock another connection holds (`SQLITE_BUSY`,
+/// `SQLITE_LOCKED`); diesel keeps only the message.
+#[cfg(feature = "sqlite")]
+fn is_locked(e: &diesel::result::Error) -> bool {
+    match e {
+        diesel::result::Error::DatabaseError(_, info) => {
+            let msg = info.message();
+            msg.contains("locked") || msg.contains("busy")
+        }
+        _ => false,
     }
 }
 

@@ -126,9 +126,10 @@
 //!   there. The holder never issues above `H`; the next holder never issues at or below
 //!   it. So even a holder whose clock is wrong, or which resumes in the middle of a
 //!   call, cannot overlap with its successor, and a restarted worker whose clock stepped
-//!   back never repeats its predecessor's IDs (it waits, or reports
-//!   [`GenerateError::ClockMovedBackwards`](crate::GenerateError::ClockMovedBackwards),
-//!   until its clock passes `H`).
+//!   back never repeats its predecessor's IDs: it issues right above `H` when its clock
+//!   is at most the generator's backwards tolerance behind, and otherwise reports
+//!   [`GenerateError::ClockMovedBackwards`](crate::GenerateError::ClockMovedBackwards)
+//!   until its clock catches up.
 //!
 //! A clean release records the exact latest timestamp, so a rolling restart reuses the
 //! worker ID at once; a crashed holder's worker ID is free again one lease period after
