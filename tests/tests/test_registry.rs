@@ -582,7 +582,7 @@ fn lapsed_lease_fences_until_renewed(db: &Db) {
     let IssueError::LeaseLapsed { worker: 0, ago } = err else {
         panic!("expected LeaseLapsed, got {err:?}");
     };
-    assert!(ago < Duration::from_millis(200), "{ago:?}");
+    assert!(ago < Duration::from_secs(5), "{ago:?}");
     assert!(
         err.to_string()
             .starts_with("the lease on worker ID 0 lapsed ")
@@ -658,7 +658,7 @@ fn heartbeat_thread_renews_and_beats(db: &Db) {
     let lease = Arc::new(
         WorkerLease::acquire(
             registry.clone(),
-            LeaseOptions::new("p", "beating-00000001").period(Duration::from_millis(600)),
+            LeaseOptions::new("p", "beating-00000001").period(Duration::from_millis(1_500)),
         )
         .unwrap(),
     );
@@ -670,27 +670,27 @@ fn heartbeat_thread_renews_and_beats(db: &Db) {
         .on_error(move |e| drop(tx.send(e.to_string())))
         .spawn()
         .unwrap();
-    assert_eq!(heartbeat.interval(), Duration::from_millis(200));
+    assert_eq!(heartbeat.interval(), Duration::from_millis(500));
     let generator = lease.generator();
-    // Three lease periods: without the renewals the generator would have lapsed twice.
+    // Two lease periods: without the renewals the generator would have lapsed.
     let started = Instant::now();
-    while started.elapsed() < Duration::from_millis(1_800) {
+    while started.elapsed() < Duration::from_millis(3_200) {
         generator.next_snowflake().unwrap();
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert!(heartbeat.beats() >= 6, "{heartbeat:?}");
+    assert!(heartbeat.beats() >= 4, "{heartbeat:?}");
     assert_eq!(heartbeat.failures(), 0, "{:?}", rx.try_recv());
     let record = registry.get("beating").unwrap();
     assert_eq!(record.status.as_deref(), Some(r#"{"ready":true}"#));
     heartbeat.set_status(Some(r#"{"ready":false}"#.into()));
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(
-        registry.get("beating").unwrap().status.as_deref(),
-        Some(r#"{"ready":false}"#)
-    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while registry.get("beating").unwrap().status.as_deref() != Some(r#"{"ready":false}"#) {
+        assert!(Instant::now() < deadline, "the new status never arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     heartbeat.stop();
     // Stopped: the lease is no longer renewed and lapses.
-    std::thread::sleep(Duration::from_millis(600));
+    std::thread::sleep(Duration::from_millis(1_600));
     assert!(matches!(
         generator.next_snowflake(),
         Err(IssueError::LeaseLapsed { .. })
