@@ -1,14 +1,17 @@
 //! Generator benchmarks, peers in the same run:
 //!
 //! - `snowflake/unconstrained`: the cost of one ID when the per-millisecond sequence does
-//!   not run out, for `SnowflakeGenerator` and `snowflaked::Generator`. Both run in
+//!   not run out, for `SnowflakeGenerator` (shared through `&self`: a compare-and-swap;
+//!   and through `&mut self`) and `snowflaked::Generator` (`&mut self` only). Both run in
 //!   timed batches of 2 000 IDs that start right after a millisecond tick (untimed), so
 //!   neither generator ever reaches 4 096 IDs in a millisecond and waits.
 //! - sustained rate (printed before the criterion groups): IDs per second from one
 //!   thread over 2 s of real time with the system clock, against the format's ceiling
 //!   of 4 096 000/s.
 //! - `hash`: a content-hash ID (with a store that holds nothing, so only the generator
-//!   is measured) against one SHA-256 of the same input text.
+//!   is measured) against one SHA-256 of the same input text, already serialized
+//!   (`sha256_of_input`, the target's reference) and formatted per call
+//!   (`format_and_sha256`).
 //!
 //! `cargo bench -p typed-id --bench generate`
 
@@ -62,6 +65,14 @@ fn snowflake(c: &mut Criterion) {
     group.bench_function("typed_id", |b| {
         b.iter_custom(|iters| below_ceiling(iters, || ours.next_snowflake().unwrap().as_u64()))
     });
+    // The same generator used through `&mut`, as snowflaked always is: no atomic
+    // read-modify-write.
+    let mut exclusive = SnowflakeGenerator::new(2).unwrap();
+    group.bench_function("typed_id_mut", |b| {
+        b.iter_custom(|iters| {
+            below_ceiling(iters, || exclusive.next_snowflake_mut().unwrap().as_u64())
+        })
+    });
     let mut peer = snowflaked::Generator::new(1);
     group.bench_function("snowflaked", |b| {
         b.iter_custom(|iters| below_ceiling(iters, || peer.generate::<u64>()))
@@ -97,6 +108,14 @@ fn hash(c: &mut Criterion) {
     );
     group.bench_function("sha256_of_input", |b| {
         b.iter(|| Sha256::digest(black_box(text.as_bytes())))
+    });
+    // What a straightforward implementation pays: format the input, then hash it.
+    group.bench_function("format_and_sha256", |b| {
+        b.iter(|| {
+            let i = black_box(&input);
+            let text = format!("{}|{}|{}|{}", i.title, i.created_by, i.timestamp_ns, 0);
+            Sha256::digest(text.as_bytes())
+        })
     });
     let generator = HashIdGenerator::new();
     group.bench_function("hash_id_body", |b| {

@@ -28,7 +28,6 @@ pub use layout::{Layout, SnowflakeParts};
 pub use snowflake::{SnowflakeBuilder, SnowflakeGenerator};
 pub use worker::WorkerFingerprint;
 // For instance detection's `{hostname}-{random}` fallback.
-#[allow(unused_imports)]
 pub(crate) use worker::hostname;
 
 use core::fmt;

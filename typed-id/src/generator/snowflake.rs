@@ -190,6 +190,14 @@ impl<C: Clock> SnowflakeBuilder<C> {
     }
 }
 
+/// What [`SnowflakeGenerator::step`] decided.
+enum Step {
+    /// Issue this state.
+    Issue(u64),
+    /// Try again with this clock reading.
+    Retry(u64),
+}
+
 /// A lock-free, thread-safe snowflake generator for one worker.
 ///
 /// ```
@@ -309,6 +317,53 @@ impl<C: Clock> SnowflakeGenerator<C> {
     #[inline]
     pub fn next_snowflake(&self) -> Result<Snowflake, GenerateError> {
         let state = self.next_state()?;
+        self.compose(state)
+    }
+
+    /// [`next_snowflake`](Self::next_snowflake) for a generator this thread has to
+    /// itself (owned, or behind a `&mut`): the same IDs and rules, with a plain load and
+    /// store instead of a compare-and-swap.
+    ///
+    /// ```
+    /// use typed_id::generator::SnowflakeGenerator;
+    ///
+    /// let mut generator = SnowflakeGenerator::new(7)?;
+    /// let a = generator.next_snowflake_mut()?;
+    /// let b = generator.next_snowflake()?; // shared use afterwards continues the sequence
+    /// assert!(b > a);
+    /// # Ok::<(), typed_id::GenerateError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`next_snowflake`](Self::next_snowflake).
+    #[inline]
+    pub fn next_snowflake_mut(&mut self) -> Result<Snowflake, GenerateError> {
+        let mut now = self.now_ticks()?;
+        loop {
+            let last = *self.state.get_mut();
+            match self.step(now, last)? {
+                Step::Issue(next) => {
+                    *self.state.get_mut() = next;
+                    return self.compose(next);
+                }
+                Step::Retry(new_now) => now = new_now,
+            }
+        }
+    }
+
+    /// [`generate`](Self::generate) for a generator this thread has to itself.
+    ///
+    /// # Errors
+    /// As [`next_snowflake`](Self::next_snowflake).
+    #[inline]
+    pub fn generate_mut<T: TypedId<Body = Snowflake>>(&mut self) -> Result<T, GenerateError> {
+        let body = self.next_snowflake_mut()?;
+        try_from_body::<T>(body).map_err(GenerateError::Id)
+    }
+
+    /// The ID for a state word.
+    #[inline]
+    fn compose(&self, state: u64) -> Result<Snowflake, GenerateError> {
         let ts = state >> self.seq_bits;
         let seq = state & mask(self.seq_bits);
         Snowflake::new((ts << self.shift) | self.node | seq).map_err(GenerateError::Id)
@@ -322,27 +377,40 @@ impl<C: Clock> SnowflakeGenerator<C> {
         // modifications are totally ordered; no other memory is published through it.
         let mut last = self.state.load(Ordering::Relaxed);
         loop {
-            let fresh = now << self.seq_bits;
-            let next = if fresh > last { fresh } else { last + 1 };
-            let next_ts = next >> self.seq_bits;
-            if next_ts > now
-                && let Some(new_now) = self.ahead_of_clock(now, last, next_ts)?
-            {
-                now = new_now;
-                last = self.state.load(Ordering::Relaxed);
-                continue;
-            }
-            if next_ts > self.ceiling.load(Ordering::Relaxed) {
-                return Err(self.ceiling_error());
-            }
-            match self
-                .state
-                .compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed)
-            {
-                Ok(_) => return Ok(next),
-                Err(actual) => last = actual,
+            match self.step(now, last)? {
+                Step::Issue(next) => match self.state.compare_exchange_weak(
+                    last,
+                    next,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return Ok(next),
+                    Err(actual) => last = actual,
+                },
+                Step::Retry(new_now) => {
+                    now = new_now;
+                    last = self.state.load(Ordering::Relaxed);
+                }
             }
         }
+    }
+
+    /// The state that follows `last` at clock reading `now`, or a fresh clock reading
+    /// to try again with.
+    #[inline(always)]
+    fn step(&self, now: u64, last: u64) -> Result<Step, GenerateError> {
+        let fresh = now << self.seq_bits;
+        let next = if fresh > last { fresh } else { last + 1 };
+        let next_ts = next >> self.seq_bits;
+        if next_ts > now
+            && let Some(new_now) = self.ahead_of_clock(now, last, next_ts)?
+        {
+            return Ok(Step::Retry(new_now));
+        }
+        if next_ts > self.ceiling.load(Ordering::Relaxed) {
+            return Err(self.ceiling_error());
+        }
+        Ok(Step::Issue(next))
     }
 
     /// The clock in ticks since the layout's epoch.
@@ -692,6 +760,34 @@ mod tests {
         ticker.join().unwrap();
         assert_eq!(g.decompose(id).timestamp_ms, T0 + 1);
         assert_eq!(g.decompose(id).sequence, 0);
+    }
+
+    #[test]
+    fn exclusive_access_follows_the_same_rules() {
+        let (clock, mut g) = manual(4);
+        let mut last = None;
+        for i in 0..=4096u32 {
+            let id = g.next_snowflake_mut().unwrap();
+            assert!(last < Some(id));
+            last = Some(id);
+            let parts = g.decompose(id);
+            let expected = if i < 4096 { (T0, i) } else { (T0 + 1, 0) };
+            assert_eq!((parts.timestamp_ms, parts.sequence), expected);
+        }
+        clock.step_back_ms(5);
+        let id = g.next_snowflake_mut().unwrap();
+        assert!(last < Some(id));
+        assert_eq!(g.decompose(id).timestamp_ms, T0 + 1);
+        clock.step_back_ms(20);
+        assert!(matches!(
+            g.next_snowflake_mut(),
+            Err(GenerateError::ClockMovedBackwards { by_ms: 26, .. })
+        ));
+        // Shared and exclusive use continue one sequence.
+        clock.set_ms(T0 + 2);
+        let a = g.next_snowflake().unwrap();
+        let b = g.next_snowflake_mut().unwrap();
+        assert!(a < b);
     }
 
     #[test]
