@@ -119,8 +119,8 @@ fn generation() -> Result<(), Box<dyn std::error::Error>> {
     // A worker ID derived from host, pid, MAC and start-up time: no coordination, but
     // only probabilistically unique (section 8 leases one instead).
     let snowflakes = SnowflakeGenerator::builder().derived_worker().build()?;
-    let first: MessageId = snowflakes.generate()?;
-    let second: MessageId = snowflakes.generate()?;
+    let first = MessageId::generate(&snowflakes)?;
+    let second = MessageId::generate(&snowflakes)?;
     let parts = snowflakes.decompose(second.body());
     println!("  snowflakes {first} < {second}: {}", first < second);
     println!(
@@ -142,8 +142,8 @@ fn generation() -> Result<(), Box<dyn std::error::Error>> {
         "Write the release notes",
         "Fix the login bug",
     ] {
-        let id: ElementId = hashes.generate(&HashInput::now(title, "alice"), &taken)?;
-        taken.insert(id.as_str());
+        // `generate` claims the ID in the check, so the next one cannot repeat it.
+        let id = ElementId::generate(&hashes, &HashInput::now(title, "alice"), &taken)?;
         println!("  {title:<26} -> {id}");
     }
 
@@ -207,7 +207,7 @@ fn instances(db: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
         println!("  warning: {warning}");
     }
     let ids = instance.generator();
-    let message: MessageId = ids.generate()?;
+    let message = MessageId::generate(&ids)?;
     println!(
         "  {message} from worker {}",
         ids.decompose(message.body()).worker

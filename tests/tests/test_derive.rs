@@ -252,3 +252,38 @@ fn generic_code_can_use_the_trait() {
     let err = parse_any::<WorkItemId>("el-abc").unwrap_err();
     assert_eq!(err.type_name(), "WorkItemId");
 }
+
+#[test]
+fn derived_types_generate_their_own_kind() {
+    use typed_id::generator::{
+        HashIdGenerator, HashInput, ManualClock, MemoryCollisionCheck, SnowflakeGenerator,
+    };
+
+    let clock = ManualClock::now();
+    let snowflakes = SnowflakeGenerator::builder()
+        .worker(9)
+        .clock(clock)
+        .build()
+        .unwrap();
+    let a = MessageId::generate(&snowflakes).unwrap();
+    let b = MessageId::generate(&&snowflakes).unwrap();
+    assert!(a < b);
+    assert_eq!(snowflakes.decompose(b.body()).worker, 9);
+    let e = EventId::generate(&std::sync::Arc::new(snowflakes)).unwrap();
+    assert!(e.to_string().starts_with("evt-"));
+
+    let hashes = HashIdGenerator::new();
+    let taken = MemoryCollisionCheck::new();
+    let input = HashInput::new("title", "alice", 1_767_053_847_123_456_789);
+    let first = NodeId::generate(&hashes, &input, &taken).unwrap();
+    assert!(first.as_str().starts_with("node-"));
+    assert!((4..=6).contains(&first.body().hash_str().len()), "{first}");
+    assert!(taken.contains(first.as_str()), "generation claims the ID");
+    // The same input again: the first candidate is taken, so the next nonce wins.
+    let second = NodeId::generate(&hashes, &input, &taken).unwrap();
+    assert_ne!(first, second);
+
+    let key = OdinKey::generate().unwrap();
+    assert!(OdinKey::parse(key.as_str()).is_ok());
+    assert_ne!(key, OdinKey::generate().unwrap());
+}

@@ -209,7 +209,43 @@ fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
                 }
             };
             let extra = match &checked.spec {
-                Spec::Hash { max_depth, .. } if *max_depth > 0 => hierarchy(ident),
+                Spec::Hash { max_depth, .. } => {
+                    let generate = quote! {
+                        /// A new root ID for `input` (SHA-256 of title, author, time and nonce),
+                        /// as short as the generator's collision bound allows and free
+                        /// according to `check`.
+                        ///
+                        /// # Errors
+                        ///
+                        /// When every candidate up to the generator's bound is taken, or
+                        /// the check fails.
+                        #[inline]
+                        pub fn generate<C: ::typed_id::generator::CollisionCheck + ?Sized>(
+                            generator: &::typed_id::generator::HashIdGenerator,
+                            input: &::typed_id::generator::HashInput<'_>,
+                            check: &C,
+                        ) -> ::core::result::Result<Self, ::typed_id::generator::HashGenerateError<C::Error>> {
+                            generator.generate(input, check)
+                        }
+                    };
+                    let tree = if *max_depth > 0 {
+                        hierarchy(ident)
+                    } else {
+                        quote! {}
+                    };
+                    quote! { #generate #tree }
+                }
+                Spec::HexKey { .. } => quote! {
+                    /// A new random key (SHA-256 of time and 16 random bytes).
+                    ///
+                    /// # Errors
+                    ///
+                    /// When the operating system's random number generator fails.
+                    #[inline]
+                    pub fn generate() -> ::core::result::Result<Self, ::typed_id::GenerateError> {
+                        ::typed_id::generator::generate_hex_key()
+                    }
+                },
                 Spec::Seq { .. } => quote! {
                     /// The display ID for `value`, zero-padded to the type's width.
                     ///
@@ -246,6 +282,19 @@ fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
             #[must_use]
             pub fn as_i64(&self) -> i64 {
                 self.0.as_i64()
+            }
+
+            /// The next ID from a snowflake source: a `SnowflakeGenerator`, or the
+            /// lease-fenced generator of a registered instance.
+            ///
+            /// # Errors
+            ///
+            /// The source's error (a clock step beyond tolerance, a lapsed lease, ...).
+            #[inline]
+            pub fn generate<S: ::typed_id::generator::SnowflakeSource + ?Sized>(
+                source: &S,
+            ) -> ::core::result::Result<Self, S::Error> {
+                source.next_snowflake().map(#ident)
             }
 
             /// The ID for a value.

@@ -16,6 +16,7 @@ mod hash;
 mod instance;
 mod layout;
 mod snowflake;
+mod source;
 mod worker;
 
 pub use collision::{CollisionCheck, MemoryCollisionCheck};
@@ -26,6 +27,7 @@ pub use hash::{
 pub use instance::{InstanceKeyGenerator, ProcessInstanceId, generate_hex_key};
 pub use layout::{Layout, SnowflakeParts};
 pub use snowflake::{SnowflakeBuilder, SnowflakeGenerator};
+pub use source::SnowflakeSource;
 pub use worker::WorkerFingerprint;
 // For instance detection's `{hostname}-{random}` fallback.
 pub(crate) use worker::hostname;
