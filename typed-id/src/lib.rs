@@ -104,10 +104,10 @@
 
 mod body;
 pub mod codec;
-pub mod generator;
-pub mod instance;
 mod error;
 mod external;
+pub mod generator;
+pub mod instance;
 mod pattern;
 pub mod store;
 mod text;
