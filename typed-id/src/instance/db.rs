@@ -14,21 +14,8 @@ use std::time::Instant;
 #[cfg(feature = "sqlite")]
 use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::error::RegistryError;
-
-#[cfg(feature = "sqlite")]
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-#[cfg(feature = "postgres")]
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-
-/// Key of the transaction-scoped advisory lock that serialises migrations on
-/// PostgreSQL (`typedid` in ASCII). It must equal the stores' key
-/// (`store::sql::postgres`): both apply the same embedded migrations, and a `Registry`
-/// and a `SqlStore` opening one database at once must not race (a test checks this).
-#[cfg(feature = "postgres")]
-const MIGRATION_LOCK_KEY: i64 = 0x0074_7970_6564_6964;
 
 /// Where the registry lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,43 +210,27 @@ pub(crate) fn durably<T>(
     }
 }
 
-/// Why migrating failed inside the locking transaction.
-enum MigrateFail {
-    Db(diesel::result::Error),
-    Harness(Box<dyn std::error::Error + Send + Sync>),
-}
-
-impl From<diesel::result::Error> for MigrateFail {
-    fn from(e: diesel::result::Error) -> Self {
-        MigrateFail::Db(e)
-    }
-}
-
 /// Applies the crate's embedded migrations (the stores' tables and the registry's) that
 /// this database lacks. SQLite takes the write lock first (`BEGIN IMMEDIATE`),
 /// PostgreSQL an advisory lock, so processes starting together apply each migration
 /// exactly once; the harness's own per-migration transactions nest as savepoints.
 pub(crate) fn migrate(conn: &mut Conn) -> Result<(), RegistryError> {
+    // One implementation for the whole crate: the stores' (same embedded migrations,
+    // same PostgreSQL advisory lock key).
     let result = match conn {
         #[cfg(feature = "sqlite")]
-        Conn::Sqlite(c) => c.immediate_transaction(|c| {
-            c.run_pending_migrations(SQLITE_MIGRATIONS)
-                .map(drop)
-                .map_err(MigrateFail::Harness)
-        }),
+        Conn::Sqlite(c) => crate::store::StoreConnection::migrate(c),
         #[cfg(feature = "postgres")]
-        Conn::Pg(c) => c.transaction(|c| {
-            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-                .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY)
-                .execute(c)?;
-            c.run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(drop)
-                .map_err(MigrateFail::Harness)
-        }),
+        Conn::Pg(c) => crate::store::StoreConnection::migrate(c),
     };
-    result.map_err(|e| match e {
-        MigrateFail::Db(e) => RegistryError::from(e).in_op("migrate"),
-        MigrateFail::Harness(source) => RegistryError::Migration { source },
+    result.map(drop).map_err(|e| match e {
+        crate::store::StoreError::Database { source, .. } => {
+            RegistryError::from(source).in_op("migrate")
+        }
+        crate::store::StoreError::Migration(source) => RegistryError::Migration { source },
+        other => RegistryError::Migration {
+            source: Box::new(other),
+        },
     })
 }
 

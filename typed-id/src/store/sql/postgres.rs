@@ -13,9 +13,8 @@ use crate::store::StoreError;
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// Key of the transaction-scoped advisory lock that serialises concurrent migrations
-/// (the bytes of "typedid"). The registry (`instance/db.rs`) applies the same embedded
-/// migrations under the same key: both must agree, or a store and a registry opening a
-/// fresh database at once could run one migration twice.
+/// (the bytes of "typedid"). The registry (`instance/db.rs`) migrates through this same
+/// function, so a store and a registry opening a fresh database at once take turns.
 const MIGRATION_LOCK: i64 = 0x0074_7970_6564_6964;
 
 const POSTGRES: Dialect = Dialect {
