@@ -13,6 +13,11 @@
 //!   (`sha256_of_input`, the target's reference) and formatted per call
 //!   (`format_and_sha256`).
 //!
+//! With `TYPED_ID_BENCH_INTERLEAVED=1` the binary then also runs the contenders in
+//! alternating rounds and prints each one's fastest round: same-moment ratios, less
+//! exposed to a neighbour's burst on the shared machine than criterion's one-after-the-
+//! other groups.
+//!
 //! `cargo bench -p typed-id --bench generate`
 
 use std::convert::Infallible;
@@ -95,8 +100,15 @@ impl CollisionCheck for Empty {
     }
 }
 
-fn hash(c: &mut Criterion) {
-    let mut group = c.benchmark_group("hash");
+/// Keeps a result alive without reading or copying it (as in `parse.rs`): criterion
+/// 0.5 would pass a returned value through its own `black_box`, a byte-by-byte volatile
+/// read (48 loads for a `HashId`, 32 for a digest), measuring the harness.
+#[inline(always)]
+fn consume<T>(value: T) {
+    black_box(&value);
+}
+
+fn hash_input() -> (HashInput<'static>, String) {
     let input = HashInput::new(
         "Fix the login bug",
         "alice@example.com",
@@ -106,29 +118,93 @@ fn hash(c: &mut Criterion) {
         "{}|{}|{}|0",
         input.title, input.created_by, input.timestamp_ns
     );
+    // The reference must hash exactly what the generator hashes for nonce 0.
+    let digest = Sha256::digest(text.as_bytes());
+    assert_eq!(
+        input.digest_value(0),
+        u64::from_be_bytes(digest[..8].try_into().unwrap())
+    );
+    (input, text)
+}
+
+fn hash(c: &mut Criterion) {
+    let mut group = c.benchmark_group("hash");
+    let (input, text) = hash_input();
     group.bench_function("sha256_of_input", |b| {
-        b.iter(|| Sha256::digest(black_box(text.as_bytes())))
+        b.iter(|| consume(Sha256::digest(black_box(text.as_bytes()))))
     });
     // What a straightforward implementation pays: format the input, then hash it.
     group.bench_function("format_and_sha256", |b| {
         b.iter(|| {
             let i = black_box(&input);
             let text = format!("{}|{}|{}|{}", i.title, i.created_by, i.timestamp_ns, 0);
-            Sha256::digest(text.as_bytes())
+            consume(Sha256::digest(text.as_bytes()))
         })
     });
     let generator = HashIdGenerator::new();
     group.bench_function("hash_id_body", |b| {
-        b.iter(|| generator.generate_body(black_box(&input), &Empty).unwrap())
+        b.iter(|| consume(generator.generate_body(black_box(&input), &Empty)))
     });
     group.bench_function("element_id", |b| {
-        b.iter(|| {
-            generator
-                .generate::<ElementId, _>(black_box(&input), &Empty)
-                .unwrap()
-        })
+        b.iter(|| consume(generator.generate::<ElementId, _>(black_box(&input), &Empty)))
     });
     group.finish();
+}
+
+/// Same-moment ratios: the contenders in alternating rounds, each one's fastest round.
+fn interleaved() {
+    const ROUNDS: usize = 300;
+    let (input, text) = hash_input();
+    let generator = HashIdGenerator::new();
+    let ours = SnowflakeGenerator::new(1).unwrap();
+    let mut exclusive = SnowflakeGenerator::new(2).unwrap();
+    let mut peer = snowflaked::Generator::new(1);
+    let mut best = [f64::MAX; 6];
+    for _ in 0..ROUNDS {
+        let mut round = |slot: usize, n: u32, f: &mut dyn FnMut()| {
+            let start = Instant::now();
+            for _ in 0..n {
+                f();
+            }
+            let ns = start.elapsed().as_nanos() as f64 / f64::from(n);
+            best[slot] = best[slot].min(ns);
+        };
+        round(0, 10_000, &mut || {
+            consume(Sha256::digest(black_box(text.as_bytes())))
+        });
+        round(1, 10_000, &mut || {
+            consume(generator.generate_body(black_box(&input), &Empty))
+        });
+        round(2, 10_000, &mut || {
+            consume(generator.generate::<ElementId, _>(black_box(&input), &Empty))
+        });
+        // Snowflakes: one batch below the per-millisecond ceiling, on a fresh tick.
+        next_tick();
+        round(3, BATCH as u32, &mut || consume(ours.next_snowflake()));
+        next_tick();
+        round(4, BATCH as u32, &mut || {
+            consume(exclusive.next_snowflake_mut())
+        });
+        next_tick();
+        round(5, BATCH as u32, &mut || consume(peer.generate::<u64>()));
+    }
+    println!("interleaved, fastest of {ROUNDS} rounds (ns/op):");
+    println!(
+        "  sha256_of_input {:.1} | hash_id_body {:.1} ({:.2}x) | element_id {:.1} ({:.2}x)",
+        best[0],
+        best[1],
+        best[1] / best[0],
+        best[2],
+        best[2] / best[0]
+    );
+    println!(
+        "  snowflaked {:.1} | typed_id {:.1} ({:.2}x) | typed_id_mut {:.1} ({:.2}x)",
+        best[5],
+        best[3],
+        best[3] / best[5],
+        best[4],
+        best[4] / best[5]
+    );
 }
 
 /// IDs per second from one thread over `window` of real time.
@@ -177,9 +253,13 @@ criterion_group! {
 }
 
 fn main() {
-    if !std::env::args().any(|a| a == "--list") {
+    let listing = std::env::args().any(|a| a == "--list");
+    if !listing {
         sustained_report();
     }
     benches();
     Criterion::default().configure_from_args().final_summary();
+    if !listing && std::env::var_os("TYPED_ID_BENCH_INTERLEAVED").is_some() {
+        interleaved();
+    }
 }
