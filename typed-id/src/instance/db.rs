@@ -8,8 +8,6 @@
 
 use std::borrow::Cow;
 use std::time::Duration;
-#[cfg(feature = "sqlite")]
-use std::time::Instant;
 
 #[cfg(feature = "sqlite")]
 use diesel::connection::SimpleConnection as _;
@@ -134,21 +132,8 @@ pub(crate) fn connect(target: &Target, options: ConnectOptions) -> Result<Conn, 
                 .map_err(setup)?;
             let in_memory = path == ":memory:" || path.contains("mode=memory");
             if !in_memory {
-                // Switching a fresh file to WAL takes an exclusive lock, and SQLite
-                // answers "database is locked" at once (without the busy handler) while
-                // another process holds any lock: retry until the busy timeout.
-                let started = Instant::now();
-                let mut pause = Duration::from_millis(1);
-                loop {
-                    match conn.batch_execute("PRAGMA journal_mode = WAL") {
-                        Ok(()) => break,
-                        Err(e) if is_locked(&e) && started.elapsed() < options.busy_timeout => {
-                            std::thread::sleep(pause);
-                            pause = (pause * 2).min(Duration::from_millis(20));
-                        }
-                        Err(e) => return Err(setup(e)),
-                    }
-                }
+                crate::store::sql::sqlite::enable_wal(&mut conn, options.busy_timeout)
+                    .map_err(setup)?;
             }
             conn.batch_execute(if options.durable {
                 "PRAGMA synchronous = FULL"
@@ -167,19 +152,6 @@ pub(crate) fn connect(target: &Target, options: ConnectOptions) -> Result<Conn, 
                 .map_err(|e| RegistryError::from(e).in_op("connect"))?;
             Ok(Conn::Pg(conn))
         }
-    }
-}
-
-/// Whether SQLite refused for a lock another connection holds (`SQLITE_BUSY`,
-/// `SQLITE_LOCKED`); diesel keeps only the message.
-#[cfg(feature = "sqlite")]
-fn is_locked(e: &diesel::result::Error) -> bool {
-    match e {
-        diesel::result::Error::DatabaseError(_, info) => {
-            let msg = info.message();
-            msg.contains("locked") || msg.contains("busy")
-        }
-        _ => false,
     }
 }
 

@@ -174,7 +174,7 @@ mod file;
 mod memory;
 mod segment;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod sql;
+pub(crate) mod sql;
 mod work_item;
 
 pub use error::StoreError;

@@ -9,7 +9,7 @@ mod column;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
-mod sqlite;
+pub(crate) mod sqlite;
 
 pub use column::{IdColumn, SqlCollisionCheck};
 #[cfg(feature = "sqlite")]

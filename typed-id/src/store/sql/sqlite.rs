@@ -1,12 +1,12 @@
 //! SQLite: connection set-up (WAL, busy timeout, durability), `BEGIN IMMEDIATE` write
 //! transactions, and the store's statements in SQLite's dialect.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{
     AnsiTransactionManager, Connection, SimpleConnection, TransactionManager,
 };
-use diesel::result::Error as DieselError;
+use diesel::result::{Error as DieselError, QueryResult};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -120,13 +120,45 @@ impl SqliteOptions {
     /// foreign keys on.
     fn apply(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
         let ms = self.busy_timeout.as_millis().min(i32::MAX as u128);
+        const CONFIGURE: &str = "configure the SQLite connection";
         // The timeout first: switching to WAL needs a lock another process may hold.
+        conn.batch_execute(&format!("PRAGMA busy_timeout = {ms}"))
+            .map_err(StoreError::db(CONFIGURE))?;
+        enable_wal(conn, self.busy_timeout).map_err(StoreError::db(CONFIGURE))?;
         conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {ms}; PRAGMA journal_mode = WAL; \
-             PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+            "PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
             self.synchronous.pragma()
         ))
-        .map_err(StoreError::db("configure the SQLite connection"))
+        .map_err(StoreError::db(CONFIGURE))
+    }
+}
+
+/// Switches the database to WAL mode. On a fresh file that takes an exclusive lock, and
+/// SQLite answers "database is locked" at once (without the busy handler) while another
+/// process holds any lock, as when many processes open a new file together: retry with
+/// a short backoff until `timeout`. Shared by the stores and the registry.
+pub(crate) fn enable_wal(conn: &mut SqliteConnection, timeout: Duration) -> QueryResult<()> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match conn.batch_execute("PRAGMA journal_mode = WAL") {
+            Err(e) if is_locked(&e) && started.elapsed() < timeout => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// `SQLITE_BUSY`/`SQLITE_LOCKED`, which diesel reports only through the message.
+pub(crate) fn is_locked(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(_, info) => {
+            let msg = info.message();
+            msg.contains("locked") || msg.contains("busy")
+        }
+        _ => false,
     }
 }
 
