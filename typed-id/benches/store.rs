@@ -17,8 +17,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use typed_id::store::{
-    DisplayIdAllocator, FileDurability, FileStore, MemoryStore, PgStore, Segmented, SqliteOptions,
-    SqliteStore, Synchronous,
+    DisplayIdAllocator, FileStore, MemoryStore, PgStore, Segmented, SqliteOptions, SqliteStore,
+    Synchronous,
 };
 
 const ENV_WORKER: &str = "TYPED_ID_BENCH_WORKER";
@@ -44,14 +44,14 @@ const CASES: &[Case] = &[
         note: "one atomic add; threads of one process only",
     },
     Case {
-        name: "file, fsync (default)",
-        kind: "file-full",
-        note: "lock, read, write temp, fsync, rename, fsync dir",
+        name: "file (default: reserve 1024)",
+        kind: "file-reserve",
+        note: "lock, read and rewrite the live record; one durable reservation per 1024",
     },
     Case {
-        name: "file, no fsync",
-        kind: "file-nosync",
-        note: "FileDurability::ProcessCrash",
+        name: "file, reserve 1",
+        kind: "file-strict",
+        note: "FileStore::with_reserve(1): write temp, fsync, rename, fsync dir per number",
     },
     Case {
         name: "SQLite, synchronous=NORMAL (default)",
@@ -74,9 +74,9 @@ const CASES: &[Case] = &[
         note: "Segmented::new(SqliteStore, 1000)",
     },
     Case {
-        name: "segments of 1000 over files (fsync)",
+        name: "segments of 1000 over files (reserve 1)",
         kind: "segment-file",
-        note: "Segmented::new(FileStore, 1000)",
+        note: "Segmented::new(FileStore::with_reserve(1), 1000)",
     },
 ];
 
@@ -236,8 +236,8 @@ fn work(kind: &str, target: &str, scope: &str, start_ms: u64, secs: Duration) ->
         |store: &dyn DisplayIdAllocator, per_check| run(store, scope, start_ms, secs, per_check);
     match kind {
         "memory" => run(&MemoryStore::new(), 1000),
-        "file-full" => run(&file(target, FileDurability::Full), 1),
-        "file-nosync" => run(&file(target, FileDurability::ProcessCrash), 1),
+        "file-reserve" => run(&file(target), 1),
+        "file-strict" => run(&file(target).with_reserve(1), 1),
         "sqlite-normal" => run(&sqlite(target, Synchronous::Normal), 1),
         "sqlite-full" => run(&sqlite(target, Synchronous::Full), 1),
         "postgres" => run(&PgStore::open(target).expect("PostgreSQL store"), 1),
@@ -245,18 +245,13 @@ fn work(kind: &str, target: &str, scope: &str, start_ms: u64, secs: Duration) ->
             &Segmented::new(sqlite(target, Synchronous::Normal), SEGMENT),
             1000,
         ),
-        "segment-file" => run(
-            &Segmented::new(file(target, FileDurability::Full), SEGMENT),
-            1000,
-        ),
+        "segment-file" => run(&Segmented::new(file(target).with_reserve(1), SEGMENT), 1000),
         other => panic!("unknown store {other}"),
     }
 }
 
-fn file(dir: &str, durability: FileDurability) -> FileStore {
-    FileStore::open(Path::new(dir))
-        .expect("file store")
-        .with_durability(durability)
+fn file(dir: &str) -> FileStore {
+    FileStore::open(Path::new(dir)).expect("file store")
 }
 
 fn sqlite(path: &str, synchronous: Synchronous) -> SqliteStore {

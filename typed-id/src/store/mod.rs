@@ -36,12 +36,14 @@
 //! ## A folder: `FileStore`
 //!
 //! For tools whose only shared resource is a directory (a CLI run from several
-//! terminals, CI jobs on one runner). Each allocation takes an OS lock on
-//! `{scope}.lock`, reads `{scope}.counter`, writes the new value to a temporary file,
-//! `fsync`s it, renames it over the counter and `fsync`s the directory. A process killed
-//! at any point leaves either the old or the new counter, never a torn one, so no number
-//! is handed out twice; a counter file that is damaged anyway is reported as
-//! [`StoreError::CorruptCounter`], never silently reset.
+//! terminals, CI jobs on one runner). Allocations take an OS lock on `{scope}.lock`.
+//! `{scope}.counter` holds a durable ceiling, replaced by write-temp, `fsync`, rename,
+//! `fsync` of the directory, once per reserved block (1 024 numbers by default); the
+//! lock file holds the exact last number, stamped with the machine's boot ID. A process
+//! killed at any point skips only the numbers it held, a power loss skips at most one block and never
+//! repeats a number, and a counter file that is damaged anyway is reported as
+//! [`StoreError::CorruptCounter`], never silently reset. See [`FileStore`] for the
+//! protocol and [`FileStore::with_reserve`] to flush every allocation instead.
 //!
 //! ```
 //! use typed_id::store::{DisplayIdAllocator, FileStore};
@@ -178,7 +180,7 @@ pub(crate) mod sql;
 mod work_item;
 
 pub use error::StoreError;
-pub use file::{FileDurability, FileStore};
+pub use file::FileStore;
 pub use memory::MemoryStore;
 pub use segment::Segmented;
 #[cfg(feature = "postgres")]
