@@ -8,6 +8,7 @@
 mod column;
 #[cfg(feature = "postgres")]
 mod postgres;
+pub(crate) mod prepared;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
@@ -380,19 +381,40 @@ mod rows {
     }
 }
 
-/// The SQL text an engine needs: everything else is shared.
-struct Dialect {
+/// The store's statements, one text for both engines (see [`prepared`]).
+pub(crate) struct Statements {
     display_add: &'static str,
     display_observe: &'static str,
     display_get: &'static str,
     children_add: &'static str,
     children_observe: &'static str,
     children_get: &'static str,
-    /// Placeholder for the `n`th bind (1-based).
-    placeholder: fn(usize) -> String,
 }
 
-impl Dialect {
+/// Upserts that add to a counter unless it would pass `max` (no row returned then), or
+/// raise it to at least a value; plain reads.
+pub(crate) const STATEMENTS: Statements = Statements {
+    display_add: "INSERT INTO typed_id_display_sequences (scope, last) VALUES (?, ?) \
+        ON CONFLICT (scope) DO UPDATE \
+        SET last = typed_id_display_sequences.last + excluded.last \
+        WHERE typed_id_display_sequences.last + excluded.last <= ? \
+        RETURNING last",
+    display_observe: "INSERT INTO typed_id_display_sequences (scope, last) VALUES (?, ?) \
+        ON CONFLICT (scope) DO UPDATE SET last = excluded.last \
+        WHERE excluded.last > typed_id_display_sequences.last",
+    display_get: "SELECT last FROM typed_id_display_sequences WHERE scope = ?",
+    children_add: "INSERT INTO typed_id_child_counters (parent, last) VALUES (?, ?) \
+        ON CONFLICT (parent) DO UPDATE \
+        SET last = typed_id_child_counters.last + excluded.last \
+        WHERE typed_id_child_counters.last + excluded.last <= ? \
+        RETURNING last",
+    children_observe: "INSERT INTO typed_id_child_counters (parent, last) VALUES (?, ?) \
+        ON CONFLICT (parent) DO UPDATE SET last = excluded.last \
+        WHERE excluded.last > typed_id_child_counters.last",
+    children_get: "SELECT last FROM typed_id_child_counters WHERE parent = ?",
+};
+
+impl Statements {
     fn add(&self, counter: Counter) -> &'static str {
         match counter {
             Counter::Children => self.children_add,
@@ -416,10 +438,8 @@ impl Dialect {
 
     fn exists(&self, column: &IdColumn) -> String {
         format!(
-            "SELECT EXISTS (SELECT 1 FROM {} WHERE {} = {}) AS found",
-            column.quoted_table,
-            column.quoted_column,
-            (self.placeholder)(1)
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE {} = ?) AS found",
+            column.quoted_table, column.quoted_column,
         )
     }
 
@@ -429,10 +449,8 @@ impl Dialect {
 
     fn starting_with(&self, column: &IdColumn) -> String {
         format!(
-            "SELECT {col} AS value FROM {} WHERE substr({col}, 1, {}) = {}",
+            "SELECT {col} AS value FROM {} WHERE substr({col}, 1, ?) = ?",
             column.quoted_table,
-            (self.placeholder)(1),
-            (self.placeholder)(2),
             col = column.quoted_column,
         )
     }
@@ -441,7 +459,7 @@ impl Dialect {
 /// The engine-independent statements of [`StoreConnection`], expanded once per
 /// connection type (diesel's query builders are checked per backend).
 macro_rules! shared_statements {
-    ($dialect:expr) => {
+    () => {
         fn counter_add(
             &mut self,
             counter: $crate::store::sql::Counter,
@@ -451,7 +469,7 @@ macro_rules! shared_statements {
         ) -> diesel::QueryResult<Option<i64>> {
             use diesel::RunQueryDsl as _;
             use diesel::sql_types::{BigInt, Text};
-            diesel::sql_query($dialect.add(counter))
+            $crate::store::sql::prepared::prepared($crate::store::sql::STATEMENTS.add(counter))
                 .bind::<Text, _>(key)
                 .bind::<BigInt, _>(n)
                 .bind::<BigInt, _>(max)
@@ -471,7 +489,7 @@ macro_rules! shared_statements {
         ) -> diesel::QueryResult<()> {
             use diesel::RunQueryDsl as _;
             use diesel::sql_types::{BigInt, Text};
-            diesel::sql_query($dialect.observe(counter))
+            $crate::store::sql::prepared::prepared($crate::store::sql::STATEMENTS.observe(counter))
                 .bind::<Text, _>(key)
                 .bind::<BigInt, _>(n)
                 .execute(self)
@@ -486,7 +504,7 @@ macro_rules! shared_statements {
             use diesel::OptionalExtension as _;
             use diesel::RunQueryDsl as _;
             use diesel::sql_types::Text;
-            diesel::sql_query($dialect.get(counter))
+            $crate::store::sql::prepared::prepared($crate::store::sql::STATEMENTS.get(counter))
                 .bind::<Text, _>(key)
                 .get_result::<$crate::store::sql::rows::Last>(self)
                 .optional()
@@ -500,7 +518,7 @@ macro_rules! shared_statements {
         ) -> diesel::QueryResult<bool> {
             use diesel::RunQueryDsl as _;
             use diesel::sql_types::Text;
-            diesel::sql_query($dialect.exists(column))
+            $crate::store::sql::prepared::prepared($crate::store::sql::STATEMENTS.exists(column))
                 .bind::<Text, _>(id)
                 .get_result::<$crate::store::sql::rows::Found>(self)
                 .map(|row| row.found)
@@ -508,7 +526,7 @@ macro_rules! shared_statements {
 
         fn id_count(&mut self, column: &$crate::store::sql::IdColumn) -> diesel::QueryResult<i64> {
             use diesel::RunQueryDsl as _;
-            diesel::sql_query($dialect.count(column))
+            $crate::store::sql::prepared::prepared($crate::store::sql::STATEMENTS.count(column))
                 .get_result::<$crate::store::sql::rows::Count>(self)
                 .map(|row| row.n)
         }
@@ -522,11 +540,13 @@ macro_rules! shared_statements {
             use diesel::sql_types::{Integer, Text};
             // IDs are ASCII, so characters and bytes agree for `substr`.
             let len = i32::try_from(prefix.len()).unwrap_or(i32::MAX);
-            diesel::sql_query($dialect.starting_with(column))
-                .bind::<Integer, _>(len)
-                .bind::<Text, _>(prefix)
-                .load::<$crate::store::sql::rows::Value>(self)
-                .map(|rows| rows.into_iter().map(|r| r.value).collect())
+            $crate::store::sql::prepared::prepared(
+                $crate::store::sql::STATEMENTS.starting_with(column),
+            )
+            .bind::<Integer, _>(len)
+            .bind::<Text, _>(prefix)
+            .load::<$crate::store::sql::rows::Value>(self)
+            .map(|rows| rows.into_iter().map(|r| r.value).collect())
         }
     };
 }

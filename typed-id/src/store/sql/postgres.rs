@@ -7,7 +7,7 @@ use diesel::pg::PgConnection;
 use diesel::result::Error as DieselError;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use super::{Dialect, StoreConnection, sealed, shared_statements};
+use super::{StoreConnection, sealed, shared_statements};
 use crate::store::StoreError;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -16,28 +16,6 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 /// (the bytes of "typedid"). The registry (`instance/db.rs`) migrates through this same
 /// function, so a store and a registry opening a fresh database at once take turns.
 const MIGRATION_LOCK: i64 = 0x0074_7970_6564_6964;
-
-const POSTGRES: Dialect = Dialect {
-    display_add: "INSERT INTO typed_id_display_sequences (scope, last) VALUES ($1, $2) \
-        ON CONFLICT (scope) DO UPDATE \
-        SET last = typed_id_display_sequences.last + excluded.last \
-        WHERE typed_id_display_sequences.last + excluded.last <= $3 \
-        RETURNING last",
-    display_observe: "INSERT INTO typed_id_display_sequences (scope, last) VALUES ($1, $2) \
-        ON CONFLICT (scope) DO UPDATE SET last = excluded.last \
-        WHERE excluded.last > typed_id_display_sequences.last",
-    display_get: "SELECT last FROM typed_id_display_sequences WHERE scope = $1",
-    children_add: "INSERT INTO typed_id_child_counters (parent, last) VALUES ($1, $2) \
-        ON CONFLICT (parent) DO UPDATE \
-        SET last = typed_id_child_counters.last + excluded.last \
-        WHERE typed_id_child_counters.last + excluded.last <= $3 \
-        RETURNING last",
-    children_observe: "INSERT INTO typed_id_child_counters (parent, last) VALUES ($1, $2) \
-        ON CONFLICT (parent) DO UPDATE SET last = excluded.last \
-        WHERE excluded.last > typed_id_child_counters.last",
-    children_get: "SELECT last FROM typed_id_child_counters WHERE parent = $1",
-    placeholder: |n| format!("${n}"),
-};
 
 impl sealed::Sealed for PgConnection {}
 
@@ -67,5 +45,5 @@ impl StoreConnection for PgConnection {
         self.transaction(f)
     }
 
-    shared_statements!(POSTGRES);
+    shared_statements!();
 }

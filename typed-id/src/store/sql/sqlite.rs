@@ -10,32 +10,10 @@ use diesel::result::{Error as DieselError, QueryResult};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use super::{Dialect, SqlStore, StoreConnection, sealed, shared_statements};
+use super::{SqlStore, StoreConnection, sealed, shared_statements};
 use crate::store::StoreError;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-
-const SQLITE: Dialect = Dialect {
-    display_add: "INSERT INTO typed_id_display_sequences (scope, last) VALUES (?, ?) \
-        ON CONFLICT (scope) DO UPDATE \
-        SET last = typed_id_display_sequences.last + excluded.last \
-        WHERE typed_id_display_sequences.last + excluded.last <= ? \
-        RETURNING last",
-    display_observe: "INSERT INTO typed_id_display_sequences (scope, last) VALUES (?, ?) \
-        ON CONFLICT (scope) DO UPDATE SET last = excluded.last \
-        WHERE excluded.last > typed_id_display_sequences.last",
-    display_get: "SELECT last FROM typed_id_display_sequences WHERE scope = ?",
-    children_add: "INSERT INTO typed_id_child_counters (parent, last) VALUES (?, ?) \
-        ON CONFLICT (parent) DO UPDATE \
-        SET last = typed_id_child_counters.last + excluded.last \
-        WHERE typed_id_child_counters.last + excluded.last <= ? \
-        RETURNING last",
-    children_observe: "INSERT INTO typed_id_child_counters (parent, last) VALUES (?, ?) \
-        ON CONFLICT (parent) DO UPDATE SET last = excluded.last \
-        WHERE excluded.last > typed_id_child_counters.last",
-    children_get: "SELECT last FROM typed_id_child_counters WHERE parent = ?",
-    placeholder: |_| "?".to_owned(),
-};
 
 /// When SQLite flushes a commit to disk (`PRAGMA synchronous`; the store always runs in
 /// WAL mode).
@@ -219,5 +197,5 @@ impl StoreConnection for SqliteConnection {
         }
     }
 
-    shared_statements!(SQLITE);
+    shared_statements!();
 }
