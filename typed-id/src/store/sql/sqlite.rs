@@ -20,7 +20,7 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 ///
 /// The default is [`Normal`](Synchronous::Normal): with one disk flush per commit,
 /// [`Full`](Synchronous::Full) caps a store at what the disk can flush per second (about
-/// 300 on the virtual disk the benchmarks ran on, against some 20 000 allocations per
+/// 300 on the virtual disk the benchmarks ran on, against some 40 000 allocations per
 /// second with `Normal`). Choose `Full` when a number must never repeat even after the
 /// machine loses power.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
