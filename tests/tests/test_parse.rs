@@ -690,13 +690,31 @@ fn instance_key_rejects_hostile_input() {
         (
             format!("odin-{}-8f4a2b", "K".repeat(17)),
             5,
-            too_long(17, 16),
+            K::PartTooLong {
+                part: "type",
+                len: 17,
+                max: 16,
+            },
         ),
-        (format!("{}-PS-8f4a2b", "p".repeat(49)), 0, too_long(49, 48)),
+        (
+            format!("{}-PS-8f4a2b", "p".repeat(49)),
+            0,
+            K::PartTooLong {
+                part: "project",
+                len: 49,
+                max: 48,
+            },
+        ),
         (megabyte("odin-PS-"), 0, too_long(1 << 20, 98)),
     ])
     .collect();
     expect_rejected("InstanceKey", InstanceKey::parse, &cases);
+    let e = InstanceKey::parse(&format!("odin-{}-8f4a2b", "K".repeat(17))).unwrap_err();
+    assert!(
+        e.to_string()
+            .ends_with("the type is 17 bytes long, at most 16 are allowed at byte 5"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -607,7 +607,11 @@ fn instance_key_project_length_is_checked_by_the_parser() {
     assert!(re.is_match(&over), "the pattern has no length bound");
     assert_eq!(
         InstanceKey::parse(&over).unwrap_err().kind(),
-        ParseErrorKind::TooLong { len: 49, max: 48 }
+        ParseErrorKind::PartTooLong {
+            part: "project",
+            len: 49,
+            max: 48
+        }
     );
 }
 

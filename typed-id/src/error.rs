@@ -189,6 +189,16 @@ pub enum ParseErrorKind {
         /// Minimum number of digits.
         width: u8,
     },
+    /// One named part of the ID (an instance key's project or type) is longer than
+    /// the part may be; the error's index is where the part starts.
+    PartTooLong {
+        /// The part (`"project"`, `"type"`).
+        part: &'static str,
+        /// Its length in bytes.
+        len: usize,
+        /// The longest it may be.
+        max: usize,
+    },
     /// The key's hex part has the wrong length.
     KeyLength {
         /// Number of hex digits found.
@@ -227,6 +237,12 @@ impl fmt::Display for ParseErrorKind {
             ParseErrorKind::ZeroNumber => f.write_str("number must be positive"),
             ParseErrorKind::TooNarrow { width } => {
                 write!(f, "number must be zero-padded to {width} digits")
+            }
+            ParseErrorKind::PartTooLong { part, len, max } => {
+                write!(
+                    f,
+                    "the {part} is {len} bytes long, at most {max} are allowed"
+                )
             }
             ParseErrorKind::KeyLength { len, expected } => {
                 write!(f, "key has {len} hex digits, expected {expected}")

@@ -364,12 +364,13 @@ impl InstanceKey {
         };
         let kind_at = kind_dash + 1;
         let kind = &bytes[kind_at..hex_dash];
-        check_alnum(kind, kind_at, KIND_MAX).map_err(|(i, k)| err(i, k))?;
+        check_alnum(kind, kind_at, "type", KIND_MAX).map_err(|(i, k)| err(i, k))?;
         let project = &bytes[..kind_dash];
         if project.len() > PROJECT_MAX {
             return Err(err(
                 0,
-                ParseErrorKind::TooLong {
+                ParseErrorKind::PartTooLong {
+                    part: "project",
                     len: project.len(),
                     max: PROJECT_MAX,
                 },
@@ -377,7 +378,7 @@ impl InstanceKey {
         }
         let mut seg_start = 0;
         for part in project.split(|&b| b == b'-') {
-            check_alnum(part, seg_start, PROJECT_MAX).map_err(|(i, k)| err(i, k))?;
+            check_alnum(part, seg_start, "project", PROJECT_MAX).map_err(|(i, k)| err(i, k))?;
             seg_start += part.len() + 1;
         }
         let text = InlineText::new("", bytes).ok_or(err(
@@ -472,7 +473,12 @@ impl InstanceKey {
     }
 }
 
-fn check_alnum(part: &[u8], offset: usize, max: usize) -> Result<(), (usize, ParseErrorKind)> {
+fn check_alnum(
+    part: &[u8],
+    offset: usize,
+    name: &'static str,
+    max: usize,
+) -> Result<(), (usize, ParseErrorKind)> {
     if part.is_empty() {
         let e = BodyError::at(part, 0, Expected::Alphanumeric);
         // An empty segment sits between two '-': report the second one.
@@ -492,7 +498,8 @@ fn check_alnum(part: &[u8], offset: usize, max: usize) -> Result<(), (usize, Par
     if part.len() > max {
         return Err((
             offset,
-            ParseErrorKind::TooLong {
+            ParseErrorKind::PartTooLong {
+                part: name,
                 len: part.len(),
                 max,
             },
