@@ -383,57 +383,61 @@ mod rows {
 
 /// The store's statements, one text for both engines (see [`prepared`]).
 pub(crate) struct Statements {
-    display_add: &'static str,
-    display_observe: &'static str,
-    display_get: &'static str,
-    children_add: &'static str,
-    children_observe: &'static str,
-    children_get: &'static str,
+    display: CounterSql,
+    children: CounterSql,
 }
 
-/// Upserts that add to a counter unless it would pass `max` (no row returned then), or
-/// raise it to at least a value; plain reads.
+/// A counter table's statements: add to a counter unless it would pass `max` (no row
+/// returned then), raise it to at least a value, read it.
+struct CounterSql {
+    add: &'static str,
+    observe: &'static str,
+    get: &'static str,
+}
+
+/// [`CounterSql`] for a table of `(key, last)` rows.
+#[rustfmt::skip]
+macro_rules! counter_sql {
+    ($table:literal, $key:literal) => {
+        CounterSql {
+            add: concat!(
+                "INSERT INTO ", $table, " (", $key, ", last) VALUES (?, ?) ",
+                "ON CONFLICT (", $key, ") DO UPDATE SET last = ", $table, ".last + excluded.last ",
+                "WHERE ", $table, ".last + excluded.last <= ? RETURNING last"
+            ),
+            observe: concat!(
+                "INSERT INTO ", $table, " (", $key, ", last) VALUES (?, ?) ",
+                "ON CONFLICT (", $key, ") DO UPDATE SET last = excluded.last ",
+                "WHERE excluded.last > ", $table, ".last"
+            ),
+            get: concat!("SELECT last FROM ", $table, " WHERE ", $key, " = ?"),
+        }
+    };
+}
+
 pub(crate) const STATEMENTS: Statements = Statements {
-    display_add: "INSERT INTO typed_id_display_sequences (scope, last) VALUES (?, ?) \
-        ON CONFLICT (scope) DO UPDATE \
-        SET last = typed_id_display_sequences.last + excluded.last \
-        WHERE typed_id_display_sequences.last + excluded.last <= ? \
-        RETURNING last",
-    display_observe: "INSERT INTO typed_id_display_sequences (scope, last) VALUES (?, ?) \
-        ON CONFLICT (scope) DO UPDATE SET last = excluded.last \
-        WHERE excluded.last > typed_id_display_sequences.last",
-    display_get: "SELECT last FROM typed_id_display_sequences WHERE scope = ?",
-    children_add: "INSERT INTO typed_id_child_counters (parent, last) VALUES (?, ?) \
-        ON CONFLICT (parent) DO UPDATE \
-        SET last = typed_id_child_counters.last + excluded.last \
-        WHERE typed_id_child_counters.last + excluded.last <= ? \
-        RETURNING last",
-    children_observe: "INSERT INTO typed_id_child_counters (parent, last) VALUES (?, ?) \
-        ON CONFLICT (parent) DO UPDATE SET last = excluded.last \
-        WHERE excluded.last > typed_id_child_counters.last",
-    children_get: "SELECT last FROM typed_id_child_counters WHERE parent = ?",
+    display: counter_sql!("typed_id_display_sequences", "scope"),
+    children: counter_sql!("typed_id_child_counters", "parent"),
 };
 
 impl Statements {
-    fn add(&self, counter: Counter) -> &'static str {
+    fn counter(&self, counter: Counter) -> &CounterSql {
         match counter {
-            Counter::Children => self.children_add,
-            Counter::Display => self.display_add,
+            Counter::Children => &self.children,
+            Counter::Display => &self.display,
         }
+    }
+
+    fn add(&self, counter: Counter) -> &'static str {
+        self.counter(counter).add
     }
 
     fn observe(&self, counter: Counter) -> &'static str {
-        match counter {
-            Counter::Children => self.children_observe,
-            Counter::Display => self.display_observe,
-        }
+        self.counter(counter).observe
     }
 
     fn get(&self, counter: Counter) -> &'static str {
-        match counter {
-            Counter::Children => self.children_get,
-            Counter::Display => self.display_get,
-        }
+        self.counter(counter).get
     }
 
     fn exists(&self, column: &IdColumn) -> String {
