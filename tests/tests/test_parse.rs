@@ -691,7 +691,7 @@ fn instance_key_rejects_hostile_input() {
             format!("odin-{}-8f4a2b", "K".repeat(17)),
             5,
             K::PartTooLong {
-                part: "type",
+                part: typed_id::Part::Type,
                 len: 17,
                 max: 16,
             },
@@ -700,7 +700,7 @@ fn instance_key_rejects_hostile_input() {
             format!("{}-PS-8f4a2b", "p".repeat(49)),
             0,
             K::PartTooLong {
-                part: "project",
+                part: typed_id::Part::Project,
                 len: 49,
                 max: 48,
             },

@@ -608,7 +608,7 @@ fn instance_key_project_length_is_checked_by_the_parser() {
     assert_eq!(
         InstanceKey::parse(&over).unwrap_err().kind(),
         ParseErrorKind::PartTooLong {
-            part: "project",
+            part: typed_id::Part::Project,
             len: 49,
             max: 48
         }

@@ -192,12 +192,12 @@ pub enum ParseErrorKind {
     /// One named part of the ID (an instance key's project or type) is longer than
     /// the part may be; the error's index is where the part starts.
     PartTooLong {
-        /// The part (`"project"`, `"type"`).
-        part: &'static str,
+        /// The part.
+        part: Part,
         /// Its length in bytes.
         len: usize,
-        /// The longest it may be.
-        max: usize,
+        /// The longest it may be, in bytes.
+        max: u8,
     },
     /// The key's hex part has the wrong length.
     KeyLength {
@@ -248,6 +248,25 @@ impl fmt::Display for ParseErrorKind {
                 write!(f, "key has {len} hex digits, expected {expected}")
             }
         }
+    }
+}
+
+/// A named part of an ID, for errors about that part alone.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// An instance key's `{project}`.
+    Project,
+    /// An instance key's `{type}`.
+    Type,
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Part::Project => "project",
+            Part::Type => "type",
+        })
     }
 }
 

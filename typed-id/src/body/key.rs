@@ -5,7 +5,7 @@
 use core::fmt;
 
 use super::{Body, sealed};
-use crate::error::{BodyError, Expected, ParseErrorKind, ParseIdError};
+use crate::error::{BodyError, Expected, ParseErrorKind, ParseIdError, Part};
 use crate::pattern::Pattern;
 use crate::text::InlineText;
 
@@ -261,11 +261,11 @@ fn scan_hex(bytes: &[u8], len: u8) -> Result<(), BodyError> {
 }
 
 /// Longest project name.
-const PROJECT_MAX: usize = 48;
+const PROJECT_MAX: u8 = 48;
 /// Longest type segment.
-const KIND_MAX: usize = 16;
+const KIND_MAX: u8 = 16;
 /// Longest instance key text.
-const KEY_MAX: usize = PROJECT_MAX + 1 + KIND_MAX + 1 + HEX_MAX as usize;
+const KEY_MAX: usize = PROJECT_MAX as usize + 1 + KIND_MAX as usize + 1 + HEX_MAX as usize;
 
 /// A dynamic instance key `{project}-{type}-{hex}`, e.g. `odin-PS-8f4a2b` or
 /// `billing-eu-WEB-03c9d1`.
@@ -364,13 +364,13 @@ impl InstanceKey {
         };
         let kind_at = kind_dash + 1;
         let kind = &bytes[kind_at..hex_dash];
-        check_alnum(kind, kind_at, "type", KIND_MAX).map_err(|(i, k)| err(i, k))?;
+        check_alnum(kind, kind_at, Part::Type, KIND_MAX).map_err(|(i, k)| err(i, k))?;
         let project = &bytes[..kind_dash];
-        if project.len() > PROJECT_MAX {
+        if project.len() > usize::from(PROJECT_MAX) {
             return Err(err(
                 0,
                 ParseErrorKind::PartTooLong {
-                    part: "project",
+                    part: Part::Project,
                     len: project.len(),
                     max: PROJECT_MAX,
                 },
@@ -378,7 +378,7 @@ impl InstanceKey {
         }
         let mut seg_start = 0;
         for part in project.split(|&b| b == b'-') {
-            check_alnum(part, seg_start, "project", PROJECT_MAX).map_err(|(i, k)| err(i, k))?;
+            check_alnum(part, seg_start, Part::Project, PROJECT_MAX).map_err(|(i, k)| err(i, k))?;
             seg_start += part.len() + 1;
         }
         let text = InlineText::new("", bytes).ok_or(err(
@@ -476,8 +476,8 @@ impl InstanceKey {
 fn check_alnum(
     part: &[u8],
     offset: usize,
-    name: &'static str,
-    max: usize,
+    name: Part,
+    max: u8,
 ) -> Result<(), (usize, ParseErrorKind)> {
     if part.is_empty() {
         let e = BodyError::at(part, 0, Expected::Alphanumeric);
@@ -495,7 +495,7 @@ fn check_alnum(
         let e = BodyError::at(part, i, Expected::Alphanumeric);
         return Err((offset + e.index, e.kind));
     }
-    if part.len() > max {
+    if part.len() > usize::from(max) {
         return Err((
             offset,
             ParseErrorKind::PartTooLong {
