@@ -410,6 +410,129 @@ fn collisions_try_ten_nonces_then_grow_the_length() {
     assert_eq!(id.to_body().as_str().len(), 5);
 }
 
+/// Fixed inputs give fixed IDs: the values below were produced by the generator when
+/// this test was added (the digests cross-checked with Python's `hashlib`), so a change
+/// to the message layout, the digest reading or the base36 text fails here.
+#[test]
+fn generated_values_are_pinned() {
+    let long = "x".repeat(200);
+    // (input, digest values for nonces 0, 1, 9, 10, 10^9, u32::MAX, bodies at lengths
+    // 3..=8, the ElementId after 12 collisions)
+    let cases: [(HashInput<'_>, [u64; 6], [&str; 6], &str); 6] = [
+        (
+            HashInput::new(
+                "Fix the login bug",
+                "alice@example.com",
+                1_735_689_600_123_456_789,
+            ),
+            [
+                0x7558_e20e_b950_b54f,
+                0x10e1_c3bf_9083_4b8a,
+                0x2d7d_82b9_0a77_f26e,
+                0xefe4_fe3c_001d_876f,
+                0x0268_f9df_7ba4_cb4f,
+                0x4b9f_260e_519f_6fcc,
+            ],
+            ["g27", "kg27", "fkg27", "yfkg27", "3yfkg27", "n3yfkg27"],
+            "el-jmz9s",
+        ),
+        (
+            HashInput::new("t", "u", 1),
+            [
+                0x200d_d1c8_ce22_b281,
+                0xea73_2d43_1614_0d6b,
+                0x28f9_ac6e_40c8_bab0,
+                0x287d_db66_9abc_df43,
+                0xb0c5_9626_61f7_0eb0,
+                0xb6ac_b31f_e063_beb0,
+            ],
+            ["l8h", "8l8h", "58l8h", "c58l8h", "kc58l8h", "ykc58l8h"],
+            "el-bv63j",
+        ),
+        (
+            HashInput::new("", "", 0),
+            [
+                0x4d35_3861_b9cc_65ed,
+                0x47de_2112_bada_fd09,
+                0xe21f_272b_827e_4327,
+                0xf178_a0c5_2e49_17a4,
+                0x0d67_ac42_9963_ba39,
+                0xf4cf_1e0f_19f8_a5e7,
+            ],
+            ["z8t", "2z8t", "72z8t", "472z8t", "p472z8t", "zp472z8t"],
+            "el-47v6v",
+        ),
+        (
+            HashInput::new("Ünïcödé ✓ | pipes", "bob", u64::MAX),
+            [
+                0x2129_100f_b3b2_5b44,
+                0x7c0e_68c2_e628_9c9d,
+                0xe157_4c80_306a_e8a8,
+                0xca22_8041_4a34_03c5,
+                0x4a54_0c58_984d_80f4,
+                0x392f_106a_03c3_0fac,
+            ],
+            ["1vo", "31vo", "f31vo", "sf31vo", "hsf31vo", "fhsf31vo"],
+            "el-29rmy",
+        ),
+        (
+            // Longer than the inline two-block buffer.
+            HashInput::new(&long, "carol", 1_735_689_600_000_000_000),
+            [
+                0x0fa1_7108_31c7_7a43,
+                0x41dd_76fa_30ec_3103,
+                0xeb47_21c7_4988_f2e3,
+                0x26ae_ff8e_725a_68b4,
+                0xa51d_9ff2_21df_0e8a,
+                0xf75d_e4ec_4281_14d2,
+            ],
+            ["iwz", "2iwz", "e2iwz", "0e2iwz", "a0e2iwz", "1a0e2iwz"],
+            "el-8kysi",
+        ),
+        (
+            // The part before the nonce is longer than one block.
+            HashInput::new(
+                "a title of exactly fifty-one bytes, for two blocks",
+                "dave",
+                1_700_000_000_000_000_000,
+            ),
+            [
+                0x7d57_f787_de43_9da0,
+                0x0e97_b086_d1b9_8a24,
+                0xe1b6_e7c1_f0d9_da5a,
+                0xef98_80aa_ed52_f4ec,
+                0x7f30_e795_0bb0_a5d7,
+                0xdb86_8c35_341c_e59c,
+            ],
+            ["3mo", "13mo", "113mo", "5113mo", "o5113mo", "io5113mo"],
+            "el-6c5wb",
+        ),
+    ];
+    for (input, values, bodies, element) in cases {
+        for (nonce, value) in [0, 1, 9, 10, 1_000_000_000, u32::MAX]
+            .into_iter()
+            .zip(values)
+        {
+            assert_eq!(input.digest_value(nonce), value, "{input:?} nonce {nonce}");
+        }
+        for (len, body) in (3u8..=8).zip(bodies) {
+            let generator = HashIdGenerator::builder()
+                .min_len(len)
+                .max_len(len)
+                .build()
+                .unwrap();
+            let id = generator
+                .generate_body(&input, &TakenFirst::new(0, 0))
+                .unwrap();
+            assert_eq!(id.as_str(), body, "{input:?} length {len}");
+        }
+        let id: ElementId = HashIdGenerator::new()
+            .generate(&input, &TakenFirst::new(12, 0))
+            .unwrap();
+        assert_eq!(id.as_str(), element, "{input:?}");
+    }
+}
+
 #[test]
 fn collisions_stop_at_a_bound_with_a_typed_error() {
     let generator = HashIdGenerator::new();

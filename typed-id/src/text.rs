@@ -70,6 +70,20 @@ impl<const CAP: usize> InlineText<CAP> {
         })
     }
 
+    /// Text already laid out in a whole buffer: `len` bytes, the body from `start`,
+    /// zeros after. Callers pass ASCII only (or a `&str` prefix and ASCII after it).
+    #[inline]
+    pub(crate) fn from_buf(buf: [u8; CAP], len: usize, start: usize) -> Self {
+        assert!(start <= len && len <= CAP && CAP <= usize::from(u8::MAX));
+        debug_assert!(core::str::from_utf8(&buf[..len]).is_ok());
+        debug_assert!(buf[len..].iter().all(|&b| b == 0));
+        InlineText {
+            len: len as u8,
+            start: start as u8,
+            buf,
+        }
+    }
+
     /// The whole text, prefix included.
     #[inline]
     pub(crate) fn full(&self) -> &str {

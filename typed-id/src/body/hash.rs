@@ -157,6 +157,21 @@ impl HashId {
         Ok(HashId { text })
     }
 
+    /// Capacity of the inline text (prefix, `-` and body), for the generator.
+    pub(crate) const TEXT_CAP: usize = TEXT_CAP;
+
+    /// A root ID from text the generator built in a whole buffer: `prefix-` (or
+    /// nothing) before `start`, `hash_len` base36 digits from `start`, zeros after.
+    #[inline]
+    pub(crate) fn from_generated(buf: [u8; TEXT_CAP], start: usize, hash_len: u8) -> Self {
+        let len = start + usize::from(hash_len);
+        debug_assert!((HASH_MIN..=HASH_MAX).contains(&hash_len));
+        debug_assert!(buf[start..len].iter().all(|&b| is_base36(b)));
+        HashId {
+            text: InlineText::from_buf(buf, len, start),
+        }
+    }
+
     /// The body text, e.g. `a3f8e9.1.2`.
     #[inline]
     #[must_use]

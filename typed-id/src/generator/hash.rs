@@ -18,12 +18,13 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use sha2::digest::generic_array::GenericArray;
+use sha2::digest::typenum::U64;
 use sha2::{Digest, Sha256};
 
 use super::collision::CollisionCheck;
 use super::{GenerateError, system_now_ns};
-use crate::body::{Body, HashId, HashSpec};
-use crate::error::IdError;
+use crate::body::{HashId, HashSpec};
+use crate::error::{IdError, ParseErrorKind};
 use crate::typed::TypedId;
 
 /// Shortest content hash the format allows.
@@ -38,9 +39,9 @@ const STALE: u32 = u32::MAX / 2;
 /// digits, the 0x80 byte and the 8-byte length they fit two SHA-256 blocks. Longer
 /// ones go through a hash state cloned per nonce.
 const INLINE_INPUT: usize = 128 - 10 - 1 - 8;
-/// Room for a candidate's full text: a prefix (derived types allow up to 32
-/// characters), `-`, and 8 digits.
-const CANDIDATE_CAP: usize = 64;
+/// Room for a candidate's full text: the capacity of the ID's own inline text, so the
+/// winner's buffer becomes the ID as it is.
+const CANDIDATE_CAP: usize = HashId::TEXT_CAP;
 
 /// The probability that among `n` random IDs of `len` base36 characters at least two
 /// are equal, by the birthday bound `1 - exp(-n(n-1) / (2·36^len))`.
@@ -131,7 +132,7 @@ impl<'a> HashInput<'a> {
     /// The first 8 bytes, big-endian, of SHA-256(`title|created_by|timestamp_ns|nonce`).
     #[must_use]
     pub fn digest_value(&self, nonce: u32) -> u64 {
-        Prepared::new(self, &mut [0; 128]).value(nonce)
+        Prepared::new(self, &mut Blocks::new()).value(nonce)
     }
 }
 
@@ -147,6 +148,38 @@ const SHA256_H0: [u32; 8] = [
     0x5be0_cd19,
 ];
 
+/// The stack buffer a short input is hashed from: the two blocks the message and its
+/// padding are laid out in.
+struct Blocks([[u8; 64]; 2]);
+
+impl Blocks {
+    #[inline]
+    fn new() -> Self {
+        Blocks([[0; 64]; 2])
+    }
+
+    #[inline]
+    fn bytes(&mut self) -> &mut [u8] {
+        self.0.as_flattened_mut()
+    }
+
+    /// The first `count` blocks, as the compression function takes them.
+    #[inline]
+    fn message(&self, count: usize) -> &[GenericArray<u8, U64>] {
+        let blocks = &self.0[..count];
+        // SAFETY: `GenericArray<u8, U64>` is `#[repr(transparent)]` over nested
+        // `#[repr(C)]` pairs of `u8`: the layout of `[u8; 64]` (size 64, alignment 1,
+        // checked below), so a slice of one is a slice of the other. (`sha2` casts the
+        // same way in the other direction inside `compress256`.) One call for both
+        // blocks instead of one per block spares the SHA-NI code a second load and
+        // shuffle of the state.
+        unsafe { core::slice::from_raw_parts(blocks.as_ptr().cast(), blocks.len()) }
+    }
+}
+
+const _: () =
+    assert!(size_of::<GenericArray<u8, U64>>() == 64 && align_of::<GenericArray<u8, U64>>() == 1);
+
 /// The hash input up to and including the `|` before the nonce, ready for many nonces.
 ///
 /// Short inputs are laid out directly as padded SHA-256 blocks and run through the
@@ -154,40 +187,36 @@ const SHA256_H0: [u32; 8] = [
 /// message into the hasher's buffer or serializing the 24 output bytes never used.
 enum Prepared<'b> {
     /// Inputs that fit two blocks with the nonce and padding, laid out in the caller's
-    /// buffer (so the 128 bytes are never moved).
-    Inline {
-        blocks: &'b mut [u8; 128],
-        len: usize,
-    },
+    /// buffer (so the bytes are never moved); `len` bytes of message so far.
+    Inline { blocks: &'b mut Blocks, len: usize },
     /// Longer inputs: the hash state after the shared part.
     Long(Sha256),
 }
 
 impl<'b> Prepared<'b> {
-    #[inline]
-    fn new(input: &HashInput<'_>, blocks: &'b mut [u8; 128]) -> Self {
+    #[inline(always)]
+    fn new(input: &HashInput<'_>, blocks: &'b mut Blocks) -> Self {
         let (title, by) = (input.title.as_bytes(), input.created_by.as_bytes());
         let ts_len = decimal_len(input.timestamp_ns);
         let total = title.len() + by.len() + ts_len + 3;
         if total <= INLINE_INPUT {
-            // Written in place, the timestamp's digits included.
-            blocks[..title.len()].copy_from_slice(title);
-            let mut at = title.len();
-            blocks[at] = b'|';
-            at += 1;
-            blocks[at..at + by.len()].copy_from_slice(by);
-            at += by.len();
-            blocks[at] = b'|';
-            at += 1;
-            write_decimal(input.timestamp_ns, &mut blocks[at..at + ts_len]);
-            at += ts_len;
-            blocks[at] = b'|';
+            // In message order, the timestamp as whole words (see `put_decimal`); the
+            // nonce and the padding follow per candidate (`value`).
+            let buf = blocks.bytes();
+            let ts_at = title.len() + 1 + by.len() + 1;
+            let ts_end = ts_at + ts_len;
+            buf[..title.len()].copy_from_slice(title);
+            buf[title.len()] = b'|';
+            buf[title.len() + 1..ts_at - 1].copy_from_slice(by);
+            buf[ts_at - 1] = b'|';
+            put_decimal(input.timestamp_ns, ts_len, &mut buf[ts_at..]);
+            buf[ts_end] = b'|';
             Prepared::Inline {
                 blocks,
-                len: at + 1,
+                len: ts_end + 1,
             }
         } else {
-            let mut digits = [0u8; 20];
+            let mut digits = [0u8; 24];
             let ts = decimal(input.timestamp_ns, &mut digits);
             let parts: [&[u8]; 6] = [title, b"|", by, b"|", ts, b"|"];
             let mut h = Sha256::new();
@@ -199,32 +228,32 @@ impl<'b> Prepared<'b> {
     }
 
     /// The first 8 digest bytes (big-endian) for `nonce`.
-    #[inline]
+    #[inline(always)]
     fn value(&mut self, nonce: u32) -> u64 {
-        let nonce = u64::from(nonce);
         match self {
             Prepared::Inline { blocks, len } => {
-                let end = *len + decimal_len(nonce);
-                write_decimal(nonce, &mut blocks[*len..end]);
-                // Padding: 0x80, zeros, the message length in bits (big-endian) at the
-                // end of the last block. A longer earlier nonce may have left bytes.
-                blocks[end] = 0x80;
+                let len = *len;
+                let (tail, digits) = nonce_tail(nonce);
+                let end = len + digits;
                 let count = if end < 56 { 1 } else { 2 };
-                let last = count * 64;
-                blocks[end + 1..last - 8].fill(0);
-                blocks[last - 8..last].copy_from_slice(&(end as u64 * 8).to_be_bytes());
-                let mut state = SHA256_H0;
-                for block in blocks[..last].chunks_exact(64) {
-                    sha2::compress256(
-                        &mut state,
-                        core::slice::from_ref(GenericArray::from_slice(block)),
-                    );
+                let buf = blocks.bytes();
+                // Every byte after the message is zero except the ones the tail store
+                // below rewrites and the length field: a one-block length left by an
+                // earlier, shorter nonce sits in the padding of a two-block message.
+                if count == 2 && len <= 56 {
+                    buf[56..64].fill(0);
                 }
+                // The nonce, 0x80 and zeros, in one 16-byte store (len + 16 <= 125).
+                buf[len..len + 16].copy_from_slice(&tail);
+                let last = count * 64;
+                buf[last - 8..last].copy_from_slice(&(end as u64 * 8).to_be_bytes());
+                let mut state = SHA256_H0;
+                sha2::compress256(&mut state, blocks.message(count));
                 (u64::from(state[0]) << 32) | u64::from(state[1])
             }
             Prepared::Long(h) => {
-                let mut digits = [0u8; 20];
-                let nonce = decimal(nonce, &mut digits);
+                let mut digits = [0u8; 24];
+                let nonce = decimal(u64::from(nonce), &mut digits);
                 let digest = h.clone().chain_update(nonce).finalize();
                 let mut first = [0u8; 8];
                 first.copy_from_slice(&digest[..8]);
@@ -234,53 +263,89 @@ impl<'b> Prepared<'b> {
     }
 }
 
-/// "00" to "99", for writing decimals two digits at a time.
-const PAIRS: &[u8; 200] = b"\
-    0001020304050607080910111213141516171819\
-    2021222324252627282930313233343536373839\
-    4041424344454647484950515253545556575859\
-    6061626364656667686970717273747576777879\
-    8081828384858687888990919293949596979899";
-
 /// Number of decimal digits of `v`.
 #[inline]
 fn decimal_len(v: u64) -> usize {
     v.checked_ilog10().map_or(1, |log| log as usize + 1)
 }
 
-/// Writes the decimal digits of `v` into `out`, which is exactly [`decimal_len`] long
-/// (two digits per division: a 19-digit nanosecond timestamp is written on every
-/// generation).
-#[inline]
-fn write_decimal(mut v: u64, out: &mut [u8]) {
-    let mut at = out.len();
-    while v >= 100 && at >= 2 {
-        let pair = (v % 100) as usize * 2;
-        v /= 100;
-        at -= 2;
-        out[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+/// The eight decimal digits of `n < 10^8` (with leading zeros), without a loop or a
+/// division instruction: the halves, quarters and single digits are split in parallel
+/// lanes of one `u64`, each division by 10^4, 100 or 10 a multiplication and a shift.
+#[inline(always)]
+fn digits8(n: u32) -> [u8; 8] {
+    debug_assert!(n < 100_000_000);
+    // Two 32-bit lanes: n / 10^4 (the first four digits) and n % 10^4.
+    let x = u64::from(n / 10_000) | (u64::from(n % 10_000) << 32);
+    // Each lane (< 10^4) into 16-bit lanes of its value / 100 and % 100: for v < 10^4,
+    // v / 100 == (v * 10486) >> 20, and v * 10486 < 2^27 stays within its lane.
+    let hundreds = ((x * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let y = hundreds | ((x - hundreds * 100) << 16);
+    // Each 16-bit lane (< 100) into bytes of its value / 10 and % 10: for v < 100,
+    // v / 10 == (v * 103) >> 10, and v * 103 < 2^14.
+    let tens = ((y * 103) >> 10) & 0x000f_000f_000f_000f;
+    let z = tens | ((y - tens * 10) << 8);
+    // First digit in the lowest byte: little-endian bytes are the text.
+    (z + 0x3030_3030_3030_3030).to_le_bytes()
+}
+
+/// Writes the `len` (= [`decimal_len`]) decimal digits of `v` at the start of `out`
+/// with two or three 8-byte stores, none before the first digit; when `len < 8` the
+/// first store also writes zeros up to byte 8. `out` holds at least 8 and `len` bytes.
+#[inline(always)]
+fn put_decimal(v: u64, len: usize, out: &mut [u8]) {
+    const E8: u64 = 100_000_000;
+    let word = |n: u64| u64::from_le_bytes(digits8(n as u32));
+    let low = word(v % E8);
+    // The first word holds the leading digits: its first bytes are zeros (as text,
+    // `0`s) that the shift drops, filling zeros in at the end instead.
+    let (first, shift) = match len {
+        0..=8 => (low, 8 - len),
+        9..=16 => (word(v / E8 % E8), 16 - len),
+        _ => (word(v / (E8 * E8)), 24 - len), // v / 10^16 <= 1844
+    };
+    out[..8].copy_from_slice(&(first >> (8 * shift)).to_le_bytes());
+    if len > 16 {
+        out[len - 16..len - 8].copy_from_slice(&word(v / E8 % E8).to_le_bytes());
     }
-    if v >= 10 && at >= 2 {
-        let pair = v as usize * 2;
-        out[at - 2..at].copy_from_slice(&PAIRS[pair..pair + 2]);
-    } else if at >= 1 {
-        out[at - 1] = b'0' + (v % 10) as u8;
+    if len > 8 {
+        out[len - 8..len].copy_from_slice(&low.to_le_bytes());
     }
 }
 
-/// Decimal digits of `v`, written into the end of `out`.
+/// Decimal digits of `v`, written into `out`.
 #[inline]
-fn decimal(v: u64, out: &mut [u8; 20]) -> &[u8] {
+fn decimal(v: u64, out: &mut [u8; 24]) -> &[u8] {
     let len = decimal_len(v);
-    write_decimal(v, &mut out[20 - len..]);
-    &out[20 - len..]
+    put_decimal(v, len, out);
+    &out[..len]
+}
+
+/// What follows the `|` before the nonce: the nonce's digits (at most 10), SHA-256's
+/// 0x80 padding byte, and zeros, as 16 bytes; and the number of digits.
+#[inline(always)]
+fn nonce_tail(nonce: u32) -> ([u8; 16], usize) {
+    if nonce < 10 {
+        // Almost every ID is found with the first nonce.
+        let mut tail = [0u8; 16];
+        tail[0] = b'0' + nonce as u8;
+        tail[1] = 0x80;
+        return (tail, 1);
+    }
+    let digits = decimal_len(u64::from(nonce));
+    let mut text = [0u8; 16];
+    text[..8].copy_from_slice(&digits8(nonce / 100_000_000));
+    text[8..].copy_from_slice(&digits8(nonce % 100_000_000));
+    // Drop the leading zeros by shifting the digits to the front, then add 0x80.
+    let tail = (u128::from_le_bytes(text) >> (8 * (16 - digits))) | (0x80 << (8 * digits));
+    (tail.to_le_bytes(), digits)
 }
 
 /// `value mod 36^len` as exactly `len` lowercase base36 digits, like
 /// [`codec::encode_base36_fixed`](crate::codec::encode_base36_fixed): the last `len`
 /// base36 digits of `value` are those of `value mod 36^len`, so no division by a
 /// run-time modulus is needed (division by the constant 36 is a multiplication).
-#[inline]
+#[inline(always)]
 fn base36_fixed(mut value: u64, len: u8, out: &mut [u8]) {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     for slot in out[..usize::from(len)].iter_mut().rev() {
@@ -460,6 +525,8 @@ pub struct HashIdGenerator {
     since_refresh: AtomicU32,
     /// `timestamp_ns` of the input that triggered the last refresh.
     refreshed_at_ns: AtomicU64,
+    /// `config.refresh_after` in nanoseconds, computed once.
+    refresh_after_ns: u128,
 }
 
 impl Default for HashIdGenerator {
@@ -487,6 +554,7 @@ impl HashIdGenerator {
             cached: AtomicU64::new(0),
             since_refresh: AtomicU32::new(STALE),
             refreshed_at_ns: AtomicU64::new(0),
+            refresh_after_ns: config.refresh_after.as_nanos(),
         }
     }
 
@@ -520,8 +588,7 @@ impl HashIdGenerator {
         C: CollisionCheck + ?Sized,
     {
         let spec: HashSpec = T::SPEC;
-        self.generate_in(T::PREFIX, &spec, input, check)
-            .map(T::from_body_unchecked)
+        self.generate_in(T::PREFIX, &spec, input, check, T::from_body_unchecked)
     }
 
     /// The next bare [`HashId`] (no prefix; the check sees the body text).
@@ -536,16 +603,25 @@ impl HashIdGenerator {
     where
         C: CollisionCheck + ?Sized,
     {
-        self.generate_in("", &HashSpec::DEFAULT, input, check)
+        self.generate_in(
+            "",
+            &HashSpec::DEFAULT,
+            input,
+            check,
+            core::convert::identity,
+        )
     }
 
-    fn generate_in<C>(
+    /// The generation itself; `wrap` makes the caller's type from the winner, so the
+    /// result is built once, in place (mapping a returned `Result` copies it).
+    fn generate_in<R, C>(
         &self,
         prefix: &'static str,
         spec: &HashSpec,
         input: &HashInput<'_>,
         check: &C,
-    ) -> Result<HashId, HashGenerateError<C::Error>>
+        wrap: impl FnOnce(HashId) -> R,
+    ) -> Result<R, HashGenerateError<C::Error>>
     where
         C: CollisionCheck + ?Sized,
     {
@@ -554,25 +630,45 @@ impl HashIdGenerator {
             .count(check, input.timestamp_ns)
             .map_err(HashGenerateError::Check)?;
         let start = self.length_within(n, lo, hi);
-        let mut blocks = [0u8; 128];
-        let mut prepared = Prepared::new(input, &mut blocks);
-        let mut text = [0u8; CANDIDATE_CAP];
         let text_at = if prefix.is_empty() {
             0
-        } else if prefix.len() + 1 + usize::from(LEN_MAX) <= CANDIDATE_CAP {
+        } else {
+            prefix.len() + 1
+        };
+        let mut blocks = Blocks::new();
+        let mut prepared = Prepared::new(input, &mut blocks);
+        // The candidates' full text, in the buffer that becomes the winner's ID: the
+        // prefix and `-` once, then each candidate's digits, so the ID is made only for
+        // the winner and without a copy or a second validation. Lengths only grow, so
+        // the bytes after the digits stay zero, as the ID's text requires.
+        let mut text = [0u8; CANDIDATE_CAP];
+        if text_at > 0 && text_at <= CANDIDATE_CAP {
             text[..prefix.len()].copy_from_slice(prefix.as_bytes());
             text[prefix.len()] = b'-';
-            prefix.len() + 1
-        } else {
-            return Err(HashGenerateError::Id(IdError::Shape(
-                crate::error::ParseErrorKind::TooLong {
-                    len: prefix.len() + 1 + usize::from(hi),
-                    max: CANDIDATE_CAP,
-                },
-            )));
-        };
+        }
         let mut nonce = 0u32;
         for len in start..=hi {
+            // Checked before anything is claimed: an ID that cannot be returned must
+            // not be reserved in the store. Neither fails for a derived type.
+            let end = text_at + usize::from(len);
+            if end > CANDIDATE_CAP {
+                return Err(HashGenerateError::Id(IdError::Shape(
+                    ParseErrorKind::TooLong {
+                        len: end,
+                        max: CANDIDATE_CAP,
+                    },
+                )));
+            }
+            if len < spec.min_len || len > spec.max_len {
+                // A hand-built spec whose bounds the generator's cannot meet.
+                return Err(HashGenerateError::Id(IdError::Shape(
+                    ParseErrorKind::HashLength {
+                        len: usize::from(len),
+                        min: spec.min_len,
+                        max: spec.max_len,
+                    },
+                )));
+            }
             let tries = if len < hi {
                 NONCES_PER_LENGTH
             } else {
@@ -581,21 +677,17 @@ impl HashIdGenerator {
             for _ in 0..tries {
                 let value = prepared.value(nonce);
                 nonce += 1;
-                // The candidate's full text, built on the stack: the HashId itself is
-                // made only for the winner.
-                let end = text_at + usize::from(len);
                 base36_fixed(value, len, &mut text[text_at..end]);
-                debug_assert!(text[..end].is_ascii());
-                // SAFETY: `text` holds the prefix (a `&str`), `-` and base36 digits, all
-                // ASCII, so any prefix of it is valid UTF-8. (`from_utf8` here cost a
+                debug_assert!(text[text_at..end].is_ascii());
+                // SAFETY: `text[..end]` holds the prefix (a `&str`), `-` and base36
+                // digits (ASCII), so it is valid UTF-8. (`from_utf8` here cost a
                 // twentieth of the whole generation.)
                 let candidate = unsafe { core::str::from_utf8_unchecked(&text[..end]) };
                 if check.claim(candidate).map_err(HashGenerateError::Check)? {
                     // Load and store, not an atomic add: see `count`.
                     let n = self.cached.load(Ordering::Relaxed);
                     self.cached.store(n.saturating_add(1), Ordering::Relaxed);
-                    return HashId::parse_body(prefix, &candidate[text_at..], spec)
-                        .map_err(|(_, kind)| HashGenerateError::Id(IdError::Shape(kind)));
+                    return Ok(wrap(HashId::from_generated(text, text_at, len)));
                 }
             }
         }
@@ -609,7 +701,8 @@ impl HashIdGenerator {
     #[inline]
     fn bounds(&self, spec: &HashSpec) -> (u8, u8) {
         // Written without `clamp`, which panics on a (hand-built) spec whose minimum
-        // exceeds its maximum; such a spec then fails in the parser, not here.
+        // exceeds its maximum; such a spec then fails the length check in
+        // `generate_in`, not here.
         let type_min = spec.min_len.max(LEN_MIN);
         let type_max = spec.max_len.min(LEN_MAX).max(type_min);
         let lo = self.config.min_len.max(type_min).min(type_max);
@@ -626,9 +719,11 @@ impl HashIdGenerator {
 
     #[inline]
     fn length_within(&self, n: u64, lo: u8, hi: u8) -> u8 {
-        (lo..=hi)
-            .find(|&len| n <= self.limits[usize::from(len)])
-            .unwrap_or(hi)
+        let mut len = lo;
+        while len < hi && n > self.limits[usize::from(len)] {
+            len += 1;
+        }
+        len
     }
 
     /// The cached element count, refreshed from `check` when stale.
@@ -640,8 +735,7 @@ impl HashIdGenerator {
         self.since_refresh
             .store(since.saturating_add(1), Ordering::Relaxed);
         let age_ns = at_ns.saturating_sub(self.refreshed_at_ns.load(Ordering::Relaxed));
-        let due = since >= self.config.refresh_every
-            || u128::from(age_ns) >= self.config.refresh_after.as_nanos();
+        let due = since >= self.config.refresh_every || u128::from(age_ns) >= self.refresh_after_ns;
         if !due {
             return Ok(self.cached.load(Ordering::Relaxed));
         }
@@ -687,13 +781,32 @@ mod tests {
         for title_len in 0..=120 {
             let title = "t".repeat(title_len);
             let input = HashInput::new(&title, "bob", 42);
-            let mut blocks = [0u8; 128];
+            let mut blocks = Blocks::new();
             let mut prepared = Prepared::new(&input, &mut blocks);
             for nonce in [1_000_000_000, 0, 99, 7, u32::MAX] {
                 let text = format!("{title}|bob|42|{nonce}");
                 let digest = Sha256::digest(text.as_bytes());
                 let expected = u64::from_be_bytes(digest[..8].try_into().unwrap());
                 assert_eq!(prepared.value(nonce), expected, "{text}");
+            }
+        }
+        // Timestamps of every digit count, and nonces in increasing order as the
+        // generator uses them (a buffer reused across one- and two-block messages).
+        let stamps = (0..20)
+            .map(|k| 10u64.pow(k))
+            .chain([0, 9, 99, 42, u64::MAX]);
+        for ts in stamps {
+            for title_len in [0, 1, 23, 30, 31, 32, 33, 40, 70, 80] {
+                let title = "é".repeat(title_len / 2) + &"t".repeat(title_len % 2);
+                let input = HashInput::new(&title, "ann", ts);
+                let mut blocks = Blocks::new();
+                let mut prepared = Prepared::new(&input, &mut blocks);
+                for nonce in (0..=12).chain([99, 100, 123_456_789, 1_000_000_000]) {
+                    let text = format!("{title}|ann|{ts}|{nonce}");
+                    let digest = Sha256::digest(text.as_bytes());
+                    let expected = u64::from_be_bytes(digest[..8].try_into().unwrap());
+                    assert_eq!(prepared.value(nonce), expected, "{text}");
+                }
             }
         }
         // Long inputs take the incremental path and agree.
@@ -716,16 +829,58 @@ mod tests {
             1_735_689_600_123_456_789,
             u64::MAX,
         ] {
-            assert_eq!(decimal(v, &mut [0; 20]), v.to_string().as_bytes());
+            assert_eq!(decimal(v, &mut [0; 24]), v.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn digit_words_match_std() {
+        let edges = [0, 1, 9, 10, 99, 100, 9_999, 10_000, 99_999_999];
+        let sample = (0..100_000).chain((0..100_000_000).step_by(9_973));
+        for n in sample.chain(edges) {
+            assert_eq!(digits8(n), *format!("{n:08}").as_bytes(), "{n}");
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let powers = (0..20).flat_map(|k| [10u64.pow(k) - 1, 10u64.pow(k)]);
+        for (i, v) in (0..10_000u64).map(|i| (i, i)).chain(powers.map(|v| (0, v))) {
+            x = x.rotate_left(17) ^ i.wrapping_mul(0x2545_f491_4f6c_dd1d);
+            for v in [v, x, x >> (i % 64), u64::MAX] {
+                let text = v.to_string();
+                let mut out = [b'x'; 28];
+                put_decimal(v, decimal_len(v), &mut out[2..]);
+                assert_eq!(&out[..2], b"xx", "{v}: nothing before the digits");
+                assert_eq!(&out[2..2 + text.len()], text.as_bytes());
+                let written = text.len().max(8);
+                assert!(out[2 + text.len()..2 + written].iter().all(|&b| b == 0));
+                assert!(out[2 + written..].iter().all(|&b| b == b'x'), "{v}");
+            }
+        }
+        for nonce in (0..=1_000).chain([9_999_999, 123_456_789, 1_000_000_000, u32::MAX]) {
+            let (tail, digits) = nonce_tail(nonce);
+            let text = nonce.to_string();
+            assert_eq!(digits, text.len());
+            assert_eq!(&tail[..digits], text.as_bytes());
+            assert_eq!(tail[digits], 0x80);
+            assert!(tail[digits + 1..].iter().all(|&b| b == 0), "{nonce}");
         }
     }
 
     #[test]
     fn base36_matches_the_codec() {
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let edges = [
+            0,
+            35,
+            36,
+            36u64.pow(4) - 1,
+            36u64.pow(8) - 1,
+            36u64.pow(8),
+            u64::MAX,
+        ];
         for i in 0..10_000u64 {
             x = x.rotate_left(17) ^ i.wrapping_mul(0x2545_f491_4f6c_dd1d);
-            for len in LEN_MIN..=LEN_MAX {
+            let x = edges.get(i as usize).copied().unwrap_or(x);
+            for len in 1..=LEN_MAX {
                 let expected = crate::codec::encode_base36_fixed(x, usize::from(len));
                 let mut out = [0u8; 8];
                 base36_fixed(x, len, &mut out);
@@ -774,6 +929,52 @@ mod tests {
             max_depth: 0,
         };
         assert_eq!(g.bounds(&odd), (7, 7));
+    }
+
+    #[test]
+    fn unreturnable_candidates_are_not_claimed() {
+        let g = HashIdGenerator::new();
+        let store = crate::generator::MemoryCollisionCheck::new();
+        let input = HashInput::new("t", "u", 1);
+        // A prefix that leaves room for exactly 4 digits: the first length fits.
+        let prefix = "p".repeat(HashId::TEXT_CAP - 5);
+        let prefix: &'static str = Box::leak(prefix.into_boxed_str());
+        let id = g
+            .generate_in(prefix, &HashSpec::DEFAULT, &input, &store, |id| id)
+            .unwrap();
+        assert_eq!(id.as_str().len(), 4);
+        assert_eq!(id.full_str().len(), HashId::TEXT_CAP);
+        assert_eq!(id.full_str(), format!("{prefix}-{}", id.as_str()));
+        // One character longer: nothing fits, nothing is claimed.
+        let longer: &'static str = Box::leak(format!("{prefix}p").into_boxed_str());
+        let err = g
+            .generate_in(longer, &HashSpec::DEFAULT, &input, &store, |id| id)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            HashGenerateError::Id(IdError::Shape(ParseErrorKind::TooLong {
+                len: HashId::TEXT_CAP + 1,
+                max: HashId::TEXT_CAP
+            }))
+        );
+        // A hand-built spec no length can meet.
+        let odd = HashSpec {
+            min_len: 7,
+            max_len: 5,
+            max_depth: 0,
+        };
+        let err = g
+            .generate_in("", &odd, &input, &store, |id| id)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            HashGenerateError::Id(IdError::Shape(ParseErrorKind::HashLength {
+                len: 7,
+                min: 7,
+                max: 5
+            }))
+        );
+        assert_eq!(store.len(), 1, "only the returned ID was claimed");
     }
 
     struct Counting {
