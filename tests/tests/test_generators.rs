@@ -675,3 +675,32 @@ fn derived_worker_ids_fit_every_layout() {
         assert_eq!(parts.worker, generator.worker());
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+    /// The generator's hand-laid SHA-256 blocks agree with the plain formula at every
+    /// message length (one block, two blocks, the padding boundaries at 55/56 and
+    /// 119/120 bytes, and the long path), every timestamp width and nonce width.
+    #[test]
+    fn digest_values_match_sha256_of_the_formatted_input(
+        title in "[a-zé|✓]{0,130}",
+        by in "[a-z@.]{0,40}",
+        ts_digits in 1u32..=20,
+        ts_seed: u64,
+        nonce in proptest::prop_oneof![0u32..10, 10u32..100_000, proptest::num::u32::ANY],
+    ) {
+        use sha2::{Digest as _, Sha256};
+        // A timestamp with exactly `ts_digits` digits (u64 has at most 20).
+        let ts = if ts_digits == 20 {
+            10_000_000_000_000_000_000 + ts_seed % (u64::MAX - 10_000_000_000_000_000_000)
+        } else {
+            let low = if ts_digits == 1 { 0 } else { 10u64.pow(ts_digits - 1) };
+            low + ts_seed % (10u64.pow(ts_digits) - low)
+        };
+        let input = HashInput::new(&title, &by, ts);
+        let digest = Sha256::digest(format!("{title}|{by}|{ts}|{nonce}").as_bytes());
+        let expected = u64::from_be_bytes(digest[..8].try_into().unwrap());
+        proptest::prop_assert_eq!(input.digest_value(nonce), expected);
+    }
+}
