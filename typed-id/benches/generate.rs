@@ -196,40 +196,25 @@ fn interleaved() {
             (r[0], r[r.len() / 2])
         })
         .unzip();
-    println!("interleaved, fastest of {ROUNDS} rounds (ns/op):");
-    println!(
-        "  sha256_of_input {:.1} | hash_id_body {:.1} ({:.2}x) | element_id {:.1} ({:.2}x)",
-        best[0],
-        best[1],
-        best[1] / best[0],
-        best[2],
-        best[2] / best[0]
-    );
-    println!(
-        "  snowflaked {:.1} | typed_id {:.1} ({:.2}x) | typed_id_mut {:.1} ({:.2}x)",
-        best[5],
-        best[3],
-        best[3] / best[5],
-        best[4],
-        best[4] / best[5]
-    );
-    println!("interleaved, median of {ROUNDS} rounds (ns/op):");
-    println!(
-        "  sha256_of_input {:.1} | hash_id_body {:.1} ({:.2}x) | element_id {:.1} ({:.2}x)",
-        median[0],
-        median[1],
-        median[1] / median[0],
-        median[2],
-        median[2] / median[0]
-    );
-    println!(
-        "  snowflaked {:.1} | typed_id {:.1} ({:.2}x) | typed_id_mut {:.1} ({:.2}x)",
-        median[5],
-        median[3],
-        median[3] / median[5],
-        median[4],
-        median[4] / median[5]
-    );
+    for (what, ns) in [("fastest", &best), ("median", &median)] {
+        println!("interleaved, {what} of {ROUNDS} rounds (ns/op):");
+        println!(
+            "  sha256_of_input {:.1} | hash_id_body {:.1} ({:.2}x) | element_id {:.1} ({:.2}x)",
+            ns[0],
+            ns[1],
+            ns[1] / ns[0],
+            ns[2],
+            ns[2] / ns[0]
+        );
+        println!(
+            "  snowflaked {:.1} | typed_id {:.1} ({:.2}x) | typed_id_mut {:.1} ({:.2}x)",
+            ns[5],
+            ns[3],
+            ns[3] / ns[5],
+            ns[4],
+            ns[4] / ns[5]
+        );
+    }
 }
 
 /// IDs per second from one thread over `window` of real time.
