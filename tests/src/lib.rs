@@ -2,7 +2,9 @@
 //!
 //! - [`pg`]: a real PostgreSQL server (a throwaway cluster, or `DATABASE_URL`) and an
 //!   isolated database per test;
-//! - [`sqlite`]: a temporary SQLite database file per test.
+//! - [`sqlite`]: a temporary SQLite database file per test;
+//! - [`fault`]: the table of fault classes every store and lease is tested against.
+pub mod fault;
 pub mod hygiene;
 pub mod pg;
 pub mod sqlite;

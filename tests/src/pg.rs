@@ -122,10 +122,11 @@ fn start_server() -> Result<Server, String> {
             (base, None)
         }
         _ => {
-            let cluster = Cluster::start()?;
+            let cluster = Cluster::start(&ClusterConfig::default())?;
             let base = Base::KeyValue(format!(
-                "host={} port={PORT} user=postgres",
-                cluster.dir.display()
+                "host={} port={} user=postgres",
+                cluster.dir.display(),
+                cluster.port
             ));
             (base, Some(cluster))
         }
@@ -169,14 +170,52 @@ struct Cluster {
     dir: PathBuf,
     /// Directory of `initdb` and `pg_ctl`.
     bin: PathBuf,
+    /// The port: the socket's name, and the TCP port when the cluster listens on one.
+    port: u16,
     /// `(uid, gid)` to run the server tools as, when running as root.
     run_as: Option<(u32, u32)>,
     /// Stops the cluster if this process dies without running its exit handlers.
     watchdog: Mutex<Option<Child>>,
 }
 
+/// How a cluster is started: settings beyond the fast defaults, and TCP listening.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterConfig {
+    /// `-c name=value` settings, applied after the defaults (so they win).
+    settings: Vec<(String, String)>,
+    /// An address to listen on over TCP (besides the socket), and extra `pg_hba.conf`
+    /// lines for clients that connect there.
+    tcp: Option<(String, Vec<String>)>,
+}
+
+impl ClusterConfig {
+    /// The defaults: a Unix socket only, `fsync = off`, `synchronous_commit = off`.
+    #[must_use]
+    pub fn new() -> ClusterConfig {
+        ClusterConfig::default()
+    }
+
+    /// Adds a server setting (`-c name=value`), e.g. `("statement_timeout", "50ms")`.
+    #[must_use]
+    pub fn setting(mut self, name: &str, value: &str) -> ClusterConfig {
+        self.settings.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Also listens over TCP on `address` (an address of this machine, such as a veth
+    /// end a test made), trusting clients from `client_cidr` (e.g. `192.0.2.0/24`).
+    #[must_use]
+    pub fn listen_tcp(mut self, address: &str, client_cidr: &str) -> ClusterConfig {
+        self.tcp = Some((
+            address.to_owned(),
+            vec![format!("host all all {client_cidr} trust")],
+        ));
+        self
+    }
+}
+
 impl Cluster {
-    fn start() -> Result<Cluster, String> {
+    fn start(config: &ClusterConfig) -> Result<Cluster, String> {
         let bin = find_bin_dir().ok_or_else(|| {
             format!(
                 "no PostgreSQL server binaries (initdb, pg_ctl) under \
@@ -198,13 +237,18 @@ impl Cluster {
         // Short, fixed parent: the socket path must fit in 107 bytes.
         let dir = make_unique_dir(Path::new("/tmp"), "typed-id-pg")
             .map_err(|e| format!("cannot create a directory for the cluster: {e}"))?;
+        let port = match &config.tcp {
+            Some((address, _)) => free_port(address)?,
+            None => PORT,
+        };
         let cluster = Cluster {
             dir,
             bin,
+            port,
             run_as,
             watchdog: Mutex::new(None),
         };
-        match cluster.init_and_start() {
+        match cluster.init_and_start(config) {
             Ok(()) => Ok(cluster),
             Err(e) => {
                 cluster.stop();
@@ -213,7 +257,7 @@ impl Cluster {
         }
     }
 
-    fn init_and_start(&self) -> Result<(), String> {
+    fn init_and_start(&self, config: &ClusterConfig) -> Result<(), String> {
         if let Some((uid, gid)) = self.run_as {
             std::os::unix::fs::chown(&self.dir, Some(uid), Some(gid))
                 .map_err(|e| format!("cannot chown {}: {e}", self.dir.display()))?;
@@ -238,11 +282,44 @@ impl Cluster {
         // up too; then the watchdog, for a process killed before its exit handlers run.
         register_exit_handler();
         self.spawn_watchdog();
-        let options = format!(
-            "-k {} -c listen_addresses='' -p {PORT} -c fsync=off -c synchronous_commit=off \
+        if let Some((_, hba)) = &config.tcp {
+            let path = data.join("pg_hba.conf");
+            let mut text = fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            for line in hba {
+                text.push_str(line);
+                text.push('\n');
+            }
+            fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        fs::write(self.dir.join("server.opts"), self.options(config))
+            .map_err(|e| format!("cannot record the server options: {e}"))?;
+        self.pg_ctl_start()
+    }
+
+    /// The server's command-line options for `config`.
+    fn options(&self, config: &ClusterConfig) -> String {
+        let listen = config
+            .tcp
+            .as_ref()
+            .map_or("", |(address, _)| address.as_str());
+        let mut options = format!(
+            "-k {} -c listen_addresses='{listen}' -p {} -c fsync=off -c synchronous_commit=off \
              -c full_page_writes=off -c max_connections=200",
-            self.dir.display()
+            self.dir.display(),
+            self.port,
         );
+        for (name, value) in &config.settings {
+            options.push_str(&format!(" -c {name}={value}"));
+        }
+        options
+    }
+
+    /// `pg_ctl start` with the options recorded at initialisation.
+    fn pg_ctl_start(&self) -> Result<(), String> {
+        let data = self.dir.join("data");
+        let options = fs::read_to_string(self.dir.join("server.opts"))
+            .map_err(|e| format!("cannot read the server options: {e}"))?;
         let log = self.dir.join("server.log");
         self.run(
             "pg_ctl",
@@ -353,6 +430,160 @@ impl Cluster {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// A TCP port nobody listens on at `address` right now (the kernel's choice).
+fn free_port(address: &str) -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind((address, 0))
+        .map_err(|e| format!("cannot find a free port on {address}: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("cannot find a free port on {address}: {e}"))
+}
+
+/// A PostgreSQL cluster of one test's own, for faults that would disturb every other
+/// test sharing the process's server: immediate restarts, server settings such as
+/// `statement_timeout`, TCP listening on a test network. Stopped and removed when
+/// dropped (and by a watchdog if the test process is killed).
+///
+/// ```no_run
+/// use typed_id_tests::pg::{ClusterConfig, PrivateCluster};
+///
+/// let cluster = PrivateCluster::start(ClusterConfig::new().setting("statement_timeout", "100ms"));
+/// let url = cluster.create_database();
+/// cluster.restart_immediate();
+/// # let _ = url;
+/// ```
+#[derive(Debug)]
+pub struct PrivateCluster {
+    cluster: Cluster,
+    tcp_address: Option<String>,
+}
+
+impl PrivateCluster {
+    /// Initialises and starts a cluster with `config`.
+    ///
+    /// # Panics
+    /// When PostgreSQL is missing or the server does not start.
+    #[must_use]
+    pub fn start(config: ClusterConfig) -> PrivateCluster {
+        let tcp_address = config.tcp.as_ref().map(|(address, _)| address.clone());
+        let cluster = Cluster::start(&config)
+            .unwrap_or_else(|e| panic!("cannot start a private PostgreSQL cluster: {e}"));
+        PrivateCluster {
+            cluster,
+            tcp_address,
+        }
+    }
+
+    /// A libpq connection string for database `dbname` over the Unix socket.
+    #[must_use]
+    pub fn socket_url(&self, dbname: &str) -> String {
+        format!(
+            "host={} port={} user=postgres dbname={dbname}",
+            self.cluster.dir.display(),
+            self.cluster.port
+        )
+    }
+
+    /// A libpq connection string for database `dbname` over TCP, with a short connect
+    /// timeout (a partitioned client must fail, not hang).
+    ///
+    /// # Panics
+    /// When the cluster was not started with [`ClusterConfig::listen_tcp`].
+    #[must_use]
+    pub fn tcp_url(&self, dbname: &str) -> String {
+        let address = self
+            .tcp_address
+            .as_deref()
+            .expect("the cluster listens on TCP (ClusterConfig::listen_tcp)");
+        format!(
+            "host={address} port={} user=postgres dbname={dbname} connect_timeout=2",
+            self.cluster.port
+        )
+    }
+
+    /// Creates a fresh database and returns its name.
+    ///
+    /// # Panics
+    /// When the server refuses.
+    #[must_use]
+    pub fn create_database(&self) -> String {
+        let name = format!("t_{}", unique_suffix());
+        let mut admin = self.admin();
+        diesel::sql_query(format!(
+            "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+        ))
+        .execute(&mut admin)
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {name} failed: {e}"));
+        name
+    }
+
+    /// A connection to the `postgres` database over the socket.
+    ///
+    /// # Panics
+    /// When the server cannot be reached.
+    #[must_use]
+    pub fn admin(&self) -> PgConnection {
+        let url = self.socket_url("postgres");
+        PgConnection::establish(&url).unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"))
+    }
+
+    /// Crashes the server (`pg_ctl stop -m immediate`: no checkpoint, every backend
+    /// killed, as a power cut would, less the disk) and starts it again.
+    ///
+    /// # Panics
+    /// When either step fails.
+    pub fn restart_immediate(&self) {
+        self.stop_immediate();
+        self.start_again();
+    }
+
+    /// Stops the server at once (`-m immediate`).
+    ///
+    /// # Panics
+    /// When `pg_ctl` fails.
+    pub fn stop_immediate(&self) {
+        let data = self.cluster.dir.join("data");
+        self.cluster
+            .run(
+                "pg_ctl",
+                &[
+                    "-D".as_ref(),
+                    data.as_os_str(),
+                    "-m".as_ref(),
+                    "immediate".as_ref(),
+                    "-w".as_ref(),
+                    "-t".as_ref(),
+                    "60".as_ref(),
+                    "stop".as_ref(),
+                ],
+            )
+            .unwrap_or_else(|e| panic!("cannot stop the private cluster: {e}"));
+    }
+
+    /// Starts a stopped server again with the same options.
+    ///
+    /// # Panics
+    /// When it does not start.
+    pub fn start_again(&self) {
+        self.cluster
+            .pg_ctl_start()
+            .unwrap_or_else(|e| panic!("cannot start the private cluster again: {e}"));
+    }
+
+    /// The server's log so far.
+    #[must_use]
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.cluster.dir.join("server.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        self.cluster.stop();
     }
 }
 
