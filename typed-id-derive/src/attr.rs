@@ -208,3 +208,48 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     prev[b.len()]
 }
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::{Ident, Span};
+    use quote::quote;
+    use syn::parse_quote;
+
+    use super::*;
+
+    fn read(attr: &Attribute) -> (Attrs, Result<()>) {
+        let mut errors = Errors::default();
+        let attrs = Attrs::from_attrs(std::slice::from_ref(attr), &mut errors);
+        (attrs, errors.finish())
+    }
+
+    /// Every key offered in suggestions is one the parser reads.
+    #[test]
+    fn every_listed_key_is_read() {
+        for key in KEYS {
+            let value = if *key == ACCEPT {
+                quote!(["old"])
+            } else if [PREFIX, KIND, ENCODING, SERDE].contains(key) {
+                quote!("x")
+            } else {
+                quote!(3)
+            };
+            let ident = Ident::new(key.as_str(), Span::call_site());
+            let attr: Attribute = parse_quote!(#[typed_id(#ident = #value)]);
+            let (_, result) = read(&attr);
+            assert!(result.is_ok(), "`{key}` is listed but not read");
+        }
+    }
+
+    #[test]
+    fn a_typo_is_suggested_and_remembered() {
+        let attr: Attribute = parse_quote!(#[typed_id(knid = "hash", prefx = "el")]);
+        let (attrs, result) = read(&attr);
+        let message = result.unwrap_err().into_iter().next().unwrap().to_string();
+        assert_eq!(
+            message,
+            "unknown key `knid` in `#[typed_id(...)]`; did you mean `kind`?"
+        );
+        assert!(attrs.misspelled == [KIND, PREFIX]);
+    }
+}

@@ -7,7 +7,7 @@ use std::fmt;
 use syn::{Ident, Path};
 
 /// One name of the `#[typed_id(...)]` attribute.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Symbol(&'static str);
 
 /// The attribute itself.

@@ -71,7 +71,7 @@ pub(crate) enum Spec {
 pub(crate) fn check(input: &Input<'_>, attrs: &Attrs, mut errors: Errors) -> Verdict {
     let body = resolve_kind(input, attrs, &mut errors);
     let (prefix, prefix_span) = check_prefix_key(input, attrs, &mut errors);
-    let accept = check_accept(attrs, &prefix, &mut errors);
+    let accept = check_accept(attrs, &mut errors);
     let Some((kind, kind_span)) = body else {
         return match errors.finish() {
             Err(error) => Verdict::Unknown(error),
@@ -195,7 +195,9 @@ fn check_prefix_key(input: &Input<'_>, attrs: &Attrs, errors: &mut Errors) -> (S
 }
 
 /// The legacy prefixes; faulty ones are reported and left out.
-fn check_accept(attrs: &Attrs, prefix: &str, errors: &mut Errors) -> Vec<String> {
+fn check_accept(attrs: &Attrs, errors: &mut Errors) -> Vec<String> {
+    // As written: an invalid prefix's placeholder must not clash with a legacy prefix.
+    let prefix = attrs.prefix.as_ref().map(|p| p.value.value());
     let mut accept = Vec::new();
     let Some(list) = &attrs.accept else {
         return accept;
@@ -204,7 +206,7 @@ fn check_accept(attrs: &Attrs, prefix: &str, errors: &mut Errors) -> Vec<String>
         let value = lit.value();
         if let Err(e) = check_prefix(lit) {
             errors.push(e);
-        } else if value == prefix {
+        } else if prefix.as_ref() == Some(&value) {
             errors.push(Error::new(
                 lit.span(),
                 format!("legacy prefix repeats the canonical `{PREFIX}`"),
