@@ -244,10 +244,11 @@ impl Detection {
 }
 
 impl fmt::Display for Detection {
-    /// `web-1-a7f3c92d (from hostname + random suffix)`. Control characters, invisible
-    /// formatting characters (see [`RefusalReason::FormatCharacter`]) and `\\` are
-    /// escaped, so a start-up log line shows exactly what was detected and cannot be
-    /// reordered or hidden by the ID itself.
+    /// `web-1-a7f3c92d (from hostname + random suffix)`. Control characters (`\\n`),
+    /// invisible formatting characters (`\\u{202e}`, see
+    /// [`RefusalReason::FormatCharacter`]) and backslashes (`\\\\`) are escaped, so a
+    /// start-up log line shows exactly what was detected and cannot be reordered or
+    /// hidden by the ID itself.
     ///
     /// [`RefusalReason::FormatCharacter`]: super::RefusalReason::FormatCharacter
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
