@@ -244,8 +244,8 @@ impl Detection {
 }
 
 impl fmt::Display for Detection {
-    /// `web-1-a7f3c92d (from hostname + random suffix)`. Control characters (`\\n`),
-    /// invisible formatting characters (`\\u{202e}`, see
+    /// `web-1-a7f3c92d (from hostname + random suffix)`. Control characters (`\n`),
+    /// invisible formatting characters (`\u{202e}`, see
     /// [`RefusalReason::FormatCharacter`]) and backslashes (`\\\\`) are escaped, so a
     /// start-up log line shows exactly what was detected and cannot be reordered or
     /// hidden by the ID itself.
@@ -257,8 +257,8 @@ impl fmt::Display for Detection {
     }
 }
 
-/// Writes `text` with `\\`, control characters (`\\n`, `\\u{7}`), line and paragraph
-/// separators and invisible formatting characters (`\\u{202e}`) escaped.
+/// Writes `text` with backslashes (`\\`), control characters (`\n`, `\u{7}`), line and
+/// paragraph separators and invisible formatting characters (`\u{202e}`) escaped.
 fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
     let mut rest = text;
     while let Some((at, c)) = rest
