@@ -246,7 +246,7 @@ impl Detection {
 impl fmt::Display for Detection {
     /// `web-1-a7f3c92d (from hostname + random suffix)`. Control characters (`\n`),
     /// invisible formatting characters (`\u{202e}`, see
-    /// [`RefusalReason::FormatCharacter`]) and backslashes (`\\\\`) are escaped, so a
+    /// [`RefusalReason::FormatCharacter`]) and backslashes (`\\`) are escaped, so a
     /// start-up log line shows exactly what was detected and cannot be reordered or
     /// hidden by the ID itself.
     ///
