@@ -122,7 +122,7 @@ pub use body::{
     Ancestors, Body, HashId, HashSpec, HexKey, HexSpec, InstanceKey, Seq, SeqSpec, Snowflake,
     SnowflakeEncoding, SnowflakeSpec,
 };
-pub use error::{Expected, IdError, ParseErrorKind, ParseIdError, Part};
+pub use error::{Expected, IdError, ParseErrorKind, ParseIdError, Part, SpecError};
 pub use generator::{
     CollisionCheck, GenerateError, HashIdGenerator, HashInput, InstanceKeyGenerator, Layout,
     MemoryCollisionCheck, ProcessInstanceId, SnowflakeGenerator,
