@@ -43,7 +43,8 @@ fn every_corpus_file_passes_its_target_check() {
                     .map(String::as_str)
                     .or_else(|| panic.downcast_ref::<&str>().copied())
                     .unwrap_or("panic");
-                failures.push(format!("{name}/{}: {why}", path.display()));
+                let file = path.file_name().unwrap_or_default().to_string_lossy();
+                failures.push(format!("fuzz/corpus/{name}/{file}: {why}"));
             }
             replayed += 1;
         }
