@@ -112,13 +112,21 @@ pub struct SessionKey(HexKey);
 // ---------------------------------------------------------------------------------
 // Option sets for bare bodies
 
+/// A hash spec known to be valid (a bad one fails the build here).
+const fn hash_spec(min_len: u8, max_len: u8, max_depth: u8) -> HashSpec {
+    match HashSpec::new(min_len, max_len, max_depth) {
+        Ok(spec) => spec,
+        Err(_) => panic!("an invalid hash spec in the fuzz checks"),
+    }
+}
+
 const HASH_SPECS: [HashSpec; 6] = [
     HashSpec::DEFAULT,
-    HashSpec::new(4, 6, 1),
-    HashSpec::new(3, 8, 0),
-    HashSpec::new(8, 8, 3),
-    HashSpec::new(3, 3, 1),
-    HashSpec::new(5, 7, 2),
+    hash_spec(4, 6, 1),
+    hash_spec(3, 8, 0),
+    hash_spec(8, 8, 3),
+    hash_spec(3, 3, 1),
+    hash_spec(5, 7, 2),
 ];
 const SEQ_WIDTHS: [u8; 5] = [1, 3, 5, 17, 18];
 const HEX_LENS: [u8; 5] = [4, 6, 7, 16, 32];
@@ -259,13 +267,13 @@ fn check_hash_accessors(id: &HashId, s: &str, spec: &HashSpec) {
     assert_eq!(id.as_str(), s);
     let hash = id.hash_str();
     assert!(
-        (usize::from(spec.min_len)..=usize::from(spec.max_len)).contains(&hash.len())
+        (usize::from(spec.min_len())..=usize::from(spec.max_len())).contains(&hash.len())
             && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'z')),
         "{s:?}: hash {hash:?} under {spec:?}"
     );
     let depth = id.depth();
     assert!(
-        depth <= spec.max_depth,
+        depth <= spec.max_depth(),
         "{s:?}: depth {depth} under {spec:?}"
     );
     assert_eq!(usize::from(depth), s.matches('.').count(), "{s:?}");
@@ -349,7 +357,7 @@ pub fn seq_body(data: &[u8]) {
     let s = text(data);
     let s = s.as_ref();
     for width in SEQ_WIDTHS {
-        let spec = SeqSpec::new(width);
+        let spec = SeqSpec::new(width).expect("SEQ_WIDTHS are valid");
         let parsed = Seq::parse_with(s, &spec);
         check_parsed(Seq::NAME, s, &parsed, s, |t| Seq::parse_with(t, &spec));
         let w = usize::from(width);
@@ -389,7 +397,7 @@ pub fn hex_body(data: &[u8]) {
     let s = text(data);
     let s = s.as_ref();
     for len in HEX_LENS {
-        let spec = HexSpec::new(len);
+        let spec = HexSpec::new(len).expect("HEX_LENS are valid");
         let parsed = HexKey::parse_with(s, &spec);
         check_parsed(HexKey::NAME, s, &parsed, s, |t| {
             HexKey::parse_with(t, &spec)
@@ -627,7 +635,7 @@ pub fn codec(data: &[u8]) {
     let b62 = codec::encode_base62(v);
     assert_eq!(codec::decode_base62(b62.as_str()), Ok(v));
     let width = usize::from(data.get(8).copied().unwrap_or(0) % 12) + 1;
-    let fixed = codec::encode_base36_fixed(v, width);
+    let fixed = codec::encode_base36_fixed(v, width).expect("widths 1..=12 are valid");
     assert_eq!(fixed.as_str().len(), width);
     let trimmed = fixed.as_str().trim_start_matches('0');
     let back = if trimmed.is_empty() {
@@ -691,7 +699,7 @@ static ORACLES: LazyLock<Vec<Oracle>> = LazyLock::new(|| {
         Oracle::new("HexKey::PATTERN", HexKey::PATTERN, HexKey::parse),
     ];
     for spec in HASH_SPECS {
-        let pattern = Pattern::anchored(&spec.pattern());
+        let pattern = Pattern::anchored(&spec.pattern()).expect("a body pattern fits");
         all.push(Oracle::new(
             format!("HashId {spec:?}"),
             pattern.as_str(),
@@ -699,8 +707,8 @@ static ORACLES: LazyLock<Vec<Oracle>> = LazyLock::new(|| {
         ));
     }
     for width in SEQ_WIDTHS {
-        let spec = SeqSpec::new(width);
-        let pattern = Pattern::anchored(&spec.pattern());
+        let spec = SeqSpec::new(width).expect("SEQ_WIDTHS are valid");
+        let pattern = Pattern::anchored(&spec.pattern()).expect("a body pattern fits");
         all.push(Oracle::new(
             format!("Seq {spec:?}"),
             pattern.as_str(),
@@ -708,8 +716,8 @@ static ORACLES: LazyLock<Vec<Oracle>> = LazyLock::new(|| {
         ));
     }
     for len in HEX_LENS {
-        let spec = HexSpec::new(len);
-        let pattern = Pattern::anchored(&spec.pattern());
+        let spec = HexSpec::new(len).expect("HEX_LENS are valid");
+        let pattern = Pattern::anchored(&spec.pattern()).expect("a body pattern fits");
         all.push(Oracle::new(
             format!("HexKey {spec:?}"),
             pattern.as_str(),
@@ -717,7 +725,7 @@ static ORACLES: LazyLock<Vec<Oracle>> = LazyLock::new(|| {
         ));
     }
     for spec in [SnowflakeSpec::DECIMAL, SnowflakeSpec::BASE62] {
-        let pattern = Pattern::anchored(&spec.pattern());
+        let pattern = Pattern::anchored(&spec.pattern()).expect("a body pattern fits");
         all.push(Oracle::new(
             format!("Snowflake {spec:?}"),
             pattern.as_str(),
@@ -809,10 +817,14 @@ pub fn round_trip(data: &[u8]) {
         round_trip_one(s, s, |t| HashId::parse_with(t, &spec));
     }
     for width in SEQ_WIDTHS {
-        round_trip_one(s, s, |t| Seq::parse_with(t, &SeqSpec::new(width)));
+        round_trip_one(s, s, |t| {
+            Seq::parse_with(t, &SeqSpec::new(width).expect("SEQ_WIDTHS are valid"))
+        });
     }
     for len in HEX_LENS {
-        round_trip_one(s, s, |t| HexKey::parse_with(t, &HexSpec::new(len)));
+        round_trip_one(s, s, |t| {
+            HexKey::parse_with(t, &HexSpec::new(len).expect("HEX_LENS are valid"))
+        });
     }
     round_trip_one(s, s, Snowflake::parse);
     round_trip_one(s, s, |t| {
