@@ -72,6 +72,18 @@ impl Pattern {
     /// prefixed ID. `accept` lists legacy prefixes the parser also takes.
     #[must_use]
     pub const fn prefixed(prefix: &str, accept: &[&str], body: &Pattern) -> Self {
+        Pattern::prefixed_with(prefix, accept, b'-', body)
+    }
+
+    /// As [`prefixed`](Self::prefixed), with `separator` between the prefix and the body
+    /// (a body's [`Body::SEPARATOR`](crate::Body::SEPARATOR): `-`, or `_` for TypeIDs).
+    #[must_use]
+    pub const fn prefixed_with(
+        prefix: &str,
+        accept: &[&str],
+        separator: u8,
+        body: &Pattern,
+    ) -> Self {
         let mut p = Pattern::new().push("^");
         if accept.is_empty() {
             p = p.push(prefix);
@@ -84,7 +96,7 @@ impl Pattern {
             }
             p = p.push(")");
         }
-        p.push("-").push_pattern(body).push("$")
+        p.push_byte(separator).push_pattern(body).push("$")
     }
 
     /// `^` + `body` + `$`: the anchored pattern of a bare body.
@@ -104,7 +116,7 @@ impl Pattern {
         self
     }
 
-    const fn push_pattern(self, other: &Pattern) -> Self {
+    pub(crate) const fn push_pattern(self, other: &Pattern) -> Self {
         self.push(other.as_str())
     }
 
