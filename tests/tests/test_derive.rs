@@ -40,6 +40,35 @@ struct OdinKey(typed_id::HexKey);
 #[typed_id(prefix = "sess", len = 16)]
 struct SessionKey(typed_id::HexKey);
 
+// Bodies under other names: a type alias and a re-export, named by `kind`.
+type Counter = Seq;
+type Flake = Snowflake;
+
+mod bodies {
+    pub use typed_id::{HashId as Digest, HexKey as Token};
+}
+
+#[derive(TypedId)]
+#[typed_id(prefix = "TASK", kind = "seq", width = 4)]
+struct TaskId(Counter);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "blob", kind = "hash", min_len = 5, max_depth = 1)]
+struct BlobId(bodies::Digest);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "ping", kind = "snowflake", encoding = "base62")]
+struct PingId(Flake);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "tok", kind = "hex", len = 8)]
+struct TokenKey(bodies::Token);
+
+// `kind` agreeing with a body named directly is allowed (and redundant).
+#[derive(TypedId)]
+#[typed_id(prefix = "pg", kind = "hash")]
+struct PageId(HashId);
+
 #[test]
 fn constants_and_patterns() {
     assert_eq!(ElementId::PREFIX, "el");
@@ -286,4 +315,37 @@ fn derived_types_generate_their_own_kind() {
     let key = OdinKey::generate().unwrap();
     assert!(OdinKey::parse(key.as_str()).is_ok());
     assert_ne!(key, OdinKey::generate().unwrap());
+}
+
+#[test]
+fn kind_names_the_body_of_an_alias_or_re_export() {
+    let task = TaskId::new(7).unwrap();
+    assert_eq!(task.as_str(), "TASK-0007");
+    assert_eq!(task.value(), 7);
+    assert_eq!(TaskId::parse("TASK-0007").unwrap(), task);
+    let body: Counter = task.into();
+    assert_eq!(body.as_str(), "0007");
+
+    let blob = BlobId::parse("blob-abcde.3").unwrap();
+    assert_eq!(blob.depth(), 1);
+    assert_eq!(blob.root().as_str(), "blob-abcde");
+    assert_eq!(blob.child(1), Err(IdError::TooDeep { max_depth: 1 }));
+    assert!(BlobId::parse("blob-abcd").is_err(), "min_len = 5 applies");
+    assert!(BlobId::PATTERN.starts_with("^blob-[0-9a-z]{5,8}"));
+
+    let ping = PingId::from_u64(1_767_053_847_123_456_789).unwrap();
+    assert_eq!(
+        PingId::parse(&ping.to_string()).unwrap().as_u64(),
+        ping.as_u64()
+    );
+    assert!(
+        PingId::parse("ping-1767053847123456789").is_err(),
+        "base62 applies"
+    );
+
+    let token = TokenKey::parse("tok-0123abcd").unwrap();
+    assert_eq!(token.body().as_str(), "0123abcd");
+    assert_eq!(TokenKey::PATTERN, "^tok-[0-9a-f]{8}$");
+
+    assert_eq!(PageId::parse("pg-abc.1.2").unwrap().depth(), 2);
 }

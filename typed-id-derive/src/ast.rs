@@ -1,10 +1,12 @@
-//! The shape of the input: a non-generic tuple struct with exactly one field, whose type
-//! names one of the runtime crate's ID bodies.
+//! The shape of the input: a non-generic tuple struct with exactly one field. The field's
+//! type names the ID body when it is one of the runtime crate's bodies; otherwise (a type
+//! alias, a re-export under another name) the `kind` key must name it, which is
+//! `valid.rs`'s business.
 
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Error, Fields, Ident, Result, Type};
 
-/// Which ID body the type wraps, read from the field's type name.
+/// Which ID body the type wraps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BodyKind {
     Hash,
@@ -14,6 +16,13 @@ pub(crate) enum BodyKind {
 }
 
 impl BodyKind {
+    pub(crate) const ALL: [BodyKind; 4] = [
+        BodyKind::Hash,
+        BodyKind::Snowflake,
+        BodyKind::Seq,
+        BodyKind::HexKey,
+    ];
+
     /// The body type's name, as users write it.
     pub(crate) fn type_name(self) -> &'static str {
         match self {
@@ -24,22 +33,32 @@ impl BodyKind {
         }
     }
 
-    fn from_ident(ident: &Ident) -> Option<Self> {
-        Some(match ident.to_string().as_str() {
-            "HashId" => BodyKind::Hash,
-            "Snowflake" => BodyKind::Snowflake,
-            "Seq" => BodyKind::Seq,
-            "HexKey" => BodyKind::HexKey,
-            _ => return None,
-        })
+    /// The value of `kind = "..."` that names this body.
+    pub(crate) fn kind_value(self) -> &'static str {
+        match self {
+            BodyKind::Hash => "hash",
+            BodyKind::Snowflake => "snowflake",
+            BodyKind::Seq => "seq",
+            BodyKind::HexKey => "hex",
+        }
+    }
+
+    pub(crate) fn from_kind_value(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.kind_value() == value)
+    }
+
+    fn from_type_name(ident: &Ident) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| ident == k.type_name())
     }
 }
 
 /// The parts of the input the expansion needs.
 pub(crate) struct Input<'a> {
     pub(crate) ident: &'a Ident,
-    pub(crate) body_ty: &'a Type,
-    pub(crate) kind: BodyKind,
+    /// The field's type, as written.
+    pub(crate) field_ty: &'a Type,
+    /// The body the field's type names, if it is one of the runtime crate's bodies.
+    pub(crate) named_kind: Option<BodyKind>,
 }
 
 impl<'a> Input<'a> {
@@ -92,26 +111,22 @@ impl<'a> Input<'a> {
                 ));
             }
         };
-        let kind = body_kind(&field.ty)?;
         Ok(Input {
             ident: &input.ident,
-            body_ty: &field.ty,
-            kind,
+            field_ty: &field.ty,
+            named_kind: named_kind(&field.ty),
         })
     }
 }
 
-fn body_kind(ty: &Type) -> Result<BodyKind> {
+/// The body named by the last segment of a plain path type: `HashId`, `typed_id::Seq`.
+fn named_kind(ty: &Type) -> Option<BodyKind> {
     if let Type::Path(path) = ty
         && path.qself.is_none()
         && let Some(last) = path.path.segments.last()
         && last.arguments.is_empty()
-        && let Some(kind) = BodyKind::from_ident(&last.ident)
     {
-        return Ok(kind);
+        return BodyKind::from_type_name(&last.ident);
     }
-    Err(Error::new(
-        ty.span(),
-        "the field must be an ID body: `HashId`, `Snowflake`, `Seq` or `HexKey` (from `typed_id`)",
-    ))
+    None
 }

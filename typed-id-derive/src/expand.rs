@@ -1,43 +1,97 @@
-//! Writes the tokens. Everything non-trivial forwards to generic functions in
-//! `::typed_id::__private`, so each derived type adds a few one-line bodies.
+//! Writes the tokens, one function per concern: the `TypedId` impl, the value traits
+//! (`Copy`, `Eq`, `Ord`, `Hash`), the text traits (`Display`, `Debug`, `FromStr`,
+//! `TryFrom`), body conversions, the inherent API every kind shares, the helpers of each
+//! body kind (in `helpers.rs`), and the calls to the runtime crate's integration macros. Everything
+//! non-trivial forwards to generic functions in `::typed_id::__private`, so each derived
+//! type adds a few one-line bodies.
+//!
+//! The generated code names the body by its canonical path (`::typed_id::HashId`) and
+//! touches the field in two places only, `from_body_unchecked` and `body_ref`; a field
+//! whose type is not the body its `kind` names fails there, on the `kind` value, instead
+//! of at every helper.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::{DeriveInput, Result};
+use syn::{DeriveInput, Ident};
 
 use crate::ast::{BodyKind, Input};
 use crate::attr::{Attrs, Errors};
-use crate::valid::{self, Checked, Spec};
+use crate::fallback;
+use crate::helpers::kind_helpers;
+use crate::valid::{self, Checked, Spec, Verdict};
 
-pub(crate) fn derive(input: &DeriveInput) -> Result<TokenStream> {
-    let ast = Input::from_syn(input)?;
+/// The derive: the expansion, or the errors and an expansion that spares the uses of the
+/// type, so one mistake in the attribute is one error, not one at every use (as
+/// thiserror's `fallback` does).
+pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
+    let ast = match Input::from_syn(input) {
+        Ok(ast) => ast,
+        Err(error) => return fallback::expand(input, &error),
+    };
     let mut errors = Errors::default();
     let attrs = Attrs::from_attrs(&input.attrs, &mut errors);
-    let checked = valid::check(&ast, &attrs, errors)?;
-    Ok(expand(&ast, &checked))
+    match valid::check(&ast, &attrs, errors) {
+        Verdict::Valid(checked) => expand(&ast, &checked, true),
+        // Defaults stand in for the faulty values; the prefix-length check is left out,
+        // as it would judge a prefix against options the user did not write.
+        Verdict::Recovered(checked, error) => {
+            let mut tokens = error.into_compile_error();
+            tokens.extend(expand(&ast, &checked, false));
+            tokens
+        }
+        Verdict::Unknown(error) => fallback::expand(input, &error),
+    }
 }
 
-fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
+/// The whole expansion; `check_fit` adds the compile-time check that the prefix fits
+/// the body's inline text.
+fn expand(input: &Input<'_>, checked: &Checked, check_fit: bool) -> TokenStream {
     let ident = input.ident;
-    let body = input.body_ty;
+    let body = body_tokens(checked.kind, checked.kind_span);
+    let fits = if check_fit {
+        prefix_fits(checked)
+    } else {
+        TokenStream::new()
+    };
+    let typed_id = typed_id_impl(ident, &body, checked);
+    let value = value_impls(ident);
+    let text = text_impls(ident);
+    let conversions = body_conversions(ident, &body);
+    let inherent_common = inherent_common(ident, &body, checked);
+    let kind_helpers = kind_helpers(checked);
+    let integrations = integrations(ident, checked);
+    quote! {
+        #typed_id
+        #fits
+        #value
+        #text
+        #conversions
+
+        #[automatically_derived]
+        impl #ident {
+            #inherent_common
+            #kind_helpers
+        }
+
+        #integrations
+    }
+}
+
+/// The body type by its canonical path, spanned where the body was named.
+fn body_tokens(kind: BodyKind, span: Span) -> TokenStream {
+    let name = Ident::new(kind.type_name(), span);
+    quote_spanned!(span=> ::typed_id::#name)
+}
+
+/// The `TypedId` impl: constants, and the only two places that touch the field.
+fn typed_id_impl(ident: &Ident, body: &TokenStream, checked: &Checked) -> TokenStream {
     let name = ident.to_string();
     let prefix = &checked.prefix;
     let accept = &checked.accept;
     let (spec_ty, spec) = spec_tokens(&checked.spec);
-    let kind_name = input.kind.type_name();
-
-    // Text bodies keep the whole ID inline, so the prefix must fit beside the longest body.
-    let fits = quote_spanned! {checked.prefix_span=>
-        const _: () = ::core::assert!(
-            #prefix.len() <= #spec.max_prefix_len(),
-            ::core::concat!(
-                "prefix \"", #prefix, "\" does not fit a ", #kind_name,
-                " body with these options (the whole ID is kept inline); shorten the prefix,",
-                " or lower `max_depth` or `max_len`"
-            ),
-        );
-    };
-    let common = quote! {
+    let wrap = quote_spanned!(checked.kind_span=> #ident(body));
+    let field = quote_spanned!(checked.kind_span=> &self.0);
+    quote! {
         #[automatically_derived]
         impl ::typed_id::TypedId for #ident {
             type Body = #body;
@@ -54,16 +108,36 @@ fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
                 ::typed_id::__private::max_len(#prefix, &[#(#accept),*], #spec.max_text_len());
             #[inline]
             fn from_body_unchecked(body: #body) -> Self {
-                #ident(body)
+                #wrap
             }
             #[inline]
             fn body_ref(&self) -> &#body {
-                &self.0
+                #field
             }
         }
+    }
+}
 
-        #fits
+/// Text bodies keep the whole ID inline, so the prefix must fit beside the longest body.
+fn prefix_fits(checked: &Checked) -> TokenStream {
+    let prefix = &checked.prefix;
+    let kind_name = checked.kind.type_name();
+    let (_, spec) = spec_tokens(&checked.spec);
+    quote_spanned! {checked.prefix_span=>
+        const _: () = ::core::assert!(
+            #prefix.len() <= #spec.max_prefix_len(),
+            ::core::concat!(
+                "prefix \"", #prefix, "\" does not fit a ", #kind_name,
+                " body with these options (the whole ID is kept inline); shorten the prefix,",
+                " or lower `max_depth` or `max_len`"
+            ),
+        );
+    }
+}
 
+/// `Clone`, `Copy`, `Eq`, `Ord`, `Hash`: those of the body.
+fn value_impls(ident: &Ident) -> TokenStream {
+    quote! {
         #[automatically_derived]
         impl ::core::clone::Clone for #ident {
             #[inline]
@@ -79,7 +153,7 @@ fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
         impl ::core::cmp::PartialEq for #ident {
             #[inline]
             fn eq(&self, other: &Self) -> bool {
-                self.0 == other.0
+                ::typed_id::TypedId::body_ref(self) == ::typed_id::TypedId::body_ref(other)
             }
         }
 
@@ -98,7 +172,10 @@ fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
         impl ::core::cmp::Ord for #ident {
             #[inline]
             fn cmp(&self, other: &Self) -> ::core::cmp::Ordering {
-                ::core::cmp::Ord::cmp(&self.0, &other.0)
+                ::core::cmp::Ord::cmp(
+                    ::typed_id::TypedId::body_ref(self),
+                    ::typed_id::TypedId::body_ref(other),
+                )
             }
         }
 
@@ -106,10 +183,15 @@ fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
         impl ::core::hash::Hash for #ident {
             #[inline]
             fn hash<H: ::core::hash::Hasher>(&self, state: &mut H) {
-                ::core::hash::Hash::hash(&self.0, state);
+                ::core::hash::Hash::hash(::typed_id::TypedId::body_ref(self), state);
             }
         }
+    }
+}
 
+/// `Display`, `Debug`, `FromStr`, `TryFrom<&str>`, `TryFrom<String>`.
+fn text_impls(ident: &Ident) -> TokenStream {
+    quote! {
         #[automatically_derived]
         impl ::core::fmt::Display for #ident {
             #[inline]
@@ -151,7 +233,12 @@ fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
                 ::typed_id::__private::parse(&s)
             }
         }
+    }
+}
 
+/// `From<Id> for Body` and the checked `TryFrom<Body> for Id`.
+fn body_conversions(ident: &Ident, body: &TokenStream) -> TokenStream {
+    quote! {
         #[automatically_derived]
         impl ::core::convert::From<#ident> for #body {
             #[inline]
@@ -168,8 +255,13 @@ fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
                 ::typed_id::__private::try_from_body(body)
             }
         }
-    };
+    }
+}
 
+/// `PREFIX`, `PATTERN`, `parse` and `body`, with docs naming the type.
+fn inherent_common(ident: &Ident, body: &TokenStream, checked: &Checked) -> TokenStream {
+    let name = ident.to_string();
+    let prefix = &checked.prefix;
     let doc_prefix = format!("The canonical prefix, `{prefix}`, displayed before the `-`.");
     let doc_pattern = "The anchored regular expression the parser agrees with, byte for byte \
                        (usable in a SQL `CHECK` constraint or an OpenAPI schema).";
@@ -177,8 +269,11 @@ fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
         "Parses canonical `{name}` text such as `{}`.\n\n# Errors\n\nA [`ParseIdError`](::typed_id::ParseIdError) naming `{name}`, the byte at fault and what was expected.",
         example(prefix, &checked.spec)
     );
-    let doc_body = format!("The `{kind_name}` body, without the prefix.");
-    let inherent_common = quote! {
+    let doc_body = format!(
+        "The `{}` body, without the prefix.",
+        checked.kind.type_name()
+    );
+    quote! {
         #[doc = #doc_prefix]
         pub const PREFIX: &'static str = #prefix;
         #[doc = #doc_pattern]
@@ -196,189 +291,24 @@ fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
         pub fn body(&self) -> #body {
             ::typed_id::TypedId::to_body(self)
         }
-    };
+    }
+}
 
-    let inherent_kind = match (&checked.spec, input.kind) {
-        (_, BodyKind::Hash | BodyKind::Seq | BodyKind::HexKey) => {
-            let text = quote! {
-                /// The whole ID as text, prefix included; borrowed from the value, no allocation.
-                #[inline]
-                #[must_use]
-                pub fn as_str(&self) -> &str {
-                    ::typed_id::__private::FullText::full_text(&self.0)
-                }
-            };
-            let extra = match &checked.spec {
-                Spec::Hash { max_depth, .. } => {
-                    let generate = quote! {
-                        /// A new root ID for `input` (SHA-256 of title, author, time and nonce),
-                        /// as short as the generator's collision bound allows and free
-                        /// according to `check`.
-                        ///
-                        /// # Errors
-                        ///
-                        /// When every candidate up to the generator's bound is taken, or
-                        /// the check fails.
-                        #[inline]
-                        pub fn generate<C: ::typed_id::generator::CollisionCheck + ?Sized>(
-                            generator: &::typed_id::generator::HashIdGenerator,
-                            input: &::typed_id::generator::HashInput<'_>,
-                            check: &C,
-                        ) -> ::core::result::Result<Self, ::typed_id::generator::HashGenerateError<C::Error>> {
-                            generator.generate(input, check)
-                        }
-                    };
-                    let tree = if *max_depth > 0 {
-                        hierarchy(ident)
-                    } else {
-                        quote! {}
-                    };
-                    quote! { #generate #tree }
-                }
-                Spec::HexKey { .. } => quote! {
-                    /// A new random key (SHA-256 of time and 16 random bytes).
-                    ///
-                    /// # Errors
-                    ///
-                    /// When the operating system's random number generator fails.
-                    #[inline]
-                    pub fn generate() -> ::core::result::Result<Self, ::typed_id::GenerateError> {
-                        ::typed_id::generator::generate_hex_key()
-                    }
-                },
-                Spec::Seq { .. } => quote! {
-                    /// The display ID for `value`, zero-padded to the type's width.
-                    ///
-                    /// # Errors
-                    ///
-                    /// [`IdError::Zero`](::typed_id::IdError::Zero) for 0,
-                    /// [`IdError::Overflow`](::typed_id::IdError::Overflow) above 999 999 999 999 999 999.
-                    #[inline]
-                    pub fn new(value: u64) -> ::core::result::Result<Self, ::typed_id::IdError> {
-                        ::typed_id::__private::seq(value)
-                    }
-
-                    /// The number.
-                    #[inline]
-                    #[must_use]
-                    pub fn value(&self) -> u64 {
-                        self.0.value()
-                    }
-                },
-                _ => quote! {},
-            };
-            quote! { #text #extra }
-        }
-        (_, BodyKind::Snowflake) => quote! {
-            /// The value.
-            #[inline]
-            #[must_use]
-            pub fn as_u64(&self) -> u64 {
-                self.0.as_u64()
-            }
-
-            /// The value as a signed integer (never negative), as stored in a `BIGINT` column.
-            #[inline]
-            #[must_use]
-            pub fn as_i64(&self) -> i64 {
-                self.0.as_i64()
-            }
-
-            /// The next ID from a snowflake source: a `SnowflakeGenerator`, or the
-            /// lease-fenced generator of a registered instance.
-            ///
-            /// # Errors
-            ///
-            /// The source's error (a clock step beyond tolerance, a lapsed lease, ...).
-            #[inline]
-            pub fn generate<S: ::typed_id::generator::SnowflakeSource + ?Sized>(
-                source: &S,
-            ) -> ::core::result::Result<Self, S::Error> {
-                source.next_snowflake().map(#ident)
-            }
-
-            /// The ID for a value.
-            ///
-            /// # Errors
-            ///
-            /// [`IdError::Overflow`](::typed_id::IdError::Overflow) above `i64::MAX`.
-            #[inline]
-            pub fn from_u64(value: u64) -> ::core::result::Result<Self, ::typed_id::IdError> {
-                ::typed_id::Snowflake::new(value).map(#ident)
-            }
-        },
-    };
-
+/// The integrations, through the runtime crate's macro twins: real under the feature,
+/// empty without it (this crate cannot see the runtime crate's features).
+fn integrations(ident: &Ident, checked: &Checked) -> TokenStream {
     let serde = if checked.serde_number {
         quote! { ::typed_id::__impl_serde!(#ident, number); }
     } else {
         quote! { ::typed_id::__impl_serde!(#ident); }
     };
-    let diesel = match input.kind {
+    let diesel = match checked.kind {
         BodyKind::Snowflake => quote! { ::typed_id::__impl_diesel!(#ident, snowflake); },
         _ => quote! { ::typed_id::__impl_diesel!(#ident, text); },
     };
-
     quote! {
-        #common
-
-        #[automatically_derived]
-        impl #ident {
-            #inherent_common
-            #inherent_kind
-        }
-
         #serde
         #diesel
-    }
-}
-
-fn hierarchy(ident: &syn::Ident) -> TokenStream {
-    quote! {
-        /// Number of child segments: 0 for a root.
-        #[inline]
-        #[must_use]
-        pub fn depth(&self) -> u8 {
-            self.0.depth()
-        }
-
-        /// The parent, `None` for a root.
-        #[inline]
-        #[must_use]
-        pub fn parent(&self) -> ::core::option::Option<Self> {
-            self.0.parent().map(#ident)
-        }
-
-        /// The root; a root is its own root.
-        #[inline]
-        #[must_use]
-        pub fn root(&self) -> Self {
-            #ident(self.0.root())
-        }
-
-        /// The `n`th child.
-        ///
-        /// # Errors
-        ///
-        /// [`IdError::Zero`](::typed_id::IdError::Zero) for `n == 0`,
-        /// [`IdError::TooDeep`](::typed_id::IdError::TooDeep) beyond the type's `max_depth`.
-        #[inline]
-        pub fn child(&self, n: u32) -> ::core::result::Result<Self, ::typed_id::IdError> {
-            ::typed_id::__private::child(self, n)
-        }
-
-        /// `true` when `self` is a strict ancestor of `other`.
-        #[inline]
-        #[must_use]
-        pub fn is_ancestor_of(&self, other: &Self) -> bool {
-            self.0.is_ancestor_of(&other.0)
-        }
-
-        /// The ancestors, nearest first, ending with the root.
-        #[inline]
-        pub fn ancestors(&self) -> impl ::core::iter::Iterator<Item = Self> + use<> {
-            self.0.ancestors().map(#ident)
-        }
     }
 }
 

@@ -1,16 +1,39 @@
 //! Checks the attribute against the body kind and the grammar's limits, producing the
 //! resolved options. Every error points at the literal or key at fault; all problems are
 //! reported together.
+//!
+//! A faulty value does not stop the check: it is reported and replaced by its default
+//! (an invalid prefix by a placeholder), so the derive can still expand and spare the
+//! user an error at every use of the type (see `expand::derive`).
 
 use proc_macro2::Span;
+use syn::spanned::Spanned;
 use syn::{Error, LitInt, LitStr, Result};
 
 use crate::ast::{BodyKind, Input};
-use crate::attr::{Attrs, Errors, Keyed, list};
+use crate::attr::{Attrs, Errors, Keyed, closest, join_or, list};
+use crate::symbol::{
+    ENCODING, KIND, LEN, MAX_DEPTH, MAX_LEN, MIN_LEN, PREFIX, SERDE, Symbol, TYPED_ID, WIDTH,
+};
 
 /// Longest prefix accepted by the attribute (the body's capacity may allow less; that is
 /// checked at compile time by the generated code).
 const PREFIX_MAX: usize = 32;
+
+/// Stands in for a missing or invalid prefix in a recovering expansion: valid, and short
+/// enough for every body at any options.
+const PLACEHOLDER_PREFIX: &str = "id";
+
+/// The outcome of the checks.
+pub(crate) enum Verdict {
+    /// The attribute is sound.
+    Valid(Checked),
+    /// The attribute has errors, but the body is known: the options hold defaults in
+    /// place of the faulty values.
+    Recovered(Checked, Error),
+    /// The body itself is unknown (the field's type names none and no valid `kind`).
+    Unknown(Error),
+}
 
 /// Resolved options of one derived type.
 pub(crate) struct Checked {
@@ -18,6 +41,10 @@ pub(crate) struct Checked {
     /// Where the prefix was written, for errors found after expansion.
     pub(crate) prefix_span: Span,
     pub(crate) accept: Vec<String>,
+    pub(crate) kind: BodyKind,
+    /// Where the body was named (the `kind` value, or the field's type), for errors in
+    /// the generated code when the field is not that body.
+    pub(crate) kind_span: Span,
     pub(crate) spec: Spec,
     /// Serialize snowflakes as numbers rather than strings.
     pub(crate) serde_number: bool,
@@ -41,102 +68,210 @@ pub(crate) enum Spec {
     },
 }
 
-pub(crate) fn check(input: &Input<'_>, attrs: &Attrs, mut errors: Errors) -> Result<Checked> {
-    let prefix_span = attrs
-        .prefix
-        .as_ref()
-        .map_or_else(|| input.ident.span(), |p| p.value.span());
-    let prefix = match &attrs.prefix {
-        Some(p) => {
-            if let Err(e) = check_prefix(&p.value) {
-                errors.push(e);
-            }
-            p.value.value()
+pub(crate) fn check(input: &Input<'_>, attrs: &Attrs, mut errors: Errors) -> Verdict {
+    let body = resolve_kind(input, attrs, &mut errors);
+    let (prefix, prefix_span) = check_prefix_key(input, attrs, &mut errors);
+    let accept = check_accept(attrs, &mut errors);
+    let Some((kind, kind_span)) = body else {
+        return match errors.finish() {
+            Err(error) => Verdict::Unknown(error),
+            // Not reached: `resolve_kind` reports every way of missing the body.
+            Ok(()) => Verdict::Unknown(unknown_field(input)),
+        };
+    };
+    check_misplaced(attrs, kind, &mut errors);
+    let spec = check_spec(attrs, kind, &mut errors);
+    let serde_number = kind == BodyKind::Snowflake
+        && choice(&mut errors, &attrs.serde, SERDE, &["string", "number"]) == Some(1);
+    let checked = Checked {
+        prefix,
+        prefix_span,
+        accept,
+        kind,
+        kind_span,
+        spec,
+        serde_number,
+    };
+    match errors.finish() {
+        Ok(()) => Verdict::Valid(checked),
+        Err(error) => Verdict::Recovered(checked, error),
+    }
+}
+
+/// The body, from the `kind` key or else the field's type, with the span that named it.
+fn resolve_kind(input: &Input<'_>, attrs: &Attrs, errors: &mut Errors) -> Option<(BodyKind, Span)> {
+    let field_span = input.field_ty.span();
+    let Some(keyed) = &attrs.kind else {
+        if input.named_kind.is_none() && !attrs.misspelled.contains(&KIND) {
+            errors.push(unknown_field(input));
         }
-        None => {
-            let span = attrs.attr_span.unwrap_or_else(|| input.ident.span());
+        return input.named_kind.map(|kind| (kind, field_span));
+    };
+    let value = keyed.value.value();
+    let Some(kind) = BodyKind::from_kind_value(&value) else {
+        errors.push(unknown_kind_value(&keyed.value));
+        return input.named_kind.map(|kind| (kind, field_span));
+    };
+    match input.named_kind {
+        Some(named) if named != kind => {
             errors.push(Error::new(
-                span,
+                keyed.value.span(),
                 format!(
-                    "missing `prefix`: add `#[typed_id(prefix = \"...\")]` to `{}`",
-                    input.ident
+                    "`{KIND} = \"{value}\"` contradicts the field's type `{}`; remove `{KIND}`, which is only needed for a type alias or a re-export",
+                    named.type_name()
                 ),
             ));
-            String::new()
+            Some((named, field_span))
         }
-    };
+        _ => Some((kind, keyed.value.span())),
+    }
+}
 
-    let mut accept = Vec::new();
-    if let Some(list) = &attrs.accept {
-        for lit in &list.value {
-            let value = lit.value();
-            if let Err(e) = check_prefix(lit) {
+fn unknown_field(input: &Input<'_>) -> Error {
+    let names: Vec<&str> = BodyKind::ALL.iter().map(|k| k.type_name()).collect();
+    let mut message = format!(
+        "the field must be an ID body: {} (from `typed_id`)",
+        list(&names)
+    );
+    let written = match input.field_ty {
+        syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    };
+    match written.as_deref().and_then(|w| closest(w, &names)) {
+        Some(name) => message.push_str(&format!("; did you mean `{name}`?")),
+        None => {
+            let values: Vec<String> = BodyKind::ALL
+                .iter()
+                .map(|k| format!("`\"{}\"`", k.kind_value()))
+                .collect();
+            message.push_str(&format!(
+                "; for a type alias or a re-export of one, set `{KIND}` to {}",
+                join_or(&values)
+            ));
+        }
+    }
+    Error::new(input.field_ty.span(), message)
+}
+
+fn unknown_kind_value(lit: &LitStr) -> Error {
+    let value = lit.value();
+    let values: Vec<&str> = BodyKind::ALL.iter().map(|k| k.kind_value()).collect();
+    let mut message = format!("`{KIND}` must be {}, found {value:?}", list(&values));
+    // `kind = "HashId"`: the type's name where its kind is expected.
+    let by_type = BodyKind::ALL
+        .into_iter()
+        .find(|k| k.type_name().eq_ignore_ascii_case(&value))
+        .map(BodyKind::kind_value);
+    if let Some(suggestion) = by_type.or_else(|| closest(&value.to_ascii_lowercase(), &values)) {
+        message.push_str(&format!("; did you mean `{suggestion}`?"));
+    }
+    Error::new(lit.span(), message)
+}
+
+fn check_prefix_key(input: &Input<'_>, attrs: &Attrs, errors: &mut Errors) -> (String, Span) {
+    match &attrs.prefix {
+        Some(p) => match check_prefix(&p.value) {
+            Ok(()) => (p.value.value(), p.value.span()),
+            Err(e) => {
                 errors.push(e);
-            } else if value == prefix {
-                errors.push(Error::new(
-                    lit.span(),
-                    "legacy prefix repeats the canonical `prefix`",
-                ));
-            } else if accept.contains(&value) {
-                errors.push(Error::new(lit.span(), "legacy prefix listed twice"));
+                (PLACEHOLDER_PREFIX.to_owned(), p.value.span())
             }
+        },
+        None => {
+            // `prefx = "el"` was reported as a typo already.
+            if !attrs.misspelled.contains(&PREFIX) {
+                let span = attrs.attr_span.unwrap_or_else(|| input.ident.span());
+                errors.push(Error::new(
+                    span,
+                    format!(
+                        "missing `{PREFIX}`: add `#[{TYPED_ID}({PREFIX} = \"...\")]` to `{}`",
+                        input.ident
+                    ),
+                ));
+            }
+            (PLACEHOLDER_PREFIX.to_owned(), input.ident.span())
+        }
+    }
+}
+
+/// The legacy prefixes; faulty ones are reported and left out.
+fn check_accept(attrs: &Attrs, errors: &mut Errors) -> Vec<String> {
+    // As written: an invalid prefix's placeholder must not clash with a legacy prefix.
+    let prefix = attrs.prefix.as_ref().map(|p| p.value.value());
+    let mut accept = Vec::new();
+    let Some(list) = &attrs.accept else {
+        return accept;
+    };
+    for lit in &list.value {
+        let value = lit.value();
+        if let Err(e) = check_prefix(lit) {
+            errors.push(e);
+        } else if prefix.as_ref() == Some(&value) {
+            errors.push(Error::new(
+                lit.span(),
+                format!("legacy prefix repeats the canonical `{PREFIX}`"),
+            ));
+        } else if accept.contains(&value) {
+            errors.push(Error::new(lit.span(), "legacy prefix listed twice"));
+        } else {
             accept.push(value);
         }
     }
+    accept
+}
 
-    let kind = input.kind;
-    let misplaced = |key: &Option<Keyed<_>>, name: &str, owner: &[BodyKind]| -> Option<Error> {
-        let key = key.as_ref()?;
-        if owner.contains(&kind) {
-            return None;
-        }
-        let owners: Vec<&str> = owner.iter().map(|k| k.type_name()).collect();
-        Some(Error::new(
-            key.key,
-            format!(
-                "`{name}` does not apply to a `{}` body; it is an option of {}",
-                kind.type_name(),
-                list(&owners)
-            ),
-        ))
+/// Options of another body kind: reported on their key, then ignored.
+fn check_misplaced(attrs: &Attrs, kind: BodyKind, errors: &mut Errors) {
+    // How the body was named, for the message: `a `Seq` body (`kind = "seq"`)`.
+    let named = |k: BodyKind| match attrs.kind {
+        Some(_) => format!("`{}` (`{KIND} = \"{}\"`)", k.type_name(), k.kind_value()),
+        None => format!("`{}`", k.type_name()),
+    };
+    let body = match attrs.kind {
+        Some(_) => format!(
+            "a `{}` body (`{KIND} = \"{}\"`)",
+            kind.type_name(),
+            kind.kind_value()
+        ),
+        None => format!("a `{}` body", kind.type_name()),
     };
     let hash = &[BodyKind::Hash][..];
-    for e in [
-        misplaced(&attrs.min_len.as_ref().map(keyed_unit), "min_len", hash),
-        misplaced(&attrs.max_len.as_ref().map(keyed_unit), "max_len", hash),
-        misplaced(&attrs.max_depth.as_ref().map(keyed_unit), "max_depth", hash),
-        misplaced(
-            &attrs.width.as_ref().map(keyed_unit),
-            "width",
-            &[BodyKind::Seq],
-        ),
-        misplaced(
-            &attrs.encoding.as_ref().map(keyed_unit),
-            "encoding",
-            &[BodyKind::Snowflake],
-        ),
-        misplaced(
-            &attrs.serde.as_ref().map(keyed_unit),
-            "serde",
-            &[BodyKind::Snowflake],
-        ),
-        misplaced(
-            &attrs.len.as_ref().map(keyed_unit),
-            "len",
-            &[BodyKind::HexKey],
-        ),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        errors.push(e);
+    let options: [(Option<Span>, Symbol, &[BodyKind]); 7] = [
+        (key_span(&attrs.min_len), MIN_LEN, hash),
+        (key_span(&attrs.max_len), MAX_LEN, hash),
+        (key_span(&attrs.max_depth), MAX_DEPTH, hash),
+        (key_span(&attrs.width), WIDTH, &[BodyKind::Seq]),
+        (key_span(&attrs.encoding), ENCODING, &[BodyKind::Snowflake]),
+        (key_span(&attrs.serde), SERDE, &[BodyKind::Snowflake]),
+        (key_span(&attrs.len), LEN, &[BodyKind::HexKey]),
+    ];
+    for (span, name, owners) in options {
+        let Some(span) = span else { continue };
+        if owners.contains(&kind) {
+            continue;
+        }
+        let owners: Vec<String> = owners.iter().map(|k| named(*k)).collect();
+        errors.push(Error::new(
+            span,
+            format!(
+                "`{name}` does not apply to {body}; it is an option of {}",
+                join_or(&owners)
+            ),
+        ));
     }
+}
 
-    let spec = match kind {
+fn key_span<T>(slot: &Option<Keyed<T>>) -> Option<Span> {
+    slot.as_ref().map(|k| k.key)
+}
+
+/// The body's options; faulty values are reported and replaced by their defaults.
+fn check_spec(attrs: &Attrs, kind: BodyKind, errors: &mut Errors) -> Spec {
+    match kind {
         BodyKind::Hash => {
-            let min_len = int_in(&mut errors, &attrs.min_len, "min_len", 3, 8, 3);
-            let max_len = int_in(&mut errors, &attrs.max_len, "max_len", 3, 8, 8);
-            let max_depth = int_in(&mut errors, &attrs.max_depth, "max_depth", 0, 3, 3);
+            let mut min_len = int_in(errors, &attrs.min_len, MIN_LEN, 3, 8, 3);
+            let mut max_len = int_in(errors, &attrs.max_len, MAX_LEN, 3, 8, 8);
+            let max_depth = int_in(errors, &attrs.max_depth, MAX_DEPTH, 0, 3, 3);
             if min_len > max_len {
                 let span = attrs
                     .min_len
@@ -146,8 +281,9 @@ pub(crate) fn check(input: &Input<'_>, attrs: &Attrs, mut errors: Errors) -> Res
                     .unwrap_or_else(Span::call_site);
                 errors.push(Error::new(
                     span,
-                    format!("`min_len` ({min_len}) must not exceed `max_len` ({max_len})"),
+                    format!("`{MIN_LEN}` ({min_len}) must not exceed `{MAX_LEN}` ({max_len})"),
                 ));
+                (min_len, max_len) = (3, 8);
             }
             Spec::Hash {
                 min_len,
@@ -156,37 +292,14 @@ pub(crate) fn check(input: &Input<'_>, attrs: &Attrs, mut errors: Errors) -> Res
             }
         }
         BodyKind::Seq => Spec::Seq {
-            width: int_in(&mut errors, &attrs.width, "width", 1, 18, 3),
+            width: int_in(errors, &attrs.width, WIDTH, 1, 18, 3),
         },
         BodyKind::HexKey => Spec::HexKey {
-            len: int_in(&mut errors, &attrs.len, "len", 4, 32, 6),
+            len: int_in(errors, &attrs.len, LEN, 4, 32, 6),
         },
         BodyKind::Snowflake => Spec::Snowflake {
-            base62: choice(
-                &mut errors,
-                &attrs.encoding,
-                "encoding",
-                &["decimal", "base62"],
-            ) == Some(1),
+            base62: choice(errors, &attrs.encoding, ENCODING, &["decimal", "base62"]) == Some(1),
         },
-    };
-    let serde_number = kind == BodyKind::Snowflake
-        && choice(&mut errors, &attrs.serde, "serde", &["string", "number"]) == Some(1);
-
-    errors.finish()?;
-    Ok(Checked {
-        prefix,
-        prefix_span,
-        accept,
-        spec,
-        serde_number,
-    })
-}
-
-fn keyed_unit<T>(k: &Keyed<T>) -> Keyed<()> {
-    Keyed {
-        key: k.key,
-        value: (),
     }
 }
 
@@ -221,7 +334,7 @@ fn check_prefix(lit: &LitStr) -> Result<()> {
 fn int_in(
     errors: &mut Errors,
     slot: &Option<Keyed<LitInt>>,
-    name: &str,
+    name: Symbol,
     min: u8,
     max: u8,
     default: u8,
@@ -230,10 +343,12 @@ fn int_in(
     match keyed.value.base10_parse::<u64>() {
         Ok(v) if (u64::from(min)..=u64::from(max)).contains(&v) => v as u8,
         Ok(v) => {
-            let hint = match name {
-                "max_depth" => " (an ID has at most 3 child segments, like `el-abc.1.1.1`)",
-                "width" if v == 0 => " (display numbers have at least one digit)",
-                _ => "",
+            let hint = if name == MAX_DEPTH {
+                " (an ID has at most 3 child segments, like `el-abc.1.1.1`)"
+            } else if name == WIDTH && v == 0 {
+                " (display numbers have at least one digit)"
+            } else {
+                ""
             };
             errors.push(Error::new(
                 keyed.value.span(),
@@ -251,7 +366,7 @@ fn int_in(
 fn choice(
     errors: &mut Errors,
     slot: &Option<Keyed<LitStr>>,
-    name: &str,
+    name: Symbol,
     options: &[&str],
 ) -> Option<usize> {
     let keyed = slot.as_ref()?;

@@ -26,8 +26,8 @@
 //! # Deriving an ID type
 //!
 //! `#[derive(TypedId)]` turns a one-field tuple struct over a body into a complete ID
-//! type. The body kind comes from the field's type; the attribute sets the prefix and
-//! the body's options:
+//! type. The body kind comes from the field's type (or the `kind` key, for an alias);
+//! the attribute sets the prefix and the body's options:
 //!
 //! ```
 //! use typed_id::{HashId, Seq, Snowflake, HexKey, TypedId};
@@ -60,6 +60,7 @@
 //! |---|---|---|---|
 //! | `prefix = "el"` | all | canonical prefix (required): 1–32 ASCII letters, digits, `_`, with `-` only between segments (`odin-PS`) | — |
 //! | `accept = ["elem"]` | all | legacy prefixes still parsed, never displayed | none |
+//! | `kind = "hash"` | all | the body, when the field is a type alias or re-export: `"hash"`, `"snowflake"`, `"seq"` or `"hex"` | from the field's type |
 //! | `min_len = 4` | `HashId` | shortest hash, 3..=8 | 3 |
 //! | `max_len = 8` | `HashId` | longest hash, `min_len..=8` | 8 |
 //! | `max_depth = 3` | `HashId` | deepest child path, 0..=3 (0: no hierarchy helpers) | 3 |
