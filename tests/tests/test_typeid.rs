@@ -202,3 +202,100 @@ proptest! {
         }
     }
 }
+
+mod derived {
+    use std::collections::HashSet;
+
+    use regex::Regex;
+    use typed_id::{ParseErrorKind, TypeIdUuid, TypedId};
+
+    /// A user, as another service's TypeIDs name it.
+    #[derive(TypedId)]
+    #[typed_id(prefix = "user")]
+    struct UserId(TypeIdUuid);
+
+    /// A prefix with underscores, and a legacy one still accepted.
+    #[derive(TypedId)]
+    #[typed_id(prefix = "order_item", accept = ["item"])]
+    struct OrderItemId(TypeIdUuid);
+
+    /// Through an alias, named by `kind`.
+    type Body = TypeIdUuid;
+    #[derive(TypedId)]
+    #[typed_id(prefix = "acct", kind = "typeid")]
+    struct AccountId(Body);
+
+    #[test]
+    fn a_derived_typeid_parses_displays_and_agrees_with_its_pattern() {
+        let id = UserId::parse("user_01h455vb4pex5vsknk084sn02q").unwrap();
+        assert_eq!(id.to_string(), "user_01h455vb4pex5vsknk084sn02q");
+        assert_eq!(format!("{id:?}"), r#"UserId("user_01h455vb4pex5vsknk084sn02q")"#);
+        assert_eq!(id.uuid().version(), 7);
+        assert_eq!(UserId::from_uuid(id.uuid()), id);
+        assert_eq!(UserId::PREFIX, "user");
+        assert_eq!(UserId::PATTERN, "^user_[0-7][0-9a-hjkmnp-tv-z]{25}$");
+        assert_eq!(size_of::<UserId>(), 16);
+
+        let err = UserId::parse("usr_01h455vb4pex5vsknk084sn02q").unwrap_err();
+        assert_eq!(err.kind(), ParseErrorKind::TypeIdPrefix { expected: "user" });
+        assert_eq!(
+            err.to_string(),
+            r#"invalid UserId "usr_01h455vb4pex5vsknk084sn02q": expected prefix "user_" at byte 0"#
+        );
+        // The dash form of the other bodies is not a TypeID.
+        assert!(UserId::parse("user-01h455vb4pex5vsknk084sn02q").is_err());
+        assert!(UserId::parse("user_81h455vb4pex5vsknk084sn02q").is_err());
+
+        let legacy = OrderItemId::parse("item_01h455vb4pex5vsknk084sn02q").unwrap();
+        assert_eq!(legacy.to_string(), "order_item_01h455vb4pex5vsknk084sn02q");
+        let pattern = Regex::new(OrderItemId::PATTERN).unwrap();
+        assert!(pattern.is_match("item_01h455vb4pex5vsknk084sn02q"));
+        assert!(pattern.is_match("order_item_01h455vb4pex5vsknk084sn02q"));
+        assert!(!pattern.is_match("order_01h455vb4pex5vsknk084sn02q"));
+        assert!(AccountId::parse("acct_00000000000000000000000000").is_ok());
+    }
+
+    #[test]
+    fn generated_ids_are_v7_distinct_and_increasing() {
+        let mut seen = HashSet::new();
+        let mut last = UserId::generate().unwrap();
+        for _ in 0..10_000 {
+            let next = UserId::generate().unwrap();
+            assert!(next > last);
+            assert!(next.to_string() > last.to_string(), "text order is time order");
+            assert!(seen.insert(next));
+            last = next;
+        }
+        assert!(Regex::new(UserId::PATTERN).unwrap().is_match(&last.to_string()));
+    }
+
+    #[test]
+    fn serde_and_diesel_carry_the_text() {
+        use diesel::prelude::*;
+        let id = UserId::parse("user_01h455vb4pex5vsknk084sn02q").unwrap();
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, r#""user_01h455vb4pex5vsknk084sn02q""#);
+        assert_eq!(serde_json::from_str::<UserId>(&json).unwrap(), id);
+        let err = serde_json::from_str::<UserId>(r#""user_8zzzzzzzzzzzzzzzzzzzzzzzzz""#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("UserId"), "{err}");
+
+        let db = typed_id_tests::sqlite::TempSqlite::new();
+        let mut conn = db.connect();
+        diesel::sql_query("CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL)")
+            .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query("INSERT INTO users (id) VALUES (?)")
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(&mut conn)
+            .unwrap();
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            id: UserId,
+        }
+        let rows: Vec<Row> = diesel::sql_query("SELECT id FROM users").load(&mut conn).unwrap();
+        assert_eq!(rows[0].id, id);
+    }
+}

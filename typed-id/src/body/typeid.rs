@@ -60,6 +60,13 @@ impl TypeIdSpec {
         SUFFIX_LEN
     }
 
+    /// Longest prefix a type with these options can carry: the body keeps no text, so
+    /// any prefix fits (the derive holds it to the specification's 63 characters).
+    #[must_use]
+    pub const fn max_prefix_len(&self) -> usize {
+        usize::MAX
+    }
+
     /// The suffix grammar as a regular expression (not anchored).
     #[must_use]
     pub const fn pattern(&self) -> Pattern {
