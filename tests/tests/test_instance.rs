@@ -555,3 +555,161 @@ fn detected_platform_ids_pass_production() {
     assert_eq!(found.id(), "localhost-00000009");
     assert!(validate(&found, Environment::Production, OVERRIDE).is_ok());
 }
+
+/// Format characters (Unicode `Cf`) and other invisible ones: bidi embeddings, overrides
+/// and isolates, zero-width spaces and joiners, marks, the BOM, the soft hyphen, tags.
+const INVISIBLE: &[char] = &[
+    '\u{202A}',
+    '\u{202B}',
+    '\u{202C}',
+    '\u{202D}',
+    '\u{202E}',
+    '\u{2066}',
+    '\u{2067}',
+    '\u{2068}',
+    '\u{2069}',
+    '\u{200B}',
+    '\u{200C}',
+    '\u{200D}',
+    '\u{200E}',
+    '\u{200F}',
+    '\u{FEFF}',
+    '\u{00AD}',
+    '\u{2060}',
+    '\u{2061}',
+    '\u{2064}',
+    '\u{206F}',
+    '\u{061C}',
+    '\u{180E}',
+    '\u{0600}',
+    '\u{FFF9}',
+    '\u{FFFB}',
+    '\u{1D173}',
+    '\u{E0001}',
+    '\u{E0041}',
+    '\u{E007F}',
+    '\u{034F}',
+    '\u{115F}',
+    '\u{3164}',
+    '\u{FFA0}',
+    '\u{FE0F}',
+    '\u{E0100}',
+];
+
+#[test]
+fn strict_environments_refuse_invisible_format_characters() {
+    for env in [Environment::Staging, Environment::Production] {
+        for &c in INVISIBLE {
+            for (id, index) in [
+                (format!("{c}orders-api-7f3c2a91"), 0),
+                (format!("orders{c}-api-7f3c2a91"), 6),
+                (format!("orders-api-7f3c2a91{c}"), 19),
+                (format!("local{c}host"), 5),
+            ] {
+                let err = validate(&overridden(&id), env, OVERRIDE).unwrap_err();
+                assert_eq!(
+                    err.reason(),
+                    RefusalReason::FormatCharacter { found: c, index },
+                    "{id:?} in {env}"
+                );
+                let message = err.to_string();
+                assert!(!message.contains(c), "{message:?} prints {c:?} raw");
+                assert!(
+                    message.contains(&format!("U+{:04X}", u32::from(c))),
+                    "{message}"
+                );
+            }
+        }
+    }
+    // Ordinary letters from other scripts are not format characters.
+    for id in [
+        "wéb-1234-ünïcode",
+        "заказы-7f3c2a91",
+        "注文-7f3c2a91",
+        "שרת-7f3c2a91",
+    ] {
+        assert!(
+            validate(&overridden(id), Environment::Production, OVERRIDE).is_ok(),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn invisible_character_message_says_how_to_fix_it() {
+    let err = validate(
+        &overridden("orders-api-1\u{202E}7f3c"),
+        Environment::Production,
+        OVERRIDE,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "refusing instance ID \"orders-api-1\\u{202e}7f3c\" in production: it contains \
+         the invisible formatting character U+202E at byte 12, which can make one ID look \
+         like another (detected from override APP_INSTANCE_ID). Retype the value without \
+         it; such characters come with text pasted from documents and chats. Set \
+         APP_INSTANCE_ID to a name unique to this instance, e.g. \
+         APP_INSTANCE_ID=orders-api-7f3c2a91, or unset APP_INSTANCE_ID to use the \
+         platform's ID"
+    );
+}
+
+#[test]
+fn development_accepts_invisible_characters_with_a_warning() {
+    let found = overridden("orders-api\u{200B}-7f3c2a91");
+    let warnings = validate(&found, Environment::Development, OVERRIDE).unwrap();
+    assert_eq!(
+        warnings,
+        vec![ValidationWarning::FormatCharacter {
+            id: found.id().to_owned(),
+            found: '\u{200B}',
+            index: 10,
+            override_var: OVERRIDE.into(),
+        }]
+    );
+    assert_eq!(
+        warnings[0].to_string(),
+        "instance ID \"orders-api\\u{200b}-7f3c2a91\" contains the invisible formatting \
+         character U+200B at byte 10; staging and production refuse it (retype \
+         APP_INSTANCE_ID without it)"
+    );
+}
+
+#[test]
+fn detection_display_escapes_invisible_and_control_characters() {
+    let cases = [
+        ("web-1-a7f3c92d", "web-1-a7f3c92d"),
+        ("web\u{202E}1-a7f3", "web\\u{202e}1-a7f3"),
+        ("\u{FEFF}web-1", "\\u{feff}web-1"),
+        ("a\u{200B}b\u{00AD}c", "a\\u{200b}b\\u{ad}c"),
+        ("line\nbreak\t\u{7}", "line\\nbreak\\t\\u{7}"),
+        ("back\\slash", "back\\\\slash"),
+        ("wéb-ünï", "wéb-ünï"),
+    ];
+    for (id, shown) in cases {
+        let detection = Detection::new(id, DetectionSource::Kubernetes);
+        assert_eq!(
+            detection.to_string(),
+            format!("{shown} (from Kubernetes pod HOSTNAME)"),
+            "{id:?}"
+        );
+    }
+    for &c in INVISIBLE {
+        let detection = Detection::new(format!("a{c}b"), DetectionSource::Fallback);
+        let shown = detection.to_string();
+        assert!(!shown.contains(c), "{shown:?}");
+        assert!(
+            shown.starts_with(&format!("a\\u{{{:x}}}b ", u32::from(c))),
+            "{shown:?}"
+        );
+    }
+    // The override variable's name is escaped too.
+    let detection = Detection::new(
+        "x",
+        DetectionSource::Override {
+            variable: "APP\u{202E}ID".into(),
+        },
+    );
+    assert_eq!(detection.to_string(), "x (from override APP\\u{202e}ID)");
+}

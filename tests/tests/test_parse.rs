@@ -286,7 +286,7 @@ fn hash_id_accepts_edge_cases() {
 
 #[test]
 fn hash_id_honours_narrower_specs() {
-    let spec = HashSpec::new(4, 6, 1);
+    let spec = HashSpec::new(4, 6, 1).unwrap();
     let narrow = |s: &str| HashId::parse_with(s, &spec);
     expect_accepted(narrow, &[("abcd", "abcd"), ("abcdef.7", "abcdef.7")]);
     let len = |len| K::HashLength {
@@ -310,7 +310,7 @@ fn hash_id_honours_narrower_specs() {
         ],
     );
 
-    let roots_only = HashSpec::new(3, 8, 0);
+    let roots_only = HashSpec::new(3, 8, 0).unwrap();
     let flat = |s: &str| HashId::parse_with(s, &roots_only);
     expect_accepted(flat, &[("abc", "abc"), ("abcdefgh", "abcdefgh")]);
     expect_rejected(
@@ -323,7 +323,7 @@ fn hash_id_honours_narrower_specs() {
         ],
     );
 
-    let exact = HashSpec::new(8, 8, 3);
+    let exact = HashSpec::new(8, 8, 3).unwrap();
     let exact_parse = |s: &str| HashId::parse_with(s, &exact);
     expect_accepted(exact_parse, &[("a3f8e9zz.1.2.3", "a3f8e9zz.1.2.3")]);
     expect_rejected(
@@ -468,7 +468,7 @@ fn seq_rejects_hostile_input() {
 
 #[test]
 fn seq_widths_1_and_18() {
-    let one = SeqSpec::new(1);
+    let one = SeqSpec::new(1).unwrap();
     let w1 = |s: &str| Seq::parse_with(s, &one);
     expect_accepted(
         w1,
@@ -489,7 +489,7 @@ fn seq_widths_1_and_18() {
         ],
     );
 
-    let wide = SeqSpec::new(18);
+    let wide = SeqSpec::new(18).unwrap();
     let w18 = |s: &str| Seq::parse_with(s, &wide);
     expect_accepted(
         w18,
@@ -561,7 +561,7 @@ fn hex_key_rejects_hostile_input() {
         ],
     );
 
-    let four = HexSpec::new(4);
+    let four = HexSpec::new(4).unwrap();
     let h4 = |s: &str| HexKey::parse_with(s, &four);
     expect_accepted(h4, &[("abcd", "abcd")]);
     expect_rejected(
@@ -580,7 +580,7 @@ fn hex_key_rejects_hostile_input() {
         ],
     );
 
-    let wide = HexSpec::new(32);
+    let wide = HexSpec::new(32).unwrap();
     let h32 = |s: &str| HexKey::parse_with(s, &wide);
     expect_accepted(
         h32,

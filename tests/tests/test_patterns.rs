@@ -21,7 +21,7 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use regex::Regex;
 use typed_id::{
     HashId, HashSpec, HexKey, HexSpec, InstanceKey, ParseErrorKind, ParseIdError, Pattern, Seq,
-    SeqSpec, Snowflake, SnowflakeSpec, TypedId, codec,
+    SeqSpec, Snowflake, SnowflakeEncoding, SnowflakeSpec, SpecError, TypedId, codec,
 };
 
 // Derived types: prefixed grammars, legacy prefixes, prefixes containing '-'.
@@ -282,8 +282,13 @@ fn child_number() -> impl Strategy<Value = u32> {
 }
 
 fn valid_hash(spec: HashSpec) -> BoxedStrategy<String> {
-    let hash = string_regex(&format!("[0-9a-z]{{{},{}}}", spec.min_len, spec.max_len)).unwrap();
-    let depth = usize::from(spec.max_depth);
+    let hash = string_regex(&format!(
+        "[0-9a-z]{{{},{}}}",
+        spec.min_len(),
+        spec.max_len()
+    ))
+    .unwrap();
+    let depth = usize::from(spec.max_depth());
     (hash, prop::collection::vec(child_number(), 0..=depth))
         .prop_map(|(mut s, children)| {
             for n in children {
@@ -330,7 +335,7 @@ fn valid_hex(len: u8) -> BoxedStrategy<String> {
 // The grammars
 
 fn hash_grammar(spec: HashSpec) -> Grammar {
-    let pattern = Pattern::anchored(&spec.pattern());
+    let pattern = Pattern::anchored(&spec.pattern()).unwrap();
     Grammar::new(
         format!("HashId {spec:?}"),
         pattern.as_str(),
@@ -356,14 +361,14 @@ fn hash_grammars() -> Vec<Grammar> {
         (3, 8, 0),
         (5, 7, 0),
     ] {
-        grammars.push(hash_grammar(HashSpec::new(min, max, depth)));
+        grammars.push(hash_grammar(HashSpec::new(min, max, depth).unwrap()));
     }
     grammars
 }
 
 fn seq_grammar(width: u8) -> Grammar {
-    let spec = SeqSpec::new(width);
-    let pattern = Pattern::anchored(&spec.pattern());
+    let spec = SeqSpec::new(width).unwrap();
+    let pattern = Pattern::anchored(&spec.pattern()).unwrap();
     Grammar::new(
         format!("Seq width {width}"),
         pattern.as_str(),
@@ -395,8 +400,8 @@ fn snowflake_grammars() -> Vec<Grammar> {
 }
 
 fn hex_grammar(len: u8) -> Grammar {
-    let spec = HexSpec::new(len);
-    let pattern = Pattern::anchored(&spec.pattern());
+    let spec = HexSpec::new(len).unwrap();
+    let pattern = Pattern::anchored(&spec.pattern()).unwrap();
     Grammar::new(
         format!("HexKey len {len}"),
         pattern.as_str(),
@@ -415,7 +420,9 @@ fn typed_grammar<T: TypedId>(
 ) -> Grammar {
     assert_eq!(
         T::PATTERN,
-        Pattern::prefixed(T::PREFIX, T::ACCEPT, &body_pattern).as_str(),
+        Pattern::prefixed(T::PREFIX, T::ACCEPT, &body_pattern)
+            .unwrap()
+            .as_str(),
         "{}",
         T::NAME
     );
@@ -439,22 +446,22 @@ fn typed_grammars() -> Vec<Grammar> {
             r"(el|elem|e|El)?-?[0-9a-z.]{0,30}",
         ),
         typed_grammar::<NodeId>(
-            HashSpec::new(4, 6, 1).pattern(),
-            valid_hash(HashSpec::new(4, 6, 1)),
+            HashSpec::new(4, 6, 1).unwrap().pattern(),
+            valid_hash(HashSpec::new(4, 6, 1).unwrap()),
             r"(node|nod)?-?[0-9a-z.]{0,20}",
         ),
         typed_grammar::<DocumentId>(
-            HashSpec::new(3, 8, 0).pattern(),
-            valid_hash(HashSpec::new(3, 8, 0)),
+            HashSpec::new(3, 8, 0).unwrap().pattern(),
+            valid_hash(HashSpec::new(3, 8, 0).unwrap()),
             r"(doc)?-?[0-9a-z.]{0,12}",
         ),
         typed_grammar::<WorkItemId>(
-            SeqSpec::new(3).pattern(),
+            SeqSpec::new(3).unwrap().pattern(),
             valid_seq(3),
             r"(WORK|work)?-?[0-9]{0,21}",
         ),
         typed_grammar::<TicketId>(
-            SeqSpec::new(5).pattern(),
+            SeqSpec::new(5).unwrap().pattern(),
             valid_seq(5),
             r"(TICKET|T|TICK)?-?[0-9]{0,21}",
         ),
@@ -469,12 +476,12 @@ fn typed_grammars() -> Vec<Grammar> {
             r"(evt)?-?[0-9A-Za-z]{0,13}",
         ),
         typed_grammar::<OdinKey>(
-            HexSpec::new(6).pattern(),
+            HexSpec::new(6).unwrap().pattern(),
             valid_hex(6),
             r"(odin-PS|odin|odin-ps|PS)?-?[0-9a-f]{0,8}",
         ),
         typed_grammar::<SessionKey>(
-            HexSpec::new(16).pattern(),
+            HexSpec::new(16).unwrap().pattern(),
             valid_hex(16),
             r"(sess)?-?[0-9a-fA-F]{0,18}",
         ),
@@ -488,23 +495,33 @@ fn typed_grammars() -> Vec<Grammar> {
 fn published_patterns_are_the_anchored_spec_patterns() {
     assert_eq!(
         HashId::PATTERN,
-        Pattern::anchored(&HashSpec::DEFAULT.pattern()).as_str()
+        Pattern::anchored(&HashSpec::DEFAULT.pattern())
+            .unwrap()
+            .as_str()
     );
     assert_eq!(
         Seq::PATTERN,
-        Pattern::anchored(&SeqSpec::DEFAULT.pattern()).as_str()
+        Pattern::anchored(&SeqSpec::DEFAULT.pattern())
+            .unwrap()
+            .as_str()
     );
     assert_eq!(
         Snowflake::PATTERN,
-        Pattern::anchored(&SnowflakeSpec::DECIMAL.pattern()).as_str()
+        Pattern::anchored(&SnowflakeSpec::DECIMAL.pattern())
+            .unwrap()
+            .as_str()
     );
     assert_eq!(
         Snowflake::BASE62_PATTERN,
-        Pattern::anchored(&SnowflakeSpec::BASE62.pattern()).as_str()
+        Pattern::anchored(&SnowflakeSpec::BASE62.pattern())
+            .unwrap()
+            .as_str()
     );
     assert_eq!(
         HexKey::PATTERN,
-        Pattern::anchored(&HexSpec::DEFAULT.pattern()).as_str()
+        Pattern::anchored(&HexSpec::DEFAULT.pattern())
+            .unwrap()
+            .as_str()
     );
     for p in [
         HashId::PATTERN,
@@ -648,8 +665,8 @@ fn boundary_table() {
         ("abc.1\n", false),
         ("abc\n", false),
     ]);
-    hash_grammar(HashSpec::new(3, 8, 0)).check_table(&[("abc", true), ("abc.1", false)]);
-    hash_grammar(HashSpec::new(4, 4, 1)).check_table(&[
+    hash_grammar(HashSpec::new(3, 8, 0).unwrap()).check_table(&[("abc", true), ("abc.1", false)]);
+    hash_grammar(HashSpec::new(4, 4, 1).unwrap()).check_table(&[
         ("abcd.4294967295", true),
         ("abcd.1.1", false),
         ("abc", false),
@@ -758,4 +775,281 @@ fn boundary_table() {
         ("8f4a2b0", false),
         ("8F4A2B", false),
     ]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Options and patterns: every public constructor and pattern function, extreme values,
+// typed errors and never a panic. (Specs used to have public fields: `SeqSpec { width:
+// 19 }` overflowed in `Seq::with_spec`, `SeqSpec { width: 0 }.pattern()` underflowed,
+// and `Pattern::prefixed` indexed past its buffer; the fields are private now, see the
+// `compile_fail` examples on the spec types.)
+
+/// A regex for the whole of `pattern`, which must compile.
+fn compiles(pattern: &Pattern) -> Regex {
+    Regex::new(pattern.as_str()).unwrap_or_else(|e| panic!("{pattern:?}: {e}"))
+}
+
+#[test]
+fn hash_spec_new_checks_every_bound() {
+    for min_len in 0..=u8::MAX {
+        for max_len in 0..=u8::MAX {
+            for max_depth in (0..=8).chain([127, 128, 254, 255]) {
+                let got = HashSpec::new(min_len, max_len, max_depth);
+                let expected_field = if !(3..=8).contains(&min_len) {
+                    Some(("min_len", min_len, 3))
+                } else if !(min_len..=8).contains(&max_len) {
+                    Some(("max_len", max_len, min_len))
+                } else if max_depth > 3 {
+                    Some(("max_depth", max_depth, 0))
+                } else {
+                    None
+                };
+                match (got, expected_field) {
+                    (Ok(spec), None) => {
+                        assert_eq!(
+                            (spec.min_len(), spec.max_len(), spec.max_depth()),
+                            (min_len, max_len, max_depth)
+                        );
+                        let anchored = Pattern::anchored(&spec.pattern()).unwrap();
+                        let re = compiles(&anchored);
+                        let longest = format!(
+                            "{}{}",
+                            "z".repeat(usize::from(max_len)),
+                            ".4294967295".repeat(usize::from(max_depth))
+                        );
+                        assert_eq!(longest.len(), spec.max_text_len());
+                        assert!(re.is_match(&longest));
+                        assert!(HashId::parse_with(&longest, &spec).is_ok());
+                        assert!(spec.max_prefix_len() >= 4);
+                    }
+                    (Err(err), Some((field, value, min))) => {
+                        let max = if field == "max_depth" { 3 } else { 8 };
+                        assert_eq!(
+                            err,
+                            SpecError::OutOfRange {
+                                spec: "HashSpec",
+                                field,
+                                value,
+                                min,
+                                max
+                            }
+                        );
+                        assert_eq!(
+                            err.to_string(),
+                            format!("invalid HashSpec: {field} {value} is outside {min}..={max}")
+                        );
+                    }
+                    (got, expected) => {
+                        panic!(
+                            "({min_len}, {max_len}, {max_depth}): {got:?}, expected {expected:?}"
+                        )
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn seq_and_hex_spec_new_check_their_range() {
+    for n in 0..=u8::MAX {
+        match SeqSpec::new(n) {
+            Ok(spec) => {
+                assert!((1..=18).contains(&n));
+                assert_eq!(spec.width(), n);
+                compiles(&Pattern::anchored(&spec.pattern()).unwrap());
+                assert_eq!(spec.max_text_len(), 18);
+            }
+            Err(err) => {
+                assert!(n == 0 || n > 18, "{n}");
+                assert_eq!(
+                    err.to_string(),
+                    format!("invalid SeqSpec: width {n} is outside 1..=18")
+                );
+            }
+        }
+        match HexSpec::new(n) {
+            Ok(spec) => {
+                assert!((4..=32).contains(&n));
+                assert_eq!(spec.len(), n);
+                assert_eq!(spec.max_text_len(), usize::from(n));
+                let re = compiles(&Pattern::anchored(&spec.pattern()).unwrap());
+                assert!(re.is_match(&"f".repeat(usize::from(n))));
+            }
+            Err(err) => {
+                assert!(!(4..=32).contains(&n), "{n}");
+                assert_eq!(
+                    err,
+                    SpecError::OutOfRange {
+                        spec: "HexSpec",
+                        field: "len",
+                        value: n,
+                        min: 4,
+                        max: 32
+                    }
+                );
+            }
+        }
+    }
+    for encoding in [SnowflakeEncoding::Decimal, SnowflakeEncoding::Base62] {
+        let spec = SnowflakeSpec::new(encoding);
+        assert_eq!(spec.encoding(), encoding);
+        compiles(&Pattern::anchored(&spec.pattern()).unwrap());
+    }
+}
+
+/// Inputs at and around every limit, and hostile ones.
+fn extreme_inputs() -> Vec<String> {
+    let mut inputs: Vec<String> = ["", "0", "1", "-", ".", "é", "\0", "\u{202E}"]
+        .map(String::from)
+        .to_vec();
+    for len in [
+        3, 4, 8, 9, 17, 18, 19, 20, 32, 33, 46, 47, 64, 255, 256, 1025, 70_000,
+    ] {
+        for c in ['0', '1', '9', 'a', 'f', 'z', 'Z', '.', 'é'] {
+            inputs.push(c.to_string().repeat(len));
+        }
+        inputs.push(format!("abc{}", ".1".repeat(len)));
+        inputs.push(format!("abc.{}", "9".repeat(len)));
+    }
+    inputs.push(u64::MAX.to_string());
+    inputs.push(i64::MAX.to_string());
+    inputs.push(format!("{}8", i64::MAX / 10));
+    inputs
+}
+
+#[test]
+fn body_functions_take_extreme_values_under_every_spec() {
+    let inputs = extreme_inputs();
+    let mut values = vec![0, 1, 9, 10, Seq::MAX - 1, Seq::MAX, Seq::MAX + 1];
+    values.extend([i64::MAX as u64, i64::MAX as u64 + 1, u64::MAX - 1, u64::MAX]);
+    values.extend((1..=19).map(|k| 10u64.pow(k) - 1));
+    for width in 1..=18 {
+        let spec = SeqSpec::new(width).unwrap();
+        for &v in &values {
+            match Seq::with_spec(v, &spec) {
+                Ok(seq) => {
+                    assert!((1..=Seq::MAX).contains(&v));
+                    let digits = v.to_string().len().max(usize::from(width));
+                    assert_eq!(seq.as_str().len(), digits);
+                    assert_eq!(Seq::parse_with(seq.as_str(), &spec).unwrap(), seq);
+                }
+                Err(_) => assert!(v == 0 || v > Seq::MAX, "{v}"),
+            }
+        }
+        for input in &inputs {
+            let _ = Seq::parse_with(input, &spec);
+        }
+    }
+    for min in 3..=8 {
+        for max in min..=8 {
+            for depth in 0..=3 {
+                let spec = HashSpec::new(min, max, depth).unwrap();
+                for input in &inputs {
+                    let _ = HashId::parse_with(input, &spec);
+                }
+            }
+        }
+    }
+    for len in 4..=32 {
+        let spec = HexSpec::new(len).unwrap();
+        for input in &inputs {
+            let _ = HexKey::parse_with(input, &spec);
+        }
+    }
+    for len in 0..=u8::MAX {
+        for &v in &values {
+            let got = HashId::from_hash_value(v, len);
+            assert_eq!(got.is_ok(), (3..=8).contains(&len), "{v} {len}");
+        }
+        for bytes in 0..=20 {
+            let got = HexKey::from_bytes(&vec![0xa5; bytes], len);
+            assert_eq!(
+                got.is_ok(),
+                (4..=32).contains(&len) && bytes * 2 >= usize::from(len),
+                "{bytes} bytes, {len} digits"
+            );
+        }
+    }
+    for &v in &values {
+        assert_eq!(Snowflake::new(v).is_ok(), v <= i64::MAX as u64);
+    }
+    for v in [i64::MIN, -1, 0, 1, i64::MAX] {
+        assert_eq!(Snowflake::from_i64(v).is_ok(), v >= 0);
+    }
+    for input in &inputs {
+        let _ = Snowflake::parse(input);
+        let _ = Snowflake::parse_base62(input);
+        let _ = InstanceKey::parse(input);
+        let _ = InstanceKey::from_parts(input, input, input);
+        let _ = InstanceKey::from_parts(input, "PS", "8f4a2b");
+    }
+}
+
+#[test]
+fn pattern_functions_report_what_does_not_fit() {
+    let body = SeqSpec::DEFAULT.pattern();
+    let base = Pattern::anchored(&body).unwrap().as_str().len(); // ^ body $
+    // prefixed: ^ prefix - body $
+    for len in (0..=1100).chain([4096, 70_000]) {
+        let prefix = "p".repeat(len);
+        let needed = base + len + 1;
+        match Pattern::prefixed(&prefix, &[], &body) {
+            Ok(p) => {
+                assert!(needed <= 1024, "{len}");
+                assert_eq!(p.as_str(), format!("^{prefix}-{}$", body.as_str()));
+                // Anchoring a whole pattern again adds two bytes, which may not fit.
+                let again = Pattern::anchored(&p);
+                assert_eq!(again.is_ok(), needed + 2 <= 1024, "{len}");
+            }
+            Err(err) => {
+                assert!(needed > 1024, "{len}");
+                assert_eq!(
+                    err,
+                    SpecError::PatternTooLong {
+                        len: needed,
+                        max: 1024
+                    }
+                );
+                assert!(err.to_string().contains("at most 1024"), "{err}");
+            }
+        }
+    }
+    // Many legacy prefixes: `^(?:p|a|a|…)-body$`.
+    let legacy = "a".repeat(32);
+    for count in [0, 1, 10, 20, 30, 40, 1000] {
+        let accept = vec![legacy.as_str(); count];
+        let got = Pattern::prefixed("p", &accept, &body);
+        let needed = if count == 0 {
+            base + 2
+        } else {
+            base + 2 + 4 + 33 * count
+        };
+        match got {
+            Ok(p) => {
+                assert!(needed <= 1024, "{count}");
+                assert_eq!(p.as_str().len(), needed);
+                compiles(&p);
+            }
+            Err(err) => assert_eq!(
+                err,
+                SpecError::PatternTooLong {
+                    len: needed,
+                    max: 1024
+                }
+            ),
+        }
+    }
+    // Prefixes are written as given, multi-byte characters included, and never cut.
+    for c in ['é', '😀'] {
+        for count in [100, 300, 1000] {
+            let prefix = c.to_string().repeat(count);
+            if let Ok(p) = Pattern::prefixed(&prefix, &[&prefix], &body) {
+                assert!(p.as_str().contains(&prefix));
+            }
+        }
+    }
+    assert_eq!(Pattern::new().as_str(), "");
+    assert_eq!(Pattern::default().as_str(), "");
+    assert_eq!(Pattern::anchored(&Pattern::new()).unwrap().as_str(), "^$");
 }

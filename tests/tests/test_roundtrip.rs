@@ -76,7 +76,7 @@ proptest! {
         prop_assert_eq!(parsed.child_numbers().collect::<Vec<_>>(), children.clone());
         // The tightest spec that still admits the ID accepts it too.
         let depth = u8::try_from(children.len()).unwrap();
-        let tight = HashSpec::new(len, len, depth);
+        let tight = HashSpec::new(len, len, depth).unwrap();
         prop_assert_eq!(HashId::parse_with(&text, &tight).unwrap(), id);
         // Every ancestor round-trips as well.
         for a in id.ancestors() {
@@ -107,7 +107,7 @@ proptest! {
 
     #[test]
     fn seq_round_trips_at_every_width(value in seq_value(), width in 1u8..=18) {
-        let spec = SeqSpec::new(width);
+        let spec = SeqSpec::new(width).unwrap();
         let id = Seq::with_spec(value, &spec).unwrap();
         let text = id.to_string();
         let w = usize::from(width);
@@ -129,7 +129,7 @@ proptest! {
         let key = HexKey::from_bytes(&bytes, len).unwrap();
         let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         prop_assert_eq!(key.as_str(), &expected[..usize::from(len)]);
-        let parsed = HexKey::parse_with(&key.to_string(), &HexSpec::new(len))
+        let parsed = HexKey::parse_with(&key.to_string(), &HexSpec::new(len).unwrap())
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(parsed, key);
     }

@@ -29,6 +29,16 @@ struct NumberedMessageId(Snowflake);
 #[typed_id(prefix = "WORK", width = 3)]
 struct WorkItemId(Seq);
 
+/// Number mode with a prefix that starts with a digit, like the bare numbers it also
+/// reads, and a legacy prefix that does too.
+#[derive(TypedId)]
+#[typed_id(prefix = "9x", accept = ["7y"], serde = "number")]
+struct NineId(Snowflake);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "4ev", encoding = "base62", serde = "number")]
+struct FourEventId(Snowflake);
+
 #[derive(TypedId)]
 #[typed_id(prefix = "odin-PS")]
 struct InstanceId(HexKey);
@@ -382,6 +392,83 @@ fn number_mode_rejects_what_is_not_a_snowflake_naming_the_type() {
             "{json}: {msg}\nexpected: {expected}"
         );
     }
+}
+
+#[test]
+fn number_mode_with_a_digit_prefix_reads_its_own_string_form() {
+    let id = NineId::parse("9x-123").unwrap();
+    assert_eq!(id.as_u64(), 123);
+    assert_eq!(serde_json::to_string(&id).unwrap(), "123");
+    for json in ["123", "\"123\"", "\"9x-123\"", "\"7y-123\""] {
+        assert_eq!(serde_json::from_str::<NineId>(json).unwrap(), id, "{json}");
+    }
+    // The string form (what `Display` writes) round-trips, and so does the number.
+    let back: NineId = serde_json::from_value(serde_json::Value::String(id.to_string())).unwrap();
+    assert_eq!(back, id);
+    let back: NineId = serde_json::from_str(&serde_json::to_string(&id).unwrap()).unwrap();
+    assert_eq!(back, id);
+
+    let event = FourEventId::parse("4ev-1BvP7xZ5J1t").unwrap();
+    let number = serde_json::to_string(&event).unwrap();
+    assert_eq!(number, event.as_u64().to_string());
+    for json in [
+        number.clone(),
+        format!("\"{number}\""),
+        "\"4ev-1BvP7xZ5J1t\"".to_owned(),
+    ] {
+        assert_eq!(
+            serde_json::from_str::<FourEventId>(&json).unwrap(),
+            event,
+            "{json}"
+        );
+    }
+
+    let cases = [
+        (
+            "\"9x-0123\"",
+            r#"invalid NineId "9x-0123": number must not have a leading zero at byte 3"#,
+        ),
+        (
+            "\"9x-12a\"",
+            r#"invalid NineId "9x-12a": found 'a' where a digit (0-9) was expected at byte 5"#,
+        ),
+        (
+            "\"9x-\"",
+            r#"invalid NineId "9x-": input ends where a digit (0-9) was expected at byte 3"#,
+        ),
+        (
+            "\"9y-123\"",
+            r#"invalid NineId "9y-123": expected prefix "9x-" at byte 0"#,
+        ),
+        (
+            "\"9x\"",
+            r#"invalid NineId "9x": found 'x' where a digit (0-9) was expected at byte 1"#,
+        ),
+        (
+            "\"9x-9223372036854775808\"",
+            r#"invalid NineId "9x-9223372036854775808": number is larger than 9223372036854775807 at byte 3"#,
+        ),
+        (
+            "\"4ev-1BvP7xZ5J1t\"",
+            r#"invalid NineId "4ev-1BvP7xZ5J1t": expected prefix "9x-" at byte 0"#,
+        ),
+    ];
+    for (json, expected) in cases {
+        let msg = serde_json::from_str::<NineId>(json)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with(expected),
+            "{json}: {msg}\nexpected: {expected}"
+        );
+    }
+    let msg = serde_json::from_str::<FourEventId>("\"4ev-0BvP7xZ5J1t\"")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.starts_with(r#"invalid FourEventId "4ev-0BvP7xZ5J1t": "#),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -342,6 +342,92 @@ fn segments_over_every_backend() {
     }
 }
 
+/// Drives two segments over `backend`, whose scope `end` was seeded (by `seed`) to
+/// `Seq::MAX - 250`, to the end of the range: every number left is handed out exactly
+/// once, and only then does the scope report itself exhausted.
+fn check_segments_reach_the_end(backend: &dyn DisplayIdAllocator, seed: impl Fn(&str, u64)) {
+    const LEFT: u64 = 250;
+    seed("end", Seq::MAX - LEFT);
+    seed("tail", Seq::MAX - 2);
+    let a = Segmented::new(backend, 100);
+    let b = Segmented::new(backend, 100);
+    let mut seen = HashSet::new();
+    // a holds MAX-249..=MAX-150, b MAX-149..=MAX-50; when a runs dry only 50 are left
+    // in the store, fewer than a block.
+    let mut exhausted = [false; 2];
+    while exhausted != [true, true] {
+        for (i, segment) in [&a, &b].into_iter().enumerate() {
+            if exhausted[i] {
+                continue;
+            }
+            match segment.allocate("end") {
+                Ok(n) => assert!(seen.insert(n), "{n} handed out twice"),
+                Err(StoreError::Exhausted { max, .. }) => {
+                    assert_eq!(max, Seq::MAX);
+                    exhausted[i] = true;
+                }
+                Err(e) => panic!("unexpected error: {e}"),
+            }
+        }
+    }
+    let expected: HashSet<u64> = (Seq::MAX - LEFT + 1..=Seq::MAX).collect();
+    assert_eq!(seen.len(), expected.len(), "numbers left unused");
+    assert_eq!(seen, expected);
+    assert_eq!(backend.last("end").unwrap(), Seq::MAX);
+    assert_eq!(a.remaining("end") + b.remaining("end"), 0);
+    // Exhausted stays exhausted, through either handle and the store itself.
+    for segment in [&a, &b] {
+        assert!(matches!(
+            segment.allocate("end"),
+            Err(StoreError::Exhausted { .. })
+        ));
+    }
+    assert!(matches!(
+        backend.allocate("end"),
+        Err(StoreError::Exhausted { .. })
+    ));
+
+    // Blocks: a request for more than is left fails and costs nothing; what is left
+    // can still be taken.
+    let c = Segmented::new(backend, 100);
+    assert!(matches!(
+        c.allocate_block("tail", 3),
+        Err(StoreError::Exhausted { .. })
+    ));
+    assert_eq!(
+        c.allocate_block("tail", 2).unwrap(),
+        Seq::MAX - 1..=Seq::MAX
+    );
+    assert!(matches!(
+        c.allocate("tail"),
+        Err(StoreError::Exhausted { .. })
+    ));
+}
+
+/// Sets `scope`'s counter with SQL, as an operator seeding a scope would.
+fn seed_sql<C: StoreConnection>(store: &SqlStore<C>, scope: &str, last: u64) {
+    store
+        .connection()
+        .batch_execute(&format!(
+            "INSERT INTO typed_id_display_sequences (scope, last) VALUES ('{scope}', {last})"
+        ))
+        .unwrap();
+}
+
+#[test]
+fn segments_hand_out_every_number_up_to_the_end_sqlite() {
+    let db = TempSqlite::new();
+    let store = SqliteStore::open(db.url()).unwrap();
+    check_segments_reach_the_end(&store, |scope, last| seed_sql(&store, scope, last));
+}
+
+#[test]
+fn segments_hand_out_every_number_up_to_the_end_postgres() {
+    let db = TestDatabase::new();
+    let store = PgStore::open(db.url()).unwrap();
+    check_segments_reach_the_end(&store, |scope, last| seed_sql(&store, scope, last));
+}
+
 // ---------------------------------------------------------------------------------------
 // SQL: the same checks on both engines
 

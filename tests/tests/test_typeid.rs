@@ -229,7 +229,10 @@ mod derived {
     fn a_derived_typeid_parses_displays_and_agrees_with_its_pattern() {
         let id = UserId::parse("user_01h455vb4pex5vsknk084sn02q").unwrap();
         assert_eq!(id.to_string(), "user_01h455vb4pex5vsknk084sn02q");
-        assert_eq!(format!("{id:?}"), r#"UserId("user_01h455vb4pex5vsknk084sn02q")"#);
+        assert_eq!(
+            format!("{id:?}"),
+            r#"UserId("user_01h455vb4pex5vsknk084sn02q")"#
+        );
         assert_eq!(id.uuid().version(), 7);
         assert_eq!(UserId::from_uuid(id.uuid()), id);
         assert_eq!(UserId::PREFIX, "user");
@@ -237,7 +240,10 @@ mod derived {
         assert_eq!(size_of::<UserId>(), 16);
 
         let err = UserId::parse("usr_01h455vb4pex5vsknk084sn02q").unwrap_err();
-        assert_eq!(err.kind(), ParseErrorKind::TypeIdPrefix { expected: "user" });
+        assert_eq!(
+            err.kind(),
+            ParseErrorKind::TypeIdPrefix { expected: "user" }
+        );
         assert_eq!(
             err.to_string(),
             r#"invalid UserId "usr_01h455vb4pex5vsknk084sn02q": expected prefix "user_" at byte 0"#
@@ -262,11 +268,18 @@ mod derived {
         for _ in 0..10_000 {
             let next = UserId::generate().unwrap();
             assert!(next > last);
-            assert!(next.to_string() > last.to_string(), "text order is time order");
+            assert!(
+                next.to_string() > last.to_string(),
+                "text order is time order"
+            );
             assert!(seen.insert(next));
             last = next;
         }
-        assert!(Regex::new(UserId::PATTERN).unwrap().is_match(&last.to_string()));
+        assert!(
+            Regex::new(UserId::PATTERN)
+                .unwrap()
+                .is_match(&last.to_string())
+        );
     }
 
     #[test]
@@ -295,7 +308,9 @@ mod derived {
             #[diesel(sql_type = diesel::sql_types::Text)]
             id: UserId,
         }
-        let rows: Vec<Row> = diesel::sql_query("SELECT id FROM users").load(&mut conn).unwrap();
+        let rows: Vec<Row> = diesel::sql_query("SELECT id FROM users")
+            .load(&mut conn)
+            .unwrap();
         assert_eq!(rows[0].id, id);
     }
 }

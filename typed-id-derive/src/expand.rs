@@ -100,12 +100,18 @@ fn typed_id_impl(ident: &Ident, body: &TokenStream, checked: &Checked) -> TokenS
             const ACCEPT: &'static [&'static str] = &[#(#accept),*];
             const SPEC: #spec_ty = #spec;
             const PATTERN: &'static str = {
-                const PATTERN: ::typed_id::Pattern = ::typed_id::Pattern::prefixed_with(
+                const PATTERN: ::typed_id::Pattern = match ::typed_id::Pattern::prefixed_with(
                     #prefix,
                     &[#(#accept),*],
                     <#body as ::typed_id::Body>::SEPARATOR,
                     &#spec.pattern(),
-                );
+                ) {
+                    ::core::result::Result::Ok(typed_id_pattern) => typed_id_pattern,
+                    ::core::result::Result::Err(_) => ::core::panic!(
+                        "the pattern of this type is too long for a `typed_id::Pattern`; \
+                         list fewer or shorter legacy prefixes in `accept`"
+                    ),
+                };
                 PATTERN.as_str()
             };
             const MAX_LEN: usize =
@@ -321,6 +327,17 @@ fn integrations(ident: &Ident, checked: &Checked) -> TokenStream {
 }
 
 fn spec_tokens(spec: &Spec) -> (TokenStream, TokenStream) {
+    // The constructors check their arguments and return a `Result`. The expression is
+    // only ever evaluated in `const` items, so a spec they refuse (which `valid.rs`
+    // reports first anyway) can only be a compile-time error.
+    let checked = |new: TokenStream| {
+        quote! {
+            match #new {
+                ::core::result::Result::Ok(typed_id_spec) => typed_id_spec,
+                ::core::result::Result::Err(_) => ::core::panic!("invalid `typed_id` options"),
+            }
+        }
+    };
     match *spec {
         Spec::Hash {
             min_len,
@@ -328,15 +345,15 @@ fn spec_tokens(spec: &Spec) -> (TokenStream, TokenStream) {
             max_depth,
         } => (
             quote!(::typed_id::HashSpec),
-            quote!(::typed_id::HashSpec::new(#min_len, #max_len, #max_depth)),
+            checked(quote!(::typed_id::HashSpec::new(#min_len, #max_len, #max_depth))),
         ),
         Spec::Seq { width } => (
             quote!(::typed_id::SeqSpec),
-            quote!(::typed_id::SeqSpec::new(#width)),
+            checked(quote!(::typed_id::SeqSpec::new(#width))),
         ),
         Spec::HexKey { len } => (
             quote!(::typed_id::HexSpec),
-            quote!(::typed_id::HexSpec::new(#len)),
+            checked(quote!(::typed_id::HexSpec::new(#len))),
         ),
         Spec::TypeId => (
             quote!(::typed_id::TypeIdSpec),

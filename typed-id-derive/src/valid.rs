@@ -344,7 +344,10 @@ fn check_prefix(lit: &LitStr, rules: PrefixRules) -> Result<()> {
                 value.len()
             ));
         }
-        if let Some(c) = value.chars().find(|c| !(c.is_ascii_lowercase() || *c == '_')) {
+        if let Some(c) = value
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || *c == '_'))
+        {
             return fail(format!(
                 "a TypeID prefix has only lowercase letters `a-z` and `_`; found {c:?}"
             ));

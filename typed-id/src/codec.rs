@@ -9,7 +9,7 @@
 //!
 //! let text = codec::encode_base62(1_767_053_847_123_456_789);
 //! assert_eq!(codec::decode_base62(text.as_str())?, 1_767_053_847_123_456_789);
-//! assert_eq!(codec::encode_base36_fixed(35, 3).as_str(), "00z");
+//! assert_eq!(codec::encode_base36_fixed(35, 3).unwrap().as_str(), "00z");
 //! # Ok::<(), typed_id::codec::DecodeError>(())
 //! ```
 
@@ -117,13 +117,26 @@ pub fn encode_base36(v: u64) -> Encoded<BASE36_MAX_LEN> {
 /// This is how content hashes are rendered: every length draws uniformly from all of its
 /// `36^width` values (up to the tiny bias of reducing a 64-bit value).
 ///
-/// # Panics
-/// If `width` is 0 or more than 12 (`36^13` does not fit in a `u64`).
+/// `None` when `width` is 0 or above [`BASE36_MAX_LEN`] (13, enough for any `u64`).
+///
+/// ```
+/// use typed_id::codec::encode_base36_fixed;
+///
+/// assert_eq!(encode_base36_fixed(36 * 36 + 35, 2).unwrap().as_str(), "0z");
+/// assert_eq!(encode_base36_fixed(u64::MAX, 13).unwrap().as_str(), "3w5e11264sgsf");
+/// assert!(encode_base36_fixed(1, 0).is_none() && encode_base36_fixed(1, 14).is_none());
+/// ```
 #[must_use]
-pub fn encode_base36_fixed(v: u64, width: usize) -> Encoded<BASE36_MAX_LEN> {
-    assert!((1..=12).contains(&width), "base36 width must be 1..=12");
-    let modulus = 36u64.pow(width as u32);
-    encode(v % modulus, BASE36, width)
+pub fn encode_base36_fixed(v: u64, width: usize) -> Option<Encoded<BASE36_MAX_LEN>> {
+    if !(1..=BASE36_MAX_LEN).contains(&width) {
+        return None;
+    }
+    // 36^13 exceeds u64::MAX: at width 13 every value is its own remainder.
+    let v = match 36u64.checked_pow(width as u32) {
+        Some(modulus) => v % modulus,
+        None => v,
+    };
+    Some(encode(v, BASE36, width))
 }
 
 /// Canonical base62 text of `v`.
@@ -241,9 +254,12 @@ mod tests {
         );
         assert_eq!(decode_base36("A").unwrap_err().index(), 0);
         assert_eq!(
-            encode_base36_fixed(36u64.pow(8) + 5, 8).as_str(),
+            encode_base36_fixed(36u64.pow(8) + 5, 8).unwrap().as_str(),
             "00000005"
         );
+        for width in [0, 14, 100, usize::MAX] {
+            assert!(encode_base36_fixed(7, width).is_none(), "{width}");
+        }
     }
 
     proptest::proptest! {
@@ -266,12 +282,13 @@ mod tests {
         }
 
         #[test]
-        fn fixed_width_is_exact(v: u64, w in 1usize..=12) {
-            let e = encode_base36_fixed(v, w);
+        fn fixed_width_is_exact(v: u64, w in 1usize..=13) {
+            let e = encode_base36_fixed(v, w).unwrap();
             proptest::prop_assert_eq!(e.as_str().len(), w);
             let back = e.as_str().trim_start_matches('0');
             let back = if back.is_empty() { 0 } else { decode_base36(back).unwrap() };
-            proptest::prop_assert_eq!(back, v % 36u64.pow(w as u32));
+            let expected = 36u64.checked_pow(w as u32).map_or(v, |m| v % m);
+            proptest::prop_assert_eq!(back, expected);
         }
     }
 }

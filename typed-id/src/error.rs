@@ -427,6 +427,71 @@ impl fmt::Display for IdError {
 
 impl std::error::Error for IdError {}
 
+/// Options of an ID type, or a pattern built from them, that cannot be used.
+///
+/// Returned by the spec constructors ([`HashSpec::new`](crate::HashSpec::new),
+/// [`SeqSpec::new`](crate::SeqSpec::new), [`HexSpec::new`](crate::HexSpec::new)) and by
+/// [`Pattern::prefixed`](crate::Pattern::prefixed) and
+/// [`Pattern::anchored`](crate::Pattern::anchored). Derived types build their options
+/// in a `const`, so for them this is a compile-time error (the derive checks the values
+/// first and reports them on the attribute).
+///
+/// ```
+/// use typed_id::{SeqSpec, SpecError};
+///
+/// let err = SeqSpec::new(19).unwrap_err();
+/// assert_eq!(err.to_string(), "invalid SeqSpec: width 19 is outside 1..=18");
+/// assert!(matches!(err, SpecError::OutOfRange { field: "width", value: 19, .. }));
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpecError {
+    /// A field outside the range the body supports.
+    OutOfRange {
+        /// The options type, e.g. `SeqSpec`.
+        spec: &'static str,
+        /// The field, e.g. `width`.
+        field: &'static str,
+        /// The value given.
+        value: u8,
+        /// Smallest accepted value (for `max_len`: the `min_len` given).
+        min: u8,
+        /// Largest accepted value.
+        max: u8,
+    },
+    /// The pattern would be longer than a [`Pattern`](crate::Pattern) holds (long or
+    /// many legacy prefixes).
+    PatternTooLong {
+        /// Bytes the pattern would need.
+        len: usize,
+        /// Bytes a pattern holds.
+        max: usize,
+    },
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            SpecError::OutOfRange {
+                spec,
+                field,
+                value,
+                min,
+                max,
+            } => write!(
+                f,
+                "invalid {spec}: {field} {value} is outside {min}..={max}"
+            ),
+            SpecError::PatternTooLong { len, max } => write!(
+                f,
+                "the pattern would be {len} bytes long; a pattern holds at most {max}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SpecError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,7 +123,7 @@ pub use body::{
     Ancestors, Body, DynTypeId, HashId, HashSpec, HexKey, HexSpec, InstanceKey, Seq, SeqSpec,
     Snowflake, SnowflakeEncoding, SnowflakeSpec, TypeIdSpec, TypeIdUuid,
 };
-pub use error::{Expected, IdError, ParseErrorKind, ParseIdError, Part};
+pub use error::{Expected, IdError, ParseErrorKind, ParseIdError, Part, SpecError};
 pub use generator::{
     CollisionCheck, GenerateError, HashIdGenerator, HashInput, InstanceKeyGenerator, Layout,
     MemoryCollisionCheck, ProcessInstanceId, SnowflakeGenerator,

@@ -6,18 +6,45 @@
 //! bounds are spelled out digit by digit (e.g. child numbers `1..=4294967295`), so the
 //! pattern accepts exactly what the parser accepts — checked by property tests against
 //! the `regex` crate.
+//!
+//! A pattern lives in a fixed buffer. A body's grammar always fits (its options are
+//! range-checked when built); a whole ID's may not, since a type can list any number of
+//! legacy prefixes, so [`Pattern::prefixed`] and [`Pattern::anchored`] return a
+//! [`SpecError`] instead of writing past the end.
 
-/// Capacity of a [`Pattern`] in bytes; every grammar in this crate fits easily.
+use crate::error::SpecError;
+
+/// Capacity of a [`Pattern`] in bytes; every body grammar in this crate fits easily.
 const PATTERN_CAP: usize = 1024;
 
 /// A regular expression under construction, in a fixed buffer usable in `const` context.
 ///
 /// Produced by the `pattern` functions of the ID bodies and by derived types; read it
 /// with [`Pattern::as_str`].
+///
+/// ```
+/// use typed_id::{Pattern, SeqSpec, SpecError};
+///
+/// let body = SeqSpec::DEFAULT.pattern();
+/// let full = Pattern::prefixed("WORK", &["TASK"], &body)?;
+/// assert!(full.as_str().starts_with("^(?:WORK|TASK)-"));
+///
+/// // Too many legacy prefixes to fit: an error, not a panic.
+/// let legacy = "p".repeat(32);
+/// let many = vec![legacy.as_str(); 40];
+/// assert!(matches!(
+///     Pattern::prefixed("WORK", &many, &body),
+///     Err(SpecError::PatternTooLong { max: 1024, .. })
+/// ));
+/// # Ok::<(), SpecError>(())
+/// ```
 #[derive(Clone, Copy)]
 pub struct Pattern {
     bytes: [u8; PATTERN_CAP],
     len: usize,
+    /// Bytes pushed, kept or not: above `PATTERN_CAP` the pattern is incomplete, and
+    /// nothing more is written (`len` stays on the last whole piece that fitted).
+    wanted: usize,
 }
 
 impl core::fmt::Debug for Pattern {
@@ -55,6 +82,7 @@ impl Pattern {
         Pattern {
             bytes: [0; PATTERN_CAP],
             len: 0,
+            wanted: 0,
         }
     }
 
@@ -62,28 +90,46 @@ impl Pattern {
     #[must_use]
     pub const fn as_str(&self) -> &str {
         let (head, _) = self.bytes.split_at(self.len);
+        // Only whole `&str`s are ever written, so `head` is UTF-8; were it not, the
+        // valid start is returned rather than a panic.
         match core::str::from_utf8(head) {
             Ok(s) => s,
-            Err(_) => panic!("patterns are ASCII"),
+            Err(e) => {
+                let (valid, _) = head.split_at(e.valid_up_to());
+                match core::str::from_utf8(valid) {
+                    Ok(s) => s,
+                    Err(_) => "",
+                }
+            }
         }
     }
 
     /// `^` + prefix alternatives + `-` + `body` + `$`: the full anchored pattern of a
-    /// prefixed ID. `accept` lists legacy prefixes the parser also takes.
-    #[must_use]
-    pub const fn prefixed(prefix: &str, accept: &[&str], body: &Pattern) -> Self {
+    /// prefixed ID. `accept` lists legacy prefixes the parser also takes. Prefixes are
+    /// written as they are (a derived type's are letters, digits, `_` and `-`).
+    ///
+    /// # Errors
+    /// [`SpecError::PatternTooLong`] when the result would not fit a `Pattern`
+    /// (1 024 bytes), or `body` is itself incomplete.
+    pub const fn prefixed(
+        prefix: &str,
+        accept: &[&str],
+        body: &Pattern,
+    ) -> Result<Self, SpecError> {
         Pattern::prefixed_with(prefix, accept, b'-', body)
     }
 
     /// As [`prefixed`](Self::prefixed), with `separator` between the prefix and the body
     /// (a body's [`Body::SEPARATOR`](crate::Body::SEPARATOR): `-`, or `_` for TypeIDs).
-    #[must_use]
+    ///
+    /// # Errors
+    /// As [`prefixed`](Self::prefixed).
     pub const fn prefixed_with(
         prefix: &str,
         accept: &[&str],
         separator: u8,
         body: &Pattern,
-    ) -> Self {
+    ) -> Result<Self, SpecError> {
         let mut p = Pattern::new().push("^");
         if accept.is_empty() {
             p = p.push(prefix);
@@ -96,17 +142,44 @@ impl Pattern {
             }
             p = p.push(")");
         }
-        p.push_byte(separator).push_pattern(body).push("$")
+        p.push_byte(separator)
+            .push_pattern(body)
+            .push("$")
+            .checked()
     }
 
     /// `^` + `body` + `$`: the anchored pattern of a bare body.
-    #[must_use]
-    pub const fn anchored(body: &Pattern) -> Self {
-        Pattern::new().push("^").push_pattern(body).push("$")
+    ///
+    /// # Errors
+    /// [`SpecError::PatternTooLong`] when the result would not fit a `Pattern`
+    /// (1 024 bytes), or `body` is itself incomplete.
+    pub const fn anchored(body: &Pattern) -> Result<Self, SpecError> {
+        Pattern::new()
+            .push("^")
+            .push_pattern(body)
+            .push("$")
+            .checked()
     }
 
+    /// The pattern, or the error saying it did not fit.
+    const fn checked(self) -> Result<Self, SpecError> {
+        if self.wanted > PATTERN_CAP {
+            Err(SpecError::PatternTooLong {
+                len: self.wanted,
+                max: PATTERN_CAP,
+            })
+        } else {
+            Ok(self)
+        }
+    }
+
+    /// Appends `s` whole, or, when it does not fit, only counts it.
     pub(crate) const fn push(mut self, s: &str) -> Self {
         let b = s.as_bytes();
+        self.wanted = self.wanted.saturating_add(b.len());
+        if self.wanted > PATTERN_CAP {
+            return self;
+        }
         let mut i = 0;
         while i < b.len() {
             self.bytes[self.len] = b[i];
@@ -117,13 +190,18 @@ impl Pattern {
     }
 
     pub(crate) const fn push_pattern(self, other: &Pattern) -> Self {
-        self.push(other.as_str())
+        let mut p = self.push(other.as_str());
+        // What `other` could not hold still counts against the result.
+        p.wanted = p.wanted.saturating_add(other.wanted - other.len);
+        p
     }
 
-    const fn push_byte(mut self, b: u8) -> Self {
-        self.bytes[self.len] = b;
-        self.len += 1;
-        self
+    const fn push_byte(self, b: u8) -> Self {
+        let byte = [b];
+        match core::str::from_utf8(&byte) {
+            Ok(s) => self.push(s),
+            Err(_) => self,
+        }
     }
 
     pub(crate) const fn push_u64(self, n: u64) -> Self {
@@ -268,9 +346,48 @@ impl Default for Pattern {
     }
 }
 
+/// The pattern in `result`, for `const` items whose pattern is known to fit (a body's,
+/// anchored): were it not to, the build would fail there, never a run.
+pub(crate) const fn fits(result: Result<Pattern, SpecError>) -> Pattern {
+    match result {
+        Ok(p) => p,
+        Err(_) => panic!("a body pattern does not fit a Pattern"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overflow_is_counted_and_reported_never_written() {
+        let piece = "x".repeat(300);
+        let mut p = Pattern::new();
+        for _ in 0..3 {
+            p = p.push(&piece);
+        }
+        assert_eq!(p.as_str().len(), 900);
+        // The fourth piece does not fit: counted, not written, and nothing after it is.
+        p = p.push(&piece).push("y");
+        assert_eq!(p.as_str(), "x".repeat(900));
+        assert_eq!(
+            Pattern::anchored(&p).map(|p| p.len),
+            Err(SpecError::PatternTooLong {
+                len: 1203,
+                max: PATTERN_CAP
+            })
+        );
+        // Exactly full is fine.
+        let full = Pattern::new().push(&"z".repeat(PATTERN_CAP - 2));
+        assert_eq!(
+            Pattern::anchored(&full).unwrap().as_str().len(),
+            PATTERN_CAP
+        );
+        // Multi-byte text is never cut inside a character.
+        let p = Pattern::new().push(&"é".repeat(511)).push("ü").push("ö");
+        assert_eq!(p.as_str(), format!("{}ü", "é".repeat(511)));
+        assert!(p.wanted > PATTERN_CAP);
+    }
 
     fn bounded(radix: Radix, max: u64, zero: bool) -> String {
         Pattern::new()

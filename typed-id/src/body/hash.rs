@@ -8,8 +8,8 @@
 use core::fmt;
 
 use super::{Body, scan_decimal, sealed};
-use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError};
-use crate::pattern::{Pattern, Radix};
+use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError, SpecError};
+use crate::pattern::{self, Pattern, Radix};
 use crate::text::InlineText;
 
 /// Longest content hash.
@@ -25,14 +25,34 @@ const CHILD_DIGITS: usize = 10;
 const TEXT_CAP: usize = 46;
 
 /// Options of a content-hash type: hash length range and deepest child path.
+///
+/// Built by [`HashSpec::new`], which checks the bounds, so every value is usable; the
+/// fields are private.
+///
+/// ```
+/// use typed_id::{HashId, HashSpec};
+///
+/// let spec = HashSpec::new(4, 6, 1)?;
+/// assert_eq!((spec.min_len(), spec.max_len(), spec.max_depth()), (4, 6, 1));
+/// assert!(HashId::parse_with("a3f8.1", &spec).is_ok());
+/// assert!(HashId::parse_with("a3f8.1.2", &spec).is_err());
+/// assert!(HashSpec::new(6, 4, 1).is_err(), "min_len above max_len");
+/// assert!(HashSpec::new(3, 9, 0).is_err() && HashSpec::new(3, 8, 4).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// ```compile_fail,E0451
+/// // Not built field by field: the bounds would go unchecked.
+/// let spec = typed_id::HashSpec { min_len: 0, max_len: 200, max_depth: 9 };
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HashSpec {
     /// Shortest accepted hash (3..=8).
-    pub min_len: u8,
+    pub(crate) min_len: u8,
     /// Longest accepted hash (min_len..=8).
-    pub max_len: u8,
+    pub(crate) max_len: u8,
     /// Deepest child path (0..=3); 0 means the type has no children.
-    pub max_depth: u8,
+    pub(crate) max_depth: u8,
 }
 
 impl HashSpec {
@@ -43,20 +63,53 @@ impl HashSpec {
         max_depth: DEPTH_MAX,
     };
 
-    /// Options with the given bounds.
+    /// Options with the given bounds: `3 <= min_len <= max_len <= 8` and
+    /// `max_depth <= 3`.
     ///
-    /// # Panics
-    /// When the bounds are outside `3 <= min_len <= max_len <= 8` and `max_depth <= 3`
-    /// (a compile-time error when used in a `const`, as derived types do).
-    #[must_use]
-    pub const fn new(min_len: u8, max_len: u8, max_depth: u8) -> Self {
-        assert!(min_len >= HASH_MIN && min_len <= max_len && max_len <= HASH_MAX);
-        assert!(max_depth <= DEPTH_MAX);
-        HashSpec {
+    /// # Errors
+    /// [`SpecError::OutOfRange`] naming the first bound that is out of range.
+    pub const fn new(min_len: u8, max_len: u8, max_depth: u8) -> Result<Self, SpecError> {
+        const fn out_of_range(field: &'static str, value: u8, min: u8, max: u8) -> SpecError {
+            SpecError::OutOfRange {
+                spec: "HashSpec",
+                field,
+                value,
+                min,
+                max,
+            }
+        }
+        if min_len < HASH_MIN || min_len > HASH_MAX {
+            return Err(out_of_range("min_len", min_len, HASH_MIN, HASH_MAX));
+        }
+        if max_len < min_len || max_len > HASH_MAX {
+            return Err(out_of_range("max_len", max_len, min_len, HASH_MAX));
+        }
+        if max_depth > DEPTH_MAX {
+            return Err(out_of_range("max_depth", max_depth, 0, DEPTH_MAX));
+        }
+        Ok(HashSpec {
             min_len,
             max_len,
             max_depth,
-        }
+        })
+    }
+
+    /// Shortest accepted hash.
+    #[must_use]
+    pub const fn min_len(&self) -> u8 {
+        self.min_len
+    }
+
+    /// Longest accepted hash.
+    #[must_use]
+    pub const fn max_len(&self) -> u8 {
+        self.max_len
+    }
+
+    /// Deepest child path; 0 means the type has no children.
+    #[must_use]
+    pub const fn max_depth(&self) -> u8 {
+        self.max_depth
     }
 
     /// Longest body text in bytes.
@@ -148,12 +201,13 @@ impl HashId {
                 max: HASH_MAX,
             });
         }
-        let digits = crate::codec::encode_base36_fixed(value, usize::from(len));
-        let text = InlineText::new("", digits.as_bytes()).ok_or(IdError::HashLength {
+        let err = IdError::HashLength {
             len: usize::from(len),
             min: HASH_MIN,
             max: HASH_MAX,
-        })?;
+        };
+        let digits = crate::codec::encode_base36_fixed(value, usize::from(len)).ok_or(err)?;
+        let text = InlineText::new("", digits.as_bytes()).ok_or(err)?;
         Ok(HashId { text })
     }
 
@@ -287,7 +341,7 @@ impl HashId {
     }
 }
 
-const PATTERN_BUF: Pattern = Pattern::anchored(&HashSpec::DEFAULT.pattern());
+const PATTERN_BUF: Pattern = pattern::fits(Pattern::anchored(&HashSpec::DEFAULT.pattern()));
 
 /// Iterator over the ancestors of a [`HashId`], nearest first.
 #[derive(Clone, Debug)]
@@ -578,7 +632,7 @@ mod tests {
             extra in 0u8..=5,
             depth in 0u8..=3,
         ) {
-            let spec = HashSpec::new(min, (min + extra).min(8), depth);
+            let spec = HashSpec::new(min, (min + extra).min(8), depth).unwrap();
             proptest::prop_assert_eq!(is_valid(s.as_bytes(), &spec), scan(s.as_bytes(), &spec).is_ok());
         }
     }

@@ -5,8 +5,8 @@
 use core::fmt;
 
 use super::{Body, sealed};
-use crate::error::{BodyError, Expected, ParseErrorKind, ParseIdError, Part};
-use crate::pattern::Pattern;
+use crate::error::{BodyError, Expected, ParseErrorKind, ParseIdError, Part, SpecError};
+use crate::pattern::{self, Pattern};
 use crate::text::InlineText;
 
 /// Fewest hex digits a key may have.
@@ -17,24 +17,57 @@ const HEX_MAX: u8 = 32;
 const TEXT_CAP: usize = 62;
 
 /// Options of a key type: the number of hex digits.
+///
+/// Built by [`HexSpec::new`], which checks the length, so every value is usable; the
+/// field is private.
+///
+/// ```
+/// use typed_id::{HexKey, HexSpec};
+///
+/// let eight = HexSpec::new(8)?;
+/// assert_eq!(eight.len(), 8);
+/// assert!(HexKey::parse_with("8f4a2b0c", &eight).is_ok());
+/// assert!(HexSpec::new(3).is_err() && HexSpec::new(33).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// ```compile_fail,E0451
+/// // Not built field by field: the length would go unchecked.
+/// let spec = typed_id::HexSpec { len: 255 };
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HexSpec {
     /// Exact number of lowercase hex digits (4..=32).
-    pub len: u8,
+    pub(crate) len: u8,
 }
 
+// `len` is a digit count that is never 0, so an `is_empty` would always be false.
+#[allow(clippy::len_without_is_empty)]
 impl HexSpec {
     /// Six hex digits, as in `odin-PS-8f4a2b`.
     pub const DEFAULT: HexSpec = HexSpec { len: 6 };
 
-    /// Options with the given length.
+    /// Options with the given length: the exact number of hex digits, `4..=32`.
     ///
-    /// # Panics
-    /// When `len` is not in `4..=32` (a compile-time error in a `const`).
+    /// # Errors
+    /// [`SpecError::OutOfRange`] for a length outside `4..=32`.
+    pub const fn new(len: u8) -> Result<Self, SpecError> {
+        if len < HEX_MIN || len > HEX_MAX {
+            return Err(SpecError::OutOfRange {
+                spec: "HexSpec",
+                field: "len",
+                value: len,
+                min: HEX_MIN,
+                max: HEX_MAX,
+            });
+        }
+        Ok(HexSpec { len })
+    }
+
+    /// The exact number of hex digits.
     #[must_use]
-    pub const fn new(len: u8) -> Self {
-        assert!(len >= HEX_MIN && len <= HEX_MAX);
-        HexSpec { len }
+    pub const fn len(&self) -> u8 {
+        self.len
     }
 
     /// Longest body text in bytes.
@@ -146,7 +179,7 @@ impl HexKey {
     }
 }
 
-const PATTERN_BUF: Pattern = Pattern::anchored(&HexSpec::DEFAULT.pattern());
+const PATTERN_BUF: Pattern = pattern::fits(Pattern::anchored(&HexSpec::DEFAULT.pattern()));
 
 impl fmt::Display for HexKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -9,8 +9,8 @@ use core::fmt;
 use core::hash::{Hash, Hasher};
 
 use super::{Body, scan_decimal, sealed};
-use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError};
-use crate::pattern::Pattern;
+use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError, SpecError};
+use crate::pattern::{self, Pattern};
 use crate::text::InlineText;
 
 /// Most digits a display number may have.
@@ -21,24 +21,55 @@ const MAX: u64 = 999_999_999_999_999_999;
 const TEXT_CAP: usize = 38;
 
 /// Options of a display type: the minimum number of digits.
+///
+/// Built by [`SeqSpec::new`], which checks the width, so every value is usable; the
+/// field is private.
+///
+/// ```
+/// use typed_id::{Seq, SeqSpec};
+///
+/// let five = SeqSpec::new(5)?;
+/// assert_eq!(five.width(), 5);
+/// assert_eq!(Seq::with_spec(42, &five)?.as_str(), "00042");
+/// assert!(SeqSpec::new(0).is_err() && SeqSpec::new(19).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// ```compile_fail,E0451
+/// // Not built field by field: the width would go unchecked.
+/// let spec = typed_id::SeqSpec { width: 19 };
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SeqSpec {
     /// Minimum digits (1..=18); shorter numbers are zero-padded.
-    pub width: u8,
+    pub(crate) width: u8,
 }
 
 impl SeqSpec {
     /// Width 3: `001` … `999`, then `1000`.
     pub const DEFAULT: SeqSpec = SeqSpec { width: 3 };
 
-    /// Options with the given width.
+    /// Options with the given width: the minimum number of digits, `1..=18`.
     ///
-    /// # Panics
-    /// When `width` is not in `1..=18` (a compile-time error in a `const`).
+    /// # Errors
+    /// [`SpecError::OutOfRange`] for a width outside `1..=18`.
+    pub const fn new(width: u8) -> Result<Self, SpecError> {
+        if width < 1 || width as usize > MAX_DIGITS {
+            return Err(SpecError::OutOfRange {
+                spec: "SeqSpec",
+                field: "width",
+                value: width,
+                min: 1,
+                max: MAX_DIGITS as u8,
+            });
+        }
+        Ok(SeqSpec { width })
+    }
+
+    /// Minimum digits; shorter numbers are zero-padded.
     #[must_use]
-    pub const fn new(width: u8) -> Self {
-        assert!(width >= 1 && width as usize <= MAX_DIGITS);
-        SeqSpec { width }
+    pub const fn width(&self) -> u8 {
+        self.width
     }
 
     /// Longest body text in bytes.
@@ -189,7 +220,7 @@ impl Seq {
     }
 }
 
-const PATTERN_BUF: Pattern = Pattern::anchored(&SeqSpec::DEFAULT.pattern());
+const PATTERN_BUF: Pattern = pattern::fits(Pattern::anchored(&SeqSpec::DEFAULT.pattern()));
 
 impl PartialEq for Seq {
     fn eq(&self, other: &Self) -> bool {

@@ -9,7 +9,7 @@ use core::fmt;
 use super::{Body, scan_decimal, sealed};
 use crate::codec;
 use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError};
-use crate::pattern::{Pattern, Radix};
+use crate::pattern::{self, Pattern, Radix};
 
 /// Largest snowflake value: the sign bit stays clear.
 const MAX: u64 = i64::MAX as u64;
@@ -29,13 +29,37 @@ pub enum SnowflakeEncoding {
 }
 
 /// Options of a snowflake type: its text encoding.
+///
+/// Every encoding is valid, but like the other options the field is private (built by
+/// [`SnowflakeSpec::new`] or the constants, read by [`SnowflakeSpec::encoding`]), so
+/// options can be added later without breaking code that builds them.
+///
+/// ```
+/// use typed_id::{SnowflakeEncoding, SnowflakeSpec};
+///
+/// let spec = SnowflakeSpec::new(SnowflakeEncoding::Base62);
+/// assert_eq!(spec, SnowflakeSpec::BASE62);
+/// assert_eq!(spec.encoding(), SnowflakeEncoding::Base62);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct SnowflakeSpec {
     /// How the number is written.
-    pub encoding: SnowflakeEncoding,
+    pub(crate) encoding: SnowflakeEncoding,
 }
 
 impl SnowflakeSpec {
+    /// Options with the given encoding.
+    #[must_use]
+    pub const fn new(encoding: SnowflakeEncoding) -> Self {
+        SnowflakeSpec { encoding }
+    }
+
+    /// How the number is written.
+    #[must_use]
+    pub const fn encoding(&self) -> SnowflakeEncoding {
+        self.encoding
+    }
+
     /// Decimal text.
     pub const DECIMAL: SnowflakeSpec = SnowflakeSpec {
         encoding: SnowflakeEncoding::Decimal,
@@ -155,8 +179,9 @@ impl Snowflake {
     }
 }
 
-const DECIMAL_PATTERN: Pattern = Pattern::anchored(&SnowflakeSpec::DECIMAL.pattern());
-const BASE62_PATTERN: Pattern = Pattern::anchored(&SnowflakeSpec::BASE62.pattern());
+const DECIMAL_PATTERN: Pattern =
+    pattern::fits(Pattern::anchored(&SnowflakeSpec::DECIMAL.pattern()));
+const BASE62_PATTERN: Pattern = pattern::fits(Pattern::anchored(&SnowflakeSpec::BASE62.pattern()));
 
 impl fmt::Display for Snowflake {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 
 use super::{Body, sealed};
 use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError, Part};
-use crate::pattern::Pattern;
+use crate::pattern::{self, Pattern};
 
 /// Characters of the suffix.
 pub(crate) const SUFFIX_LEN: usize = 26;
@@ -179,7 +179,7 @@ impl TypeIdUuid {
     }
 }
 
-const BARE_PATTERN: Pattern = Pattern::anchored(&TypeIdSpec::DEFAULT.pattern());
+const BARE_PATTERN: Pattern = pattern::fits(Pattern::anchored(&TypeIdSpec::DEFAULT.pattern()));
 
 /// The process-wide UUIDv7 state behind [`TypeIdUuid::now_v7`].
 static V7: V7Generator = V7Generator::new();
@@ -552,10 +552,13 @@ impl DynTypeId {
     }
 }
 
-const DYN_PATTERN: Pattern = Pattern::new()
-    .push("^(?:[a-z](?:[a-z_]{0,61}[a-z])?_)?")
-    .push_pattern(&TypeIdSpec::DEFAULT.pattern())
-    .push("$");
+/// An optional prefix with its `_`, then the suffix. Suffixes have no `_`, so a regex
+/// engine (like the parser, which splits at the last `_`) finds the prefix unambiguously.
+const DYN_PATTERN: Pattern = pattern::fits(Pattern::anchored(
+    &Pattern::new()
+        .push("(?:[a-z](?:[a-z_]{0,61}[a-z])?_)?")
+        .push_pattern(&TypeIdSpec::DEFAULT.pattern()),
+));
 
 impl PartialEq for DynTypeId {
     fn eq(&self, other: &Self) -> bool {

@@ -5,7 +5,8 @@
 //! Text bodies serialize a `&str` borrowed from the value; snowflakes are rendered into
 //! a stack buffer. A snowflake type declared with `serde = "number"` serializes as a
 //! `u64` instead and deserializes from a number or a string (canonical text, or bare
-//! decimal digits as JavaScript clients send 64-bit numbers).
+//! decimal digits as JavaScript clients send 64-bit numbers; canonical text always has a
+//! `-` and bare digits never do, so a prefix may start with a digit).
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -126,7 +127,7 @@ impl<T: TypedId<Body = Snowflake>> Visitor<'_> for NumberVisitor<T> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
-        if v.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        if is_bare_number(v) {
             // Bare digits: a 64-bit number sent as a string. Always decimal, whatever
             // the type's text encoding, since it stands for the number.
             return parse_bare_decimal::<T>(v).map_err(E::custom);
@@ -140,6 +141,15 @@ impl<T: TypedId<Body = Snowflake>> Visitor<'_> for NumberVisitor<T> {
             Err(_) => Err(E::invalid_value(Unexpected::Bytes(v), &self)),
         }
     }
+}
+
+/// Whether a string given for a number-mode snowflake stands for the bare number rather
+/// than the canonical text. Canonical text always has a `-` after its prefix (prefixes
+/// may start with a digit, `9x-123`), and a number never has one; so a string that
+/// starts with a digit and has no `-` is read as a number (its errors then point at the
+/// first non-digit), anything else as canonical text (its errors name the prefix).
+fn is_bare_number(v: &str) -> bool {
+    v.as_bytes().first().is_some_and(u8::is_ascii_digit) && !v.contains('-')
 }
 
 /// Parses bare decimal digits as a `T`, reporting errors under `T`'s name.

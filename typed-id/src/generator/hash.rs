@@ -881,7 +881,7 @@ mod tests {
             x = x.rotate_left(17) ^ i.wrapping_mul(0x2545_f491_4f6c_dd1d);
             let x = edges.get(i as usize).copied().unwrap_or(x);
             for len in 1..=LEN_MAX {
-                let expected = crate::codec::encode_base36_fixed(x, usize::from(len));
+                let expected = crate::codec::encode_base36_fixed(x, usize::from(len)).unwrap();
                 let mut out = [0u8; 8];
                 base36_fixed(x, len, &mut out);
                 assert_eq!(&out[..usize::from(len)], expected.as_bytes());
@@ -920,9 +920,9 @@ mod tests {
     #[test]
     fn type_bounds_narrow_the_generator_bounds() {
         let g = HashIdGenerator::new();
-        assert_eq!(g.bounds(&HashSpec::new(3, 8, 3)), (4, 8));
-        assert_eq!(g.bounds(&HashSpec::new(6, 7, 0)), (6, 7));
-        assert_eq!(g.bounds(&HashSpec::new(3, 3, 0)), (3, 3));
+        assert_eq!(g.bounds(&HashSpec::new(3, 8, 3).unwrap()), (4, 8));
+        assert_eq!(g.bounds(&HashSpec::new(6, 7, 0).unwrap()), (6, 7));
+        assert_eq!(g.bounds(&HashSpec::new(3, 3, 0).unwrap()), (3, 3));
         let odd = HashSpec {
             min_len: 7,
             max_len: 5,

@@ -194,7 +194,10 @@ impl DetectionSource {
 impl fmt::Display for DetectionSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DetectionSource::Override { variable } => write!(f, "override {variable}"),
+            DetectionSource::Override { variable } => {
+                f.write_str("override ")?;
+                write_escaped(f, variable)
+            }
             DetectionSource::FlyIo => f.write_str("Fly.io FLY_ALLOC_ID"),
             DetectionSource::Kubernetes => f.write_str("Kubernetes pod HOSTNAME"),
             DetectionSource::Ecs => f.write_str("AWS ECS ECS_CONTAINER_METADATA_URI_V4"),
@@ -241,10 +244,100 @@ impl Detection {
 }
 
 impl fmt::Display for Detection {
-    /// `web-1-a7f3c92d (from hostname + random suffix)`.
+    /// `web-1-a7f3c92d (from hostname + random suffix)`. Control characters (`\n`),
+    /// invisible formatting characters (`\u{202e}`, see
+    /// [`RefusalReason::FormatCharacter`]) and backslashes (`\\`) are escaped, so a
+    /// start-up log line shows exactly what was detected and cannot be reordered or
+    /// hidden by the ID itself.
+    ///
+    /// [`RefusalReason::FormatCharacter`]: super::RefusalReason::FormatCharacter
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (from {})", self.id, self.source)
+        write_escaped(f, &self.id)?;
+        write!(f, " (from {})", self.source)
     }
+}
+
+/// Writes `text` with backslashes (`\\`), control characters (`\n`, `\u{7}`), line and
+/// paragraph separators and invisible formatting characters (`\u{202e}`) escaped.
+fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    let mut rest = text;
+    while let Some((at, c)) = rest
+        .char_indices()
+        .find(|&(_, c)| c == '\\' || needs_escape(c))
+    {
+        f.write_str(&rest[..at])?;
+        if c.is_control() {
+            write!(f, "{}", c.escape_debug())?;
+        } else if c == '\\' {
+            f.write_str("\\\\")?;
+        } else {
+            write!(f, "{}", c.escape_unicode())?;
+        }
+        rest = &rest[at + c.len_utf8()..];
+    }
+    f.write_str(rest)
+}
+
+/// `text` in double quotes, escaped as `{:?}` escapes it and with invisible formatting
+/// characters escaped too (`Debug` shows some of them raw, e.g. the Hangul filler): how
+/// error messages quote an ID.
+pub(crate) struct Quoted<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for c in self.0.chars() {
+            if is_invisible_format(c) {
+                write!(f, "{}", c.escape_unicode())?;
+            } else if c == '\'' {
+                f.write_str("'")?;
+            } else {
+                write!(f, "{}", c.escape_debug())?;
+            }
+        }
+        f.write_str("\"")
+    }
+}
+
+/// Characters a log line must not show raw.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_invisible_format(c)
+}
+
+/// Whether `c` is a Unicode format character (general category `Cf`) or another
+/// default-ignorable code point: characters that render as nothing (or reorder the text
+/// around them) and so let one string pass for another. The ranges are those of
+/// Unicode 16, with unassigned code points inside them included (a future format
+/// character is refused too).
+pub(crate) fn is_invisible_format(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x00AD // soft hyphen
+            | 0x034F // combining grapheme joiner
+            | 0x0600..=0x0605 // Arabic number signs
+            | 0x061C // Arabic letter mark
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x115F..=0x1160 // Hangul fillers
+            | 0x17B4..=0x17B5
+            | 0x180B..=0x180F // Mongolian variation selectors, vowel separator
+            | 0x200B..=0x200F // zero-width space, (non-)joiner, LRM, RLM
+            | 0x202A..=0x202E // bidi embeddings and overrides
+            | 0x2060..=0x206F // word joiner, invisible operators, bidi isolates
+            | 0x3164 // Hangul filler
+            | 0xFE00..=0xFE0F // variation selectors
+            | 0xFEFF // byte order mark, zero-width no-break space
+            | 0xFFA0 // halfwidth Hangul filler
+            | 0xFFF0..=0xFFFB // interlinear annotation
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F // Egyptian hieroglyph format controls
+            | 0x1BCA0..=0x1BCA3 // shorthand format controls
+            | 0x1D173..=0x1D17A // musical symbol format controls
+            | 0xE0000..=0xE0FFF // tags, variation selectors supplement
+    )
 }
 
 /// Detection could not finish. New reasons may be added in minor releases.

@@ -1,12 +1,13 @@
 //! Is the detected instance ID good enough for where this process runs? Development
-//! takes anything; staging and production refuse names that many instances would share
-//! (`localhost`, `default`, an empty value…) with a message that says which variable to
-//! set, and warn about short names.
+//! takes anything (warning only about invisible characters); staging and production
+//! refuse names that many instances would share (`localhost`, `default`, an empty
+//! value…) or that hide characters (bidi overrides, zero-width spaces) with a message
+//! that says which variable to set, and warn about short names.
 
 use core::fmt;
 use core::str::FromStr;
 
-use super::detect::{Detection, DetectionSource, EnvSource};
+use super::detect::{Detection, DetectionSource, EnvSource, Quoted, is_invisible_format};
 
 /// Default name of the variable holding the deployment environment.
 pub const DEFAULT_ENVIRONMENT_VAR: &str = "APP_ENV";
@@ -233,6 +234,18 @@ pub enum RefusalReason {
     /// The ID looks like a template placeholder nobody expanded (`${HOSTNAME}`,
     /// `{{ pod_name }}`, `$(POD_NAME)`).
     UnexpandedPlaceholder,
+    /// The ID contains an invisible formatting character: a Unicode format character
+    /// (`Cf`: bidirectional embeddings, overrides and isolates, zero-width spaces and
+    /// joiners, the byte order mark, the soft hyphen, tags) or another character Unicode
+    /// marks as default-ignorable (fillers, variation selectors). Such a character can
+    /// make one ID look like another in logs and dashboards, or reorder the text around
+    /// it; it usually arrives with a value pasted from a document or chat.
+    FormatCharacter {
+        /// The first such character.
+        found: char,
+        /// Its byte index in the ID.
+        index: usize,
+    },
 }
 
 impl RefusalReason {
@@ -245,6 +258,9 @@ impl RefusalReason {
             RefusalReason::InnerWhitespace => "it contains whitespace or control characters",
             RefusalReason::UnexpandedPlaceholder => {
                 "it looks like a template placeholder that was never expanded"
+            }
+            RefusalReason::FormatCharacter { .. } => {
+                "it contains an invisible formatting character"
             }
         }
     }
@@ -298,12 +314,25 @@ impl fmt::Display for ValidationError {
         let var = &self.override_var;
         write!(
             f,
-            "refusing instance ID {:?} in {}: {} (detected from {}). \
-             Set {var} to a name unique to this instance, e.g. {var}={EXAMPLE_ID}",
-            self.id,
-            self.environment,
-            self.reason.explain(),
-            self.source,
+            "refusing instance ID {} in {}: ",
+            Quoted(&self.id),
+            self.environment
+        )?;
+        match self.reason {
+            RefusalReason::FormatCharacter { found, index } => write!(
+                f,
+                "it contains the invisible formatting character U+{:04X} at byte {index}, \
+                 which can make one ID look like another (detected from {}). Retype the \
+                 value without it; such characters come with text pasted from documents \
+                 and chats. ",
+                u32::from(found),
+                self.source,
+            )?,
+            reason => write!(f, "{} (detected from {}). ", reason.explain(), self.source)?,
+        }
+        write!(
+            f,
+            "Set {var} to a name unique to this instance, e.g. {var}={EXAMPLE_ID}"
         )?;
         if let DetectionSource::Override { .. } = self.source {
             write!(f, ", or unset {var} to use the platform's ID")?;
@@ -328,6 +357,18 @@ pub enum ValidationWarning {
         /// The variable that sets a longer one.
         override_var: String,
     },
+    /// Development only: the ID contains an invisible formatting character (see
+    /// [`RefusalReason::FormatCharacter`]), which staging and production refuse.
+    FormatCharacter {
+        /// The ID.
+        id: String,
+        /// The first such character.
+        found: char,
+        /// Its byte index in the ID.
+        index: usize,
+        /// The variable the ID is usually set with.
+        override_var: String,
+    },
 }
 
 impl fmt::Display for ValidationWarning {
@@ -339,18 +380,35 @@ impl fmt::Display for ValidationWarning {
                 override_var,
             } => write!(
                 f,
-                "instance ID {id:?} is only {len} characters long; IDs under \
+                "instance ID {} is only {len} characters long; IDs under \
                  {MIN_RECOMMENDED_LEN} characters are easily reused by accident \
-                 (consider {override_var}={EXAMPLE_ID})"
+                 (consider {override_var}={EXAMPLE_ID})",
+                Quoted(id),
+            ),
+            ValidationWarning::FormatCharacter {
+                id,
+                found,
+                index,
+                override_var,
+            } => write!(
+                f,
+                "instance ID {} contains the invisible formatting character U+{:04X} \
+                 at byte {index}; staging and production refuse it (retype {override_var} \
+                 without it)",
+                Quoted(id),
+                u32::from(*found),
             ),
         }
     }
 }
 
-/// Checks a detected ID for `environment`. Development accepts anything and warns about
-/// nothing; staging and production refuse empty and blank IDs, [`KNOWN_DEFAULTS`],
-/// surrounding or inner whitespace, control characters and unexpanded placeholders, and
-/// warn about IDs under [`MIN_RECOMMENDED_LEN`] characters. `override_var` is the
+/// Checks a detected ID for `environment`. Development accepts anything and warns only
+/// about invisible formatting characters ([`ValidationWarning::FormatCharacter`]), which
+/// are never meant and cheapest to fix before the value reaches a stricter
+/// environment; staging and production refuse empty and blank IDs, [`KNOWN_DEFAULTS`],
+/// invisible formatting characters ([`RefusalReason::FormatCharacter`]), surrounding or
+/// inner whitespace, control characters and unexpanded placeholders, and warn about IDs
+/// under [`MIN_RECOMMENDED_LEN`] characters. `override_var` is the
 /// variable the messages tell the operator to set.
 ///
 /// ```
@@ -381,10 +439,21 @@ pub fn validate(
     environment: Environment,
     override_var: &str,
 ) -> Result<Vec<ValidationWarning>, ValidationError> {
-    if !environment.is_strict() {
-        return Ok(Vec::new());
-    }
     let id = detection.id();
+    if !environment.is_strict() {
+        // Development takes any ID, but an invisible character is worth a warning
+        // there: it is never meant, and it is cheapest to fix before the value is
+        // copied into a staging or production configuration, which refuse it.
+        return Ok(match first_invisible(id) {
+            Some((index, found)) => vec![ValidationWarning::FormatCharacter {
+                id: id.to_owned(),
+                found,
+                index,
+                override_var: override_var.to_owned(),
+            }],
+            None => Vec::new(),
+        });
+    }
     if let Some(reason) = refusal(id) {
         return Err(ValidationError {
             id: id.to_owned(),
@@ -406,6 +475,11 @@ pub fn validate(
     Ok(warnings)
 }
 
+/// The first invisible formatting character in `id` and its byte index.
+fn first_invisible(id: &str) -> Option<(usize, char)> {
+    id.char_indices().find(|&(_, c)| is_invisible_format(c))
+}
+
 /// The first reason to refuse `id` in a strict environment, if any.
 fn refusal(id: &str) -> Option<RefusalReason> {
     let trimmed = id.trim();
@@ -420,6 +494,9 @@ fn refusal(id: &str) -> Option<RefusalReason> {
         .any(|d| d.eq_ignore_ascii_case(trimmed))
     {
         return Some(RefusalReason::KnownDefault);
+    }
+    if let Some((index, found)) = first_invisible(id) {
+        return Some(RefusalReason::FormatCharacter { found, index });
     }
     if trimmed.len() != id.len() {
         return Some(RefusalReason::SurroundingWhitespace);
@@ -465,6 +542,21 @@ mod tests {
         assert_eq!(
             refusal("$HOSTNAME"),
             Some(RefusalReason::UnexpandedPlaceholder)
+        );
+        assert_eq!(
+            refusal("web\u{202E}1"),
+            Some(RefusalReason::FormatCharacter {
+                found: '\u{202E}',
+                index: 3
+            })
+        );
+        // A byte order mark is not whitespace to `trim`: still caught, with its index.
+        assert_eq!(
+            refusal("\u{FEFF}localhost"),
+            Some(RefusalReason::FormatCharacter {
+                found: '\u{FEFF}',
+                index: 0
+            })
         );
         assert_eq!(refusal("orders-api-7f3c2a91"), None);
         assert_eq!(refusal("localhost-7f3c2a91"), None);

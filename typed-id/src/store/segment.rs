@@ -14,7 +14,9 @@ use super::{DisplayIdAllocator, StoreError, check_block, check_scope};
 /// this value) are never used, and across processes numbers are only roughly in
 /// creation order. [`last`](DisplayIdAllocator::last) reports the last number this
 /// value handed out while it still holds part of a block, and the store's value (the
-/// end of the last block reserved by anyone) otherwise.
+/// end of the last block reserved by anyone) otherwise. Near the end of the range
+/// ([`Seq::MAX`](crate::Seq::MAX)) a block shrinks to what is left, so every number is
+/// handed out before the scope reports [`StoreError::Exhausted`].
 ///
 /// ```
 /// use typed_id::store::{DisplayIdAllocator, MemoryStore, Segmented};
@@ -63,6 +65,28 @@ impl<A: DisplayIdAllocator> Segmented<A> {
         self.block
     }
 
+    /// Reserves a block of at least `count` numbers from the store below: a whole block
+    /// when one is left, else whatever is left, so the end of the range is reached
+    /// without skipping numbers or reporting the scope exhausted too early.
+    fn reserve(&self, scope: &str, count: u64) -> Result<RangeInclusive<u64>, StoreError> {
+        let wanted = count.max(self.block);
+        let max = match self.inner.allocate_block(scope, wanted) {
+            Err(StoreError::Exhausted { max, .. }) if wanted > count => max,
+            other => return other,
+        };
+        // Fewer than a block is left (or another process took numbers meanwhile): ask
+        // for what the store says remains. If that races too, ask for exactly `count`,
+        // whose refusal then means the scope really has fewer than `count` left.
+        let left = max.saturating_sub(self.inner.last(scope)?);
+        if left > count {
+            match self.inner.allocate_block(scope, left.min(wanted)) {
+                Err(StoreError::Exhausted { .. }) => {}
+                other => return other,
+            }
+        }
+        self.inner.allocate_block(scope, count)
+    }
+
     /// Numbers still reserved for `scope` in this process (lost if it exits now).
     pub fn remaining(&self, scope: &str) -> u64 {
         self.segments
@@ -90,7 +114,7 @@ impl<A: DisplayIdAllocator> DisplayIdAllocator for Segmented<A> {
         check_scope(scope)?;
         // Holding the lock while the store works keeps threads of this process from
         // reserving several blocks at once; they would only widen the gaps.
-        let fresh = self.inner.allocate_block(scope, count.max(self.block))?;
+        let fresh = self.reserve(scope, count)?;
         let (start, end) = (*fresh.start(), *fresh.end());
         if end > start + count - 1 {
             // Whatever was left of the old segment is dropped: a gap, never a repeat.
