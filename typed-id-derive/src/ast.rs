@@ -13,14 +13,16 @@ pub(crate) enum BodyKind {
     Snowflake,
     Seq,
     HexKey,
+    TypeId,
 }
 
 impl BodyKind {
-    pub(crate) const ALL: [BodyKind; 4] = [
+    pub(crate) const ALL: [BodyKind; 5] = [
         BodyKind::Hash,
         BodyKind::Snowflake,
         BodyKind::Seq,
         BodyKind::HexKey,
+        BodyKind::TypeId,
     ];
 
     /// The body type's name, as users write it.
@@ -30,6 +32,7 @@ impl BodyKind {
             BodyKind::Snowflake => "Snowflake",
             BodyKind::Seq => "Seq",
             BodyKind::HexKey => "HexKey",
+            BodyKind::TypeId => "TypeIdUuid",
         }
     }
 
@@ -40,6 +43,7 @@ impl BodyKind {
             BodyKind::Snowflake => "snowflake",
             BodyKind::Seq => "seq",
             BodyKind::HexKey => "hex",
+            BodyKind::TypeId => "typeid",
         }
     }
 

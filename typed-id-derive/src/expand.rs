@@ -100,9 +100,10 @@ fn typed_id_impl(ident: &Ident, body: &TokenStream, checked: &Checked) -> TokenS
             const ACCEPT: &'static [&'static str] = &[#(#accept),*];
             const SPEC: #spec_ty = #spec;
             const PATTERN: &'static str = {
-                const PATTERN: ::typed_id::Pattern = match ::typed_id::Pattern::prefixed(
+                const PATTERN: ::typed_id::Pattern = match ::typed_id::Pattern::prefixed_with(
                     #prefix,
                     &[#(#accept),*],
+                    <#body as ::typed_id::Body>::SEPARATOR,
                     &#spec.pattern(),
                 ) {
                     ::core::result::Result::Ok(typed_id_pattern) => typed_id_pattern,
@@ -271,7 +272,10 @@ fn body_conversions(ident: &Ident, body: &TokenStream) -> TokenStream {
 fn inherent_common(ident: &Ident, body: &TokenStream, checked: &Checked) -> TokenStream {
     let name = ident.to_string();
     let prefix = &checked.prefix;
-    let doc_prefix = format!("The canonical prefix, `{prefix}`, displayed before the `-`.");
+    let doc_prefix = format!(
+        "The canonical prefix, `{prefix}`, displayed before the `{}`.",
+        separator(&checked.spec)
+    );
     let doc_pattern = "The anchored regular expression the parser agrees with, byte for byte \
                        (usable in a SQL `CHECK` constraint or an OpenAPI schema).";
     let doc_parse = format!(
@@ -313,6 +317,7 @@ fn integrations(ident: &Ident, checked: &Checked) -> TokenStream {
     };
     let diesel = match checked.kind {
         BodyKind::Snowflake => quote! { ::typed_id::__impl_diesel!(#ident, snowflake); },
+        BodyKind::TypeId => quote! { ::typed_id::__impl_diesel!(#ident, typeid); },
         _ => quote! { ::typed_id::__impl_diesel!(#ident, text); },
     };
     quote! {
@@ -350,6 +355,10 @@ fn spec_tokens(spec: &Spec) -> (TokenStream, TokenStream) {
             quote!(::typed_id::HexSpec),
             checked(quote!(::typed_id::HexSpec::new(#len))),
         ),
+        Spec::TypeId => (
+            quote!(::typed_id::TypeIdSpec),
+            quote!(::typed_id::TypeIdSpec::DEFAULT),
+        ),
         Spec::Snowflake { base62 } => {
             let spec = if base62 {
                 quote!(BASE62)
@@ -381,6 +390,15 @@ fn example(prefix: &str, spec: &Spec) -> String {
         Spec::HexKey { len } => "8f4a2b0c9d1e7f3a8f4a2b0c9d1e7f3a"[..usize::from(len)].to_owned(),
         Spec::Snowflake { base62: true } => "1BvP7xZ5J1t".to_owned(),
         Spec::Snowflake { base62: false } => "1767053847123456789".to_owned(),
+        Spec::TypeId => "01h455vb4pex5vsknk084sn02q".to_owned(),
     };
-    format!("{prefix}-{body}")
+    format!("{prefix}{}{body}", separator(spec))
+}
+
+/// What separates the prefix from the body (the body's `Body::SEPARATOR`).
+fn separator(spec: &Spec) -> char {
+    match spec {
+        Spec::TypeId => '_',
+        _ => '-',
+    }
 }

@@ -33,6 +33,36 @@ pub(crate) fn kind_helpers(checked: &Checked) -> TokenStream {
             quote! { #text #hex }
         }
         Spec::Snowflake { .. } => snowflake_helpers(),
+        Spec::TypeId => typeid_helpers(),
+    }
+}
+
+fn typeid_helpers() -> TokenStream {
+    quote! {
+        /// The UUID.
+        #[inline]
+        #[must_use]
+        pub fn uuid(&self) -> ::typed_id::TypeIdUuid {
+            *::typed_id::TypedId::body_ref(self)
+        }
+
+        /// The ID of a UUID (any version: the TypeID specification allows them all).
+        #[inline]
+        #[must_use]
+        pub fn from_uuid(uuid: ::typed_id::TypeIdUuid) -> Self {
+            <Self as ::typed_id::TypedId>::from_body_unchecked(uuid)
+        }
+
+        /// A new ID holding a UUIDv7 (see `TypeIdUuid::now_v7`): time-ordered, and
+        /// strictly increasing within this process.
+        ///
+        /// # Errors
+        ///
+        /// When the operating system has no randomness to give.
+        #[inline]
+        pub fn generate() -> ::core::result::Result<Self, ::typed_id::generator::GenerateError> {
+            ::typed_id::TypeIdUuid::now_v7().map(<Self as ::typed_id::TypedId>::from_body_unchecked)
+        }
     }
 }
 

@@ -66,12 +66,17 @@ pub(crate) enum Spec {
     HexKey {
         len: u8,
     },
+    TypeId,
 }
 
 pub(crate) fn check(input: &Input<'_>, attrs: &Attrs, mut errors: Errors) -> Verdict {
     let body = resolve_kind(input, attrs, &mut errors);
-    let (prefix, prefix_span) = check_prefix_key(input, attrs, &mut errors);
-    let accept = check_accept(attrs, &mut errors);
+    let rules = match body {
+        Some((BodyKind::TypeId, _)) => PrefixRules::TypeId,
+        _ => PrefixRules::Dashed,
+    };
+    let (prefix, prefix_span) = check_prefix_key(input, attrs, rules, &mut errors);
+    let accept = check_accept(attrs, rules, &mut errors);
     let Some((kind, kind_span)) = body else {
         return match errors.finish() {
             Err(error) => Verdict::Unknown(error),
@@ -168,9 +173,14 @@ fn unknown_kind_value(lit: &LitStr) -> Error {
     Error::new(lit.span(), message)
 }
 
-fn check_prefix_key(input: &Input<'_>, attrs: &Attrs, errors: &mut Errors) -> (String, Span) {
+fn check_prefix_key(
+    input: &Input<'_>,
+    attrs: &Attrs,
+    rules: PrefixRules,
+    errors: &mut Errors,
+) -> (String, Span) {
     match &attrs.prefix {
-        Some(p) => match check_prefix(&p.value) {
+        Some(p) => match check_prefix(&p.value, rules) {
             Ok(()) => (p.value.value(), p.value.span()),
             Err(e) => {
                 errors.push(e);
@@ -195,7 +205,7 @@ fn check_prefix_key(input: &Input<'_>, attrs: &Attrs, errors: &mut Errors) -> (S
 }
 
 /// The legacy prefixes; faulty ones are reported and left out.
-fn check_accept(attrs: &Attrs, errors: &mut Errors) -> Vec<String> {
+fn check_accept(attrs: &Attrs, rules: PrefixRules, errors: &mut Errors) -> Vec<String> {
     // As written: an invalid prefix's placeholder must not clash with a legacy prefix.
     let prefix = attrs.prefix.as_ref().map(|p| p.value.value());
     let mut accept = Vec::new();
@@ -204,7 +214,7 @@ fn check_accept(attrs: &Attrs, errors: &mut Errors) -> Vec<String> {
     };
     for lit in &list.value {
         let value = lit.value();
-        if let Err(e) = check_prefix(lit) {
+        if let Err(e) = check_prefix(lit, rules) {
             errors.push(e);
         } else if prefix.as_ref() == Some(&value) {
             errors.push(Error::new(
@@ -300,16 +310,52 @@ fn check_spec(attrs: &Attrs, kind: BodyKind, errors: &mut Errors) -> Spec {
         BodyKind::Snowflake => Spec::Snowflake {
             base62: choice(errors, &attrs.encoding, ENCODING, &["decimal", "base62"]) == Some(1),
         },
+        BodyKind::TypeId => Spec::TypeId,
     }
 }
 
+/// Which prefixes a body allows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PrefixRules {
+    /// Segments of ASCII letters, digits and `_`, joined by `-`; the body follows a `-`.
+    Dashed,
+    /// The TypeID specification's: `a-z` and `_`, starting and ending with a letter, up
+    /// to 63 characters; the body follows a `_`.
+    TypeId,
+}
+
+/// Longest TypeID prefix (the specification's limit; the body keeps no text, so any
+/// length fits).
+const TYPEID_PREFIX_MAX: usize = 63;
+
 /// A prefix is 1 to 32 ASCII letters, digits and `_`, in `-`-separated segments
-/// (`el`, `WORK`, `odin-PS`), so it is unambiguous and safe inside a regex.
-fn check_prefix(lit: &LitStr) -> Result<()> {
+/// (`el`, `WORK`, `odin-PS`), so it is unambiguous and safe inside a regex. A TypeID
+/// prefix follows the TypeID specification instead.
+fn check_prefix(lit: &LitStr, rules: PrefixRules) -> Result<()> {
     let value = lit.value();
     let fail = |message: String| Err(Error::new(lit.span(), message));
     if value.is_empty() {
         return fail("prefix must not be empty".to_owned());
+    }
+    if rules == PrefixRules::TypeId {
+        if value.len() > TYPEID_PREFIX_MAX {
+            return fail(format!(
+                "a TypeID prefix is at most {TYPEID_PREFIX_MAX} characters; this one has {}",
+                value.len()
+            ));
+        }
+        if let Some(c) = value
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || *c == '_'))
+        {
+            return fail(format!(
+                "a TypeID prefix has only lowercase letters `a-z` and `_`; found {c:?}"
+            ));
+        }
+        if value.starts_with('_') || value.ends_with('_') {
+            return fail("a TypeID prefix starts and ends with a letter `a-z`".to_owned());
+        }
+        return Ok(());
     }
     if value.len() > PREFIX_MAX {
         return fail(format!(

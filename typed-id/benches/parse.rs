@@ -6,7 +6,10 @@
 //! - `regex`: `regex::Regex::is_match` with the grammar written by hand
 //!   (`^el-[0-9a-z]{3,8}(\.[1-9][0-9]{0,9}){0,3}$`), which only validates;
 //! - `regex_pattern`: `is_match` with `ElementId::PATTERN`, the exact grammar
-//!   (child numbers bounded to `u32::MAX`).
+//!   (child numbers bounded to `u32::MAX`);
+//! - TypeIDs (`user_01h455vb4pex5vsknk084sn02q`): `typed_id` (`UserId::parse`, a derived
+//!   type over `TypeIdUuid`) and `typed_id_dyn` (`DynTypeId::parse`, any prefix) against
+//!   `type_safe_id` (`TypeSafeId<User>` with a static type, and `TypeSafeId<DynamicType>`).
 //!
 //! Run: `cargo bench -p typed-id --bench parse -- --warm-up-time 1 --measurement-time 3`
 //!
@@ -20,11 +23,26 @@ use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, criterion_group};
 use regex::Regex;
-use typed_id::{HashId, TypedId};
+use type_safe_id::{DynamicType, StaticType, TypeSafeId};
+use typed_id::{DynTypeId, HashId, TypeIdUuid, TypedId};
 
 #[derive(TypedId)]
 #[typed_id(prefix = "el")]
 struct ElementId(HashId);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "user")]
+struct UserId(TypeIdUuid);
+
+/// type-safe-id's static type for the same prefix.
+#[derive(Default)]
+struct User;
+
+impl StaticType for User {
+    const TYPE: &'static str = "user";
+}
+
+const TYPEID: &str = "user_01h455vb4pex5vsknk084sn02q";
 
 /// Root, one child, two children (the example), three multi-digit children.
 const INPUTS: [(&str, &str); 4] = [
@@ -57,6 +75,9 @@ fn regexes() -> (Regex, Regex) {
         assert!(ElementId::parse(input).is_ok() && hand.is_match(input) && exact.is_match(input));
     }
     assert!(uuid::Uuid::parse_str(UUID).is_ok());
+    assert!(UserId::parse(TYPEID).is_ok() && DynTypeId::parse(TYPEID).is_ok());
+    assert!(TYPEID.parse::<TypeSafeId<User>>().is_ok());
+    assert!(TYPEID.parse::<TypeSafeId<DynamicType>>().is_ok());
     (hand, exact)
 }
 
@@ -77,6 +98,30 @@ fn parse(c: &mut Criterion) {
     group.bench_with_input(BenchmarkId::new("uuid", "hyphenated"), UUID, |b, s| {
         b.iter(|| consume(uuid::Uuid::parse_str(black_box(s))));
     });
+    group.bench_with_input(BenchmarkId::new("typed_id", "typeid"), TYPEID, |b, s| {
+        b.iter(|| consume(UserId::parse(black_box(s))));
+    });
+    group.bench_with_input(
+        BenchmarkId::new("typed_id_dyn", "typeid"),
+        TYPEID,
+        |b, s| {
+            b.iter(|| consume(DynTypeId::parse(black_box(s))));
+        },
+    );
+    group.bench_with_input(
+        BenchmarkId::new("type_safe_id", "typeid"),
+        TYPEID,
+        |b, s| {
+            b.iter(|| consume(black_box(s).parse::<TypeSafeId<User>>()));
+        },
+    );
+    group.bench_with_input(
+        BenchmarkId::new("type_safe_id_dyn", "typeid"),
+        TYPEID,
+        |b, s| {
+            b.iter(|| consume(black_box(s).parse::<TypeSafeId<DynamicType>>()));
+        },
+    );
     group.finish();
 }
 
@@ -121,6 +166,30 @@ fn interleaved() {
             regex / typed
         );
     }
+    println!("\ninterleaved TypeID rounds, fastest of 500 per contender (ns/op):");
+    println!(
+        "{:<12} {:>9} {:>9} {:>12} {:>12} {:>10} {:>10}",
+        "", "UserId", "DynTypeId", "tsid<User>", "tsid<Dyn>", "static", "dynamic"
+    );
+    let mut best = [f64::MAX; 4];
+    for _ in 0..500 {
+        let times = [
+            round(TYPEID, |s| consume(UserId::parse(s))),
+            round(TYPEID, |s| consume(DynTypeId::parse(s))),
+            round(TYPEID, |s| consume(s.parse::<TypeSafeId<User>>())),
+            round(TYPEID, |s| consume(s.parse::<TypeSafeId<DynamicType>>())),
+        ];
+        for (b, t) in best.iter_mut().zip(times) {
+            *b = b.min(t);
+        }
+    }
+    let [typed, dynamic, tsid, tsid_dyn] = best;
+    println!(
+        "{:<12} {typed:>9.2} {dynamic:>9.2} {tsid:>12.2} {tsid_dyn:>12.2} {:>10.2} {:>10.2}",
+        "typeid",
+        typed / tsid,
+        dynamic / tsid_dyn
+    );
 }
 
 criterion_group!(benches, parse);

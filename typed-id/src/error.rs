@@ -206,6 +206,16 @@ pub enum ParseErrorKind {
         /// Required number of hex digits.
         expected: u8,
     },
+    /// The input does not start with a TypeID type's prefix followed by `_`.
+    TypeIdPrefix {
+        /// The canonical prefix (the message adds its `_`).
+        expected: &'static str,
+    },
+    /// A TypeID suffix that is not exactly 26 characters long.
+    SuffixLength {
+        /// Number of bytes found.
+        len: usize,
+    },
 }
 
 impl fmt::Display for ParseErrorKind {
@@ -247,6 +257,12 @@ impl fmt::Display for ParseErrorKind {
             ParseErrorKind::KeyLength { len, expected } => {
                 write!(f, "key has {len} hex digits, expected {expected}")
             }
+            ParseErrorKind::TypeIdPrefix { expected } => {
+                write!(f, "expected prefix \"{expected}_\"")
+            }
+            ParseErrorKind::SuffixLength { len } => {
+                write!(f, "TypeID suffix has {len} characters, expected 26")
+            }
         }
     }
 }
@@ -259,6 +275,8 @@ pub enum Part {
     Project,
     /// An instance key's `{type}`.
     Type,
+    /// A TypeID's prefix.
+    Prefix,
 }
 
 impl fmt::Display for Part {
@@ -266,6 +284,7 @@ impl fmt::Display for Part {
         f.write_str(match self {
             Part::Project => "project",
             Part::Type => "type",
+            Part::Prefix => "prefix",
         })
     }
 }
@@ -290,6 +309,15 @@ pub enum Expected {
     Dash,
     /// An ASCII letter or digit.
     Alphanumeric,
+    /// A TypeID suffix character: lowercase Crockford base32 (`0-9 a-z` without
+    /// `i l o u`).
+    Base32Digit,
+    /// A TypeID suffix's first character, `0-7` (the suffix holds 128 bits, not 130).
+    Base32Lead,
+    /// A lowercase ASCII letter (a TypeID prefix starts and ends with one).
+    LowercaseLetter,
+    /// A lowercase ASCII letter or `_` (inside a TypeID prefix).
+    LowercaseLetterOrUnderscore,
 }
 
 impl fmt::Display for Expected {
@@ -303,6 +331,10 @@ impl fmt::Display for Expected {
             Expected::DotOrEnd => "'.' or the end",
             Expected::Dash => "'-'",
             Expected::Alphanumeric => "an ASCII letter or digit",
+            Expected::Base32Digit => "a lowercase base32 digit (0-9, a-z except i, l, o, u)",
+            Expected::Base32Lead => "a base32 digit 0-7 (a suffix holds at most 128 bits)",
+            Expected::LowercaseLetter => "a lowercase letter (a-z)",
+            Expected::LowercaseLetterOrUnderscore => "a lowercase letter (a-z) or '_'",
         })
     }
 }

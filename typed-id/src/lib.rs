@@ -100,6 +100,7 @@
 //! | `diesel` | diesel `ToSql`/`FromSql`/`AsExpression` for derived types (with a backend below) |
 //! | `sqlite` | the SQLite backend, bundled: nothing to install |
 //! | `postgres` | the PostgreSQL backend, through libpq |
+//! | `uuid` | conversions between [`TypeIdUuid`] and `uuid::Uuid` |
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -119,8 +120,8 @@ mod typed;
 pub mod __private;
 
 pub use body::{
-    Ancestors, Body, HashId, HashSpec, HexKey, HexSpec, InstanceKey, Seq, SeqSpec, Snowflake,
-    SnowflakeEncoding, SnowflakeSpec,
+    Ancestors, Body, DynTypeId, HashId, HashSpec, HexKey, HexSpec, InstanceKey, Seq, SeqSpec,
+    Snowflake, SnowflakeEncoding, SnowflakeSpec, TypeIdSpec, TypeIdUuid,
 };
 pub use error::{Expected, IdError, ParseErrorKind, ParseIdError, Part, SpecError};
 pub use generator::{

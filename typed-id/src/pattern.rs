@@ -116,6 +116,20 @@ impl Pattern {
         accept: &[&str],
         body: &Pattern,
     ) -> Result<Self, SpecError> {
+        Pattern::prefixed_with(prefix, accept, b'-', body)
+    }
+
+    /// As [`prefixed`](Self::prefixed), with `separator` between the prefix and the body
+    /// (a body's [`Body::SEPARATOR`](crate::Body::SEPARATOR): `-`, or `_` for TypeIDs).
+    ///
+    /// # Errors
+    /// As [`prefixed`](Self::prefixed).
+    pub const fn prefixed_with(
+        prefix: &str,
+        accept: &[&str],
+        separator: u8,
+        body: &Pattern,
+    ) -> Result<Self, SpecError> {
         let mut p = Pattern::new().push("^");
         if accept.is_empty() {
             p = p.push(prefix);
@@ -128,7 +142,10 @@ impl Pattern {
             }
             p = p.push(")");
         }
-        p.push("-").push_pattern(body).push("$").checked()
+        p.push_byte(separator)
+            .push_pattern(body)
+            .push("$")
+            .checked()
     }
 
     /// `^` + `body` + `$`: the anchored pattern of a bare body.
@@ -172,7 +189,7 @@ impl Pattern {
         self
     }
 
-    const fn push_pattern(self, other: &Pattern) -> Self {
+    pub(crate) const fn push_pattern(self, other: &Pattern) -> Self {
         let mut p = self.push(other.as_str());
         // What `other` could not hold still counts against the result.
         p.wanted = p.wanted.saturating_add(other.wanted - other.len);

@@ -79,7 +79,7 @@ pub const fn max_len(prefix: &str, accept: &[&str], body_max: usize) -> usize {
     longest + 1 + body_max
 }
 
-/// Which prefix `input` starts with (followed by `-`).
+/// Which prefix `input` starts with (followed by the body's separator, `-` or `_`).
 #[derive(Clone, Copy)]
 enum PrefixMatch {
     /// The canonical prefix, and no longer legacy prefix: the input is canonical text.
@@ -91,9 +91,9 @@ enum PrefixMatch {
 /// The prefix and `-` that `input` starts with, trying the canonical prefix and the
 /// legacy ones and keeping the longest match.
 #[inline]
-fn match_prefix(input: &[u8], prefix: &str, accept: &[&str]) -> Option<PrefixMatch> {
+fn match_prefix(input: &[u8], prefix: &str, accept: &[&str], separator: u8) -> Option<PrefixMatch> {
     let matches = |p: &str| {
-        input.len() > p.len() && input.starts_with(p.as_bytes()) && input[p.len()] == b'-'
+        input.len() > p.len() && input.starts_with(p.as_bytes()) && input[p.len()] == separator
     };
     let mut best = if matches(prefix) {
         Some(PrefixMatch::Canonical)
@@ -119,7 +119,8 @@ pub(crate) fn parse<T: TypedId>(input: &str) -> Result<T, ParseIdError> {
     if input.len() > T::MAX_LEN {
         return Err(too_long::<T>(input));
     }
-    let Some(matched) = match_prefix(input.as_bytes(), T::PREFIX, T::ACCEPT) else {
+    let Some(matched) = match_prefix(input.as_bytes(), T::PREFIX, T::ACCEPT, T::Body::SEPARATOR)
+    else {
         return Err(prefix_error::<T>(input));
     };
     let (at, parsed) = match matched {
@@ -153,14 +154,16 @@ fn prefix_error<T: TypedId>(input: &str) -> ParseIdError {
     if input.is_empty() {
         return ParseIdError::new(T::NAME, input, 0, ParseErrorKind::Empty);
     }
-    ParseIdError::new(
-        T::NAME,
-        input,
-        0,
+    let kind = if T::Body::SEPARATOR == b'_' {
+        ParseErrorKind::TypeIdPrefix {
+            expected: T::PREFIX,
+        }
+    } else {
         ParseErrorKind::Prefix {
             expected: T::PREFIX,
-        },
-    )
+        }
+    };
+    ParseIdError::new(T::NAME, input, 0, kind)
 }
 
 /// Writes `T`'s canonical text.

@@ -8,11 +8,13 @@ mod hash;
 mod key;
 mod seq;
 mod snowflake;
+mod typeid;
 
 pub use hash::{Ancestors, HashId, HashSpec};
 pub use key::{HexKey, HexSpec, InstanceKey};
 pub use seq::{Seq, SeqSpec};
 pub use snowflake::{Snowflake, SnowflakeEncoding, SnowflakeSpec};
+pub use typeid::{DynTypeId, TypeIdSpec, TypeIdUuid};
 
 use core::fmt;
 use core::hash::Hash;
@@ -24,7 +26,7 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// The body of an ID: [`HashId`], [`Snowflake`], [`Seq`] or [`HexKey`].
+/// The body of an ID: [`HashId`], [`Snowflake`], [`Seq`], [`HexKey`] or [`TypeIdUuid`].
 ///
 /// This trait is sealed; its hidden methods are what `#[derive(TypedId)]` forwards to.
 pub trait Body:
@@ -38,6 +40,10 @@ pub trait Body:
 
     /// Name used in error messages when the body is parsed on its own.
     const NAME: &'static str;
+
+    /// The byte between a derived type's prefix and the body: `-` for every body but
+    /// [`TypeIdUuid`], whose specification uses `_`.
+    const SEPARATOR: u8 = b'-';
 
     /// Longest canonical body text under `spec`, in bytes.
     fn max_len(spec: &Self::Spec) -> usize;

@@ -405,6 +405,20 @@ macro_rules! __impl_diesel {
         $crate::__impl_diesel_sqlite!($ty, text);
         $crate::__impl_diesel_pg!($ty, text);
     };
+    // TypeIDs: text rendered from the UUID (there is no inline text to borrow), so
+    // references bind a copy, as snowflakes do.
+    ($ty:ty, typeid) => {
+        $crate::__impl_diesel!(@queryable $ty);
+        $crate::__impl_diesel!(
+            @sql_type $ty,
+            $crate::__private::diesel::sql_types::Text,
+            $crate::__private::diesel_id::TextBind<$ty>,
+            $crate::__private::diesel_id::text_bind,
+            copy
+        );
+        $crate::__impl_diesel_sqlite!($ty, text);
+        $crate::__impl_diesel_pg!($ty, text);
+    };
     ($ty:ty, snowflake) => {
         $crate::__impl_diesel!(@queryable $ty);
         $crate::__impl_diesel!(

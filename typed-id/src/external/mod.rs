@@ -11,6 +11,8 @@
 pub mod diesel_support;
 #[cfg(feature = "serde")]
 pub mod serde_support;
+#[cfg(feature = "uuid")]
+mod uuid_support;
 
 #[cfg(any(feature = "serde", feature = "diesel"))]
 pub use text::IdText;
@@ -49,6 +51,13 @@ mod text {
     inline_text!(crate::HashId, crate::Seq, crate::HexKey);
 
     impl IdText for crate::Snowflake {
+        #[inline]
+        fn inline_text(&self) -> Option<&str> {
+            None
+        }
+    }
+
+    impl IdText for crate::TypeIdUuid {
         #[inline]
         fn inline_text(&self) -> Option<&str> {
             None

@@ -94,7 +94,7 @@ impl Clock for SystemClock {
 
 #[cfg(unix)]
 #[inline]
-fn system_now_ms() -> u64 {
+pub(crate) fn system_now_ms() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -110,7 +110,7 @@ fn system_now_ms() -> u64 {
 
 #[cfg(not(unix))]
 #[inline]
-fn system_now_ms() -> u64 {
+pub(crate) fn system_now_ms() -> u64 {
     fallback_now_ms()
 }
 

@@ -1,0 +1,676 @@
+//! TypeID bodies: a 128-bit UUID written as 26 characters of lowercase Crockford
+//! base32 after the prefix and an `_`, as the TypeID specification (version 0.3.0)
+//! defines them: `user_01h455vb4pex5vsknk084sn02q`.
+//!
+//! The suffix is the UUID's 128 bits with two zero bits in front, cut into 26 groups of
+//! 5 bits from the most significant end, each written with the alphabet
+//! `0123456789abcdefghjkmnpqrstvwxyz`. So the first character is `0`–`7`, and text
+//! order is numeric order is the UUID's byte order (time order for UUIDv7). Only the
+//! canonical form parses: no uppercase, no `i l o u`, no hyphens.
+//!
+//! [`TypeIdUuid`] is the body a derived type holds; [`DynTypeId`] carries any prefix the
+//! specification allows (empty, or up to 63 of `a-z` and `_`, starting and ending with a
+//! letter), for TypeIDs whose type is known only at run time.
+
+use core::fmt;
+use std::sync::Mutex;
+
+use super::{Body, sealed};
+use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError, Part};
+use crate::pattern::{self, Pattern};
+
+/// Characters of the suffix.
+pub(crate) const SUFFIX_LEN: usize = 26;
+/// Longest prefix the specification allows.
+pub const MAX_PREFIX_LEN: usize = 63;
+
+/// The base32 alphabet: Crockford's, lowercase.
+const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
+/// Value of each byte in [`ALPHABET`], or `0xff`.
+const DECODE: [u8; 256] = {
+    let mut table = [0xff_u8; 256];
+    let mut i = 0;
+    while i < 32 {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Options of a TypeID type. There are none yet: every UUID version parses, as the
+/// specification asks (generated values are always UUIDv7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TypeIdSpec {}
+
+impl TypeIdSpec {
+    /// The one set of options.
+    pub const DEFAULT: TypeIdSpec = TypeIdSpec {};
+
+    /// The options (there are none to set).
+    #[must_use]
+    pub const fn new() -> TypeIdSpec {
+        TypeIdSpec {}
+    }
+
+    /// Longest body text in bytes: the 26-character suffix.
+    #[must_use]
+    pub const fn max_text_len(&self) -> usize {
+        SUFFIX_LEN
+    }
+
+    /// Longest prefix a type with these options can carry: the body keeps no text, so
+    /// any prefix fits (the derive holds it to the specification's 63 characters).
+    #[must_use]
+    pub const fn max_prefix_len(&self) -> usize {
+        usize::MAX
+    }
+
+    /// The suffix grammar as a regular expression (not anchored).
+    #[must_use]
+    pub const fn pattern(&self) -> Pattern {
+        Pattern::new().push("[0-7][0-9a-hjkmnp-tv-z]{25}")
+    }
+}
+
+/// The body of a TypeID: a 128-bit UUID (16 bytes, `Copy`), ordered by value, which
+/// for UUIDv7 is creation order.
+///
+/// ```
+/// use typed_id::TypeIdUuid;
+///
+/// let id = TypeIdUuid::parse("01h455vb4pex5vsknk084sn02q")?;
+/// assert_eq!(id.to_string(), "01h455vb4pex5vsknk084sn02q");
+/// assert_eq!(id.to_u128(), 0x0189_0a5d_ac96_774b_bcce_b302_099a_8057); // 01890a5d-ac96-774b-…
+/// assert_eq!(id.version(), 7);
+/// assert!(TypeIdUuid::parse("81h455vb4pex5vsknk084sn02q").is_err()); // above 128 bits
+///
+/// let fresh = TypeIdUuid::now_v7()?;
+/// assert_eq!(fresh.version(), 7);
+/// assert!(TypeIdUuid::now_v7()? > fresh); // monotonic within this process
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct TypeIdUuid(u128);
+
+impl TypeIdUuid {
+    /// The anchored pattern [`TypeIdUuid::parse`] accepts (a suffix alone).
+    pub const PATTERN: &'static str = BARE_PATTERN.as_str();
+    /// The nil UUID, `00000000000000000000000000`.
+    pub const NIL: TypeIdUuid = TypeIdUuid(0);
+    /// The largest value, `7zzzzzzzzzzzzzzzzzzzzzzzzz`.
+    pub const MAX: TypeIdUuid = TypeIdUuid(u128::MAX);
+
+    /// The UUID whose 128 bits, most significant first, are `value`.
+    #[must_use]
+    pub const fn from_u128(value: u128) -> TypeIdUuid {
+        TypeIdUuid(value)
+    }
+
+    /// The UUID's 128 bits as a number.
+    #[must_use]
+    pub const fn to_u128(self) -> u128 {
+        self.0
+    }
+
+    /// The UUID from its 16 bytes in network (big-endian) order.
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; 16]) -> TypeIdUuid {
+        TypeIdUuid(u128::from_be_bytes(bytes))
+    }
+
+    /// The UUID's 16 bytes in network (big-endian) order.
+    #[must_use]
+    pub const fn to_bytes(self) -> [u8; 16] {
+        self.0.to_be_bytes()
+    }
+
+    /// The UUID's version (bits 48–51): 7 for generated values, 4 for random UUIDs.
+    #[must_use]
+    pub const fn version(self) -> u8 {
+        ((self.0 >> 76) & 0xf) as u8
+    }
+
+    /// Milliseconds since the Unix epoch, for a UUIDv7 (`None` for other versions).
+    #[must_use]
+    pub const fn timestamp_ms(self) -> Option<u64> {
+        if self.version() == 7 {
+            Some((self.0 >> 80) as u64)
+        } else {
+            None
+        }
+    }
+
+    /// Parses a 26-character suffix.
+    ///
+    /// # Errors
+    /// A [`ParseIdError`]: the wrong length, a character outside the lowercase
+    /// alphabet, or a first character above `7` (more than 128 bits).
+    pub fn parse(s: &str) -> Result<TypeIdUuid, ParseIdError> {
+        super::parse_bare(s, &TypeIdSpec::DEFAULT)
+    }
+
+    /// The suffix text, written into a stack buffer.
+    #[must_use]
+    pub fn encode(self) -> [u8; SUFFIX_LEN] {
+        let mut out = [0u8; SUFFIX_LEN];
+        let mut v = self.0;
+        let mut i = SUFFIX_LEN;
+        while i > 0 {
+            i -= 1;
+            out[i] = ALPHABET[(v & 31) as usize];
+            v >>= 5;
+        }
+        out
+    }
+
+    /// A new UUIDv7 from the system clock: 48 bits of Unix milliseconds, then 74 bits
+    /// that are random at the first ID of each millisecond and count up by one after
+    /// it, so the values one process generates are strictly increasing, even while the
+    /// clock stands still or steps back (they then run ahead of the clock until it
+    /// catches up).
+    ///
+    /// # Errors
+    /// [`GenerateError::Entropy`](crate::generator::GenerateError::Entropy) when the
+    /// operating system has no randomness to give.
+    pub fn now_v7() -> Result<TypeIdUuid, crate::generator::GenerateError> {
+        V7.next(crate::generator::system_now_ms())
+    }
+}
+
+const BARE_PATTERN: Pattern = pattern::fits(Pattern::anchored(&TypeIdSpec::DEFAULT.pattern()));
+
+/// The process-wide UUIDv7 state behind [`TypeIdUuid::now_v7`].
+static V7: V7Generator = V7Generator::new();
+
+/// UUIDv7 generation, monotonic within a process.
+///
+/// The 122 bits that are not version or variant are handled as one number, `payload`:
+/// the millisecond in its top 48 bits, the 74 "random" bits below. A new millisecond
+/// draws fresh random bits (with the top one clear, so at least 2^73 increments fit
+/// before the millisecond field is borrowed from); otherwise the payload is the last
+/// one plus one. The payload never goes down, so neither does the UUID.
+pub(crate) struct V7Generator {
+    state: Mutex<V7State>,
+}
+
+struct V7State {
+    last: u128,
+    pool: [u8; 256],
+    used: usize,
+}
+
+/// Bits below the millisecond field.
+const RANDOM_BITS: u32 = 74;
+
+impl V7Generator {
+    pub(crate) const fn new() -> V7Generator {
+        V7Generator {
+            state: Mutex::new(V7State {
+                last: 0,
+                pool: [0; 256],
+                used: 256,
+            }),
+        }
+    }
+
+    /// The next UUID for a clock reading of `now_ms`.
+    pub(crate) fn next(&self, now_ms: u64) -> Result<TypeIdUuid, crate::generator::GenerateError> {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let ms = u128::from(now_ms & ((1 << 48) - 1));
+        let payload = if ms > state.last >> RANDOM_BITS {
+            let random = state.random_u128()? & ((1 << (RANDOM_BITS - 1)) - 1);
+            (ms << RANDOM_BITS) | random
+        } else {
+            // Only past 2^122 - 1 (the millisecond field full: the year 10889) would
+            // the payload wrap; refuse rather than repeat.
+            state.last.checked_add(1).filter(|p| p >> 122 == 0).ok_or(
+                crate::generator::GenerateError::InvalidConfig {
+                    reason: "the UUIDv7 millisecond field is exhausted",
+                },
+            )?
+        };
+        state.last = payload;
+        Ok(TypeIdUuid(with_version_and_variant(payload)))
+    }
+}
+
+impl V7State {
+    fn random_u128(&mut self) -> Result<u128, crate::generator::GenerateError> {
+        if self.used + 16 > self.pool.len() {
+            crate::generator::fill_random(&mut self.pool)?;
+            self.used = 0;
+        }
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&self.pool[self.used..self.used + 16]);
+        self.used += 16;
+        Ok(u128::from_le_bytes(bytes))
+    }
+}
+
+/// Spreads a 122-bit payload over a UUID around its version (`0111`) and variant (`10`)
+/// bits: 48 bits of time, the version, 12 bits, the variant, 62 bits.
+const fn with_version_and_variant(payload: u128) -> u128 {
+    let time = payload >> RANDOM_BITS; // 48 bits
+    let rand_a = (payload >> 62) & 0xfff; // 12 bits
+    let rand_b = payload & ((1 << 62) - 1); // 62 bits
+    (time << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
+}
+
+/// Parses a suffix: exactly 26 characters of the alphabet, the first at most `7`.
+#[inline]
+fn decode(bytes: &[u8]) -> Result<u128, BodyError> {
+    if bytes.len() != SUFFIX_LEN {
+        let at = bytes.len().min(SUFFIX_LEN);
+        return Err(BodyError::new(
+            at,
+            ParseErrorKind::SuffixLength { len: bytes.len() },
+        ));
+    }
+    // Three u64 accumulators (2 + 12 + 12 characters: 10 + 60 + 60 bits) instead of
+    // one u128, each digit shifted to its place independently, so the steps do not wait
+    // for one another (about twice as fast as `v = v << 5 | d`). An invalid byte
+    // decodes to 0xff, so or-ing every decoded byte together flags it in bit 7.
+    let mut seen = 0u8;
+    let mut chunk = |from: usize, to: usize| {
+        let mut v = 0u64;
+        for (i, &b) in bytes[from..to].iter().enumerate() {
+            let d = DECODE[b as usize];
+            seen |= d;
+            v |= u64::from(d & 31) << (5 * (to - from - 1 - i));
+        }
+        v
+    };
+    let (high, middle, low) = (chunk(0, 2), chunk(2, 14), chunk(14, 26));
+    if seen & 0x80 != 0 || bytes[0] > b'7' {
+        return Err(suffix_error(bytes));
+    }
+    Ok((u128::from(high) << 120) | (u128::from(middle) << 60) | u128::from(low))
+}
+
+#[cold]
+fn suffix_error(bytes: &[u8]) -> BodyError {
+    if bytes[0] > b'7' && DECODE[bytes[0] as usize] != 0xff {
+        return BodyError::at(bytes, 0, Expected::Base32Lead);
+    }
+    let at = bytes
+        .iter()
+        .position(|&b| DECODE[b as usize] == 0xff)
+        .unwrap_or(0);
+    BodyError::at(bytes, at, Expected::Base32Digit)
+}
+
+impl fmt::Display for TypeIdUuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.encode();
+        // The alphabet is ASCII.
+        f.write_str(core::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for TypeIdUuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TypeIdUuid({self})")
+    }
+}
+
+impl core::str::FromStr for TypeIdUuid {
+    type Err = ParseIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TypeIdUuid::parse(s)
+    }
+}
+
+impl From<u128> for TypeIdUuid {
+    fn from(value: u128) -> Self {
+        TypeIdUuid(value)
+    }
+}
+
+impl From<TypeIdUuid> for u128 {
+    fn from(id: TypeIdUuid) -> u128 {
+        id.0
+    }
+}
+
+impl From<[u8; 16]> for TypeIdUuid {
+    fn from(bytes: [u8; 16]) -> Self {
+        TypeIdUuid::from_bytes(bytes)
+    }
+}
+
+impl From<TypeIdUuid> for [u8; 16] {
+    fn from(id: TypeIdUuid) -> [u8; 16] {
+        id.to_bytes()
+    }
+}
+
+impl sealed::Sealed for TypeIdUuid {}
+
+impl Body for TypeIdUuid {
+    type Spec = TypeIdSpec;
+    const DEFAULT_SPEC: TypeIdSpec = TypeIdSpec::DEFAULT;
+    const NAME: &'static str = "TypeIdUuid";
+    const SEPARATOR: u8 = b'_';
+
+    #[inline]
+    fn max_len(spec: &TypeIdSpec) -> usize {
+        spec.max_text_len()
+    }
+
+    #[inline]
+    fn parse_body(
+        _prefix: &'static str,
+        body: &str,
+        _spec: &TypeIdSpec,
+    ) -> Result<Self, (usize, ParseErrorKind)> {
+        decode(body.as_bytes())
+            .map(TypeIdUuid)
+            .map_err(|e| (e.index, e.kind))
+    }
+
+    fn fmt_prefixed(
+        &self,
+        prefix: &str,
+        _spec: &TypeIdSpec,
+        f: &mut fmt::Formatter<'_>,
+    ) -> fmt::Result {
+        if !prefix.is_empty() {
+            f.write_str(prefix)?;
+            f.write_str("_")?;
+        }
+        fmt::Display::fmt(self, f)
+    }
+
+    fn adopt(self, _prefix: &'static str, _spec: &TypeIdSpec) -> Result<Self, ParseErrorKind> {
+        Ok(self)
+    }
+
+    fn bare(self) -> Self {
+        self
+    }
+}
+
+/// Checks a TypeID prefix: empty, or 1–63 of `a-z` and `_` that start and end with a
+/// letter. The error's index is relative to the prefix.
+fn check_prefix(prefix: &[u8]) -> Result<(), BodyError> {
+    if prefix.len() > MAX_PREFIX_LEN {
+        return Err(BodyError::new(
+            0,
+            ParseErrorKind::PartTooLong {
+                part: Part::Prefix,
+                len: prefix.len(),
+                max: MAX_PREFIX_LEN as u8,
+            },
+        ));
+    }
+    let mut i = 0;
+    while i < prefix.len() {
+        let b = prefix[i];
+        let edge = i == 0 || i + 1 == prefix.len();
+        let ok = b.is_ascii_lowercase() || (b == b'_' && !edge);
+        if !ok {
+            let expected = if edge {
+                Expected::LowercaseLetter
+            } else {
+                Expected::LowercaseLetterOrUnderscore
+            };
+            return Err(BodyError::at(prefix, i, expected));
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// A TypeID whose prefix is known only at run time: any prefix the specification allows
+/// (empty, or up to 63 of `a-z` and `_`, starting and ending with a letter) and a
+/// [`TypeIdUuid`]. `Copy`, 96 bytes, no heap; ordered by prefix, then UUID.
+///
+/// ```
+/// use typed_id::{DynTypeId, TypeIdUuid};
+///
+/// let id: DynTypeId = "user_01h455vb4pex5vsknk084sn02q".parse()?;
+/// assert_eq!(id.prefix(), "user");
+/// assert_eq!(id.uuid().to_string(), "01h455vb4pex5vsknk084sn02q");
+/// assert_eq!(id.to_string(), "user_01h455vb4pex5vsknk084sn02q");
+///
+/// // No prefix, no separator.
+/// let bare: DynTypeId = "01h455vb4pex5vsknk084sn02q".parse()?;
+/// assert_eq!(bare.prefix(), "");
+///
+/// let err = "User_01h455vb4pex5vsknk084sn02q".parse::<DynTypeId>().unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     r#"invalid TypeID "User_01h455vb4pex5vsknk084sn02q": found 'U' where a lowercase letter (a-z) was expected at byte 0"#
+/// );
+///
+/// let fresh = DynTypeId::now_v7("order_item")?;
+/// assert!(fresh.to_string().starts_with("order_item_0"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct DynTypeId {
+    uuid: TypeIdUuid,
+    prefix_len: u8,
+    prefix: [u8; MAX_PREFIX_LEN],
+}
+
+impl DynTypeId {
+    /// Name used in error messages.
+    pub const NAME: &'static str = "TypeID";
+    /// Longest TypeID text: a 63-character prefix, `_`, 26 characters.
+    pub const MAX_LEN: usize = MAX_PREFIX_LEN + 1 + SUFFIX_LEN;
+    /// The anchored pattern [`DynTypeId::parse`] accepts.
+    pub const PATTERN: &'static str = DYN_PATTERN.as_str();
+
+    /// A TypeID with `prefix` and `uuid`.
+    ///
+    /// # Errors
+    /// [`IdError::Shape`] when the specification does not allow `prefix`.
+    pub fn new(prefix: &str, uuid: TypeIdUuid) -> Result<DynTypeId, IdError> {
+        check_prefix(prefix.as_bytes()).map_err(|e| IdError::Shape(e.kind))?;
+        let mut buf = [0u8; MAX_PREFIX_LEN];
+        buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
+        Ok(DynTypeId {
+            uuid,
+            prefix_len: prefix.len() as u8,
+            prefix: buf,
+        })
+    }
+
+    /// A TypeID with `prefix` and a new UUIDv7 (see [`TypeIdUuid::now_v7`]).
+    ///
+    /// # Errors
+    /// [`GenerateError::Id`](crate::generator::GenerateError::Id) for a prefix the
+    /// specification does not allow; `Entropy` when there is no randomness.
+    pub fn now_v7(prefix: &str) -> Result<DynTypeId, crate::generator::GenerateError> {
+        let uuid = TypeIdUuid::now_v7()?;
+        DynTypeId::new(prefix, uuid).map_err(crate::generator::GenerateError::Id)
+    }
+
+    /// Parses TypeID text: `prefix_suffix`, or a bare suffix.
+    ///
+    /// # Errors
+    /// A [`ParseIdError`] naming `TypeID`, with the byte at fault.
+    pub fn parse(input: &str) -> Result<DynTypeId, ParseIdError> {
+        let err = |index, kind| ParseIdError::new(Self::NAME, input, index, kind);
+        if input.is_empty() {
+            return Err(err(0, ParseErrorKind::Empty));
+        }
+        if input.len() > Self::MAX_LEN {
+            return Err(err(
+                0,
+                ParseErrorKind::TooLong {
+                    len: input.len(),
+                    max: Self::MAX_LEN,
+                },
+            ));
+        }
+        let bytes = input.as_bytes();
+        // The suffix is the last 26 bytes; a prefix, if any, ends with `_` before it.
+        let (prefix, suffix_at) = match input.rfind('_') {
+            None => (&bytes[..0], 0),
+            Some(sep) => {
+                if sep == 0 {
+                    return Err(err(
+                        0,
+                        ParseErrorKind::UnexpectedChar {
+                            found: '_',
+                            expected: Expected::LowercaseLetter,
+                        },
+                    ));
+                }
+                (&bytes[..sep], sep + 1)
+            }
+        };
+        check_prefix(prefix).map_err(|e| err(e.index, e.kind))?;
+        let uuid = decode(&bytes[suffix_at..]).map_err(|e| err(suffix_at + e.index, e.kind))?;
+        let mut buf = [0u8; MAX_PREFIX_LEN];
+        buf[..prefix.len()].copy_from_slice(prefix);
+        Ok(DynTypeId {
+            uuid: TypeIdUuid(uuid),
+            prefix_len: prefix.len() as u8,
+            prefix: buf,
+        })
+    }
+
+    /// Whether the specification allows `prefix`: empty, or 1–63 of `a-z` and `_` that
+    /// start and end with a letter (the derive checks the same rule at compile time).
+    #[must_use]
+    pub fn is_valid_prefix(prefix: &str) -> bool {
+        check_prefix(prefix.as_bytes()).is_ok()
+    }
+
+    /// The prefix (empty for a bare suffix).
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        // Checked to be ASCII when the value was made.
+        core::str::from_utf8(&self.prefix[..usize::from(self.prefix_len)]).unwrap_or_default()
+    }
+
+    /// The UUID.
+    #[must_use]
+    pub const fn uuid(&self) -> TypeIdUuid {
+        self.uuid
+    }
+}
+
+/// An optional prefix with its `_`, then the suffix. Suffixes have no `_`, so a regex
+/// engine (like the parser, which splits at the last `_`) finds the prefix unambiguously.
+const DYN_PATTERN: Pattern = pattern::fits(Pattern::anchored(
+    &Pattern::new()
+        .push("(?:[a-z](?:[a-z_]{0,61}[a-z])?_)?")
+        .push_pattern(&TypeIdSpec::DEFAULT.pattern()),
+));
+
+impl PartialEq for DynTypeId {
+    fn eq(&self, other: &Self) -> bool {
+        self.uuid == other.uuid && self.prefix() == other.prefix()
+    }
+}
+
+impl Eq for DynTypeId {}
+
+impl core::hash::Hash for DynTypeId {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.prefix().hash(state);
+        self.uuid.hash(state);
+    }
+}
+
+impl PartialOrd for DynTypeId {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for DynTypeId {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.prefix()
+            .cmp(other.prefix())
+            .then(self.uuid.cmp(&other.uuid))
+    }
+}
+
+impl fmt::Display for DynTypeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.uuid
+            .fmt_prefixed(self.prefix(), &TypeIdSpec::DEFAULT, f)
+    }
+}
+
+impl fmt::Debug for DynTypeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DynTypeId(\"{self}\")")
+    }
+}
+
+impl core::str::FromStr for DynTypeId {
+    type Err = ParseIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DynTypeId::parse(s)
+    }
+}
+
+impl TryFrom<&str> for DynTypeId {
+    type Error = ParseIdError;
+
+    fn try_from(s: &str) -> Result<Self, Self::Error> {
+        DynTypeId::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_spreads_around_version_and_variant() {
+        let all = with_version_and_variant((1 << 122) - 1);
+        assert_eq!(TypeIdUuid(all).version(), 7);
+        assert_eq!((all >> 62) & 0b11, 0b10);
+        assert_eq!(all >> 80, (1 << 48) - 1);
+        assert_eq!(with_version_and_variant(0), (0x7 << 76) | (0b10 << 62));
+    }
+
+    #[test]
+    fn v7_is_monotonic_when_the_clock_stands_still_or_steps_back() {
+        let generator = V7Generator::new();
+        let mut last = generator.next(1_000).unwrap();
+        assert_eq!(last.timestamp_ms(), Some(1_000));
+        for now in [1_000, 1_000, 999, 10, 1_000, 1_001, 1_001, 5] {
+            let next = generator.next(now).unwrap();
+            assert!(next > last, "{next:?} after {last:?} at {now}");
+            assert_eq!(next.version(), 7);
+            assert!(next.timestamp_ms().unwrap() >= 1_000);
+            last = next;
+        }
+        // A new millisecond starts with fresh random bits below it.
+        let later = generator.next(2_000).unwrap();
+        assert_eq!(later.timestamp_ms(), Some(2_000));
+    }
+
+    #[test]
+    fn the_payload_carries_into_the_millisecond() {
+        let generator = V7Generator::new();
+        generator.state.lock().unwrap().last = (5 << RANDOM_BITS) | ((1 << RANDOM_BITS) - 1);
+        let next = generator.next(5).unwrap();
+        assert_eq!(next.timestamp_ms(), Some(6));
+    }
+
+    #[test]
+    fn prefixes_follow_the_specification() {
+        for ok in ["", "a", "user", "my_type", "my__type", &"a".repeat(63)] {
+            assert!(DynTypeId::is_valid_prefix(ok), "{ok:?}");
+        }
+        for bad in ["_a", "a_", "A", "a1", "a-b", "é", &"a".repeat(64), "_"] {
+            assert!(!DynTypeId::is_valid_prefix(bad), "{bad:?}");
+        }
+    }
+}
