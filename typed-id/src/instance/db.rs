@@ -155,9 +155,27 @@ pub(crate) fn connect(target: &Target, options: ConnectOptions) -> Result<Conn, 
     }
 }
 
-/// Runs `f` with SQLite's `synchronous = FULL` when the connection normally runs with
-/// `NORMAL` (`already_full` false), restoring `NORMAL` afterwards; PostgreSQL commits
-/// durably anyway (unless the server says otherwise), so `f` just runs.
+/// Makes the current PostgreSQL transaction's commit wait for its WAL flush (and for
+/// synchronous standbys, if the server has any) when the session would commit
+/// asynchronously: `synchronous_commit` `off` or `local` becomes `on`; a stronger
+/// setting (`on`, `remote_write`, `remote_apply`) is kept. Transaction-local, like
+/// `SET LOCAL`.
+#[cfg(feature = "postgres")]
+pub(crate) const PG_SYNC_COMMIT: &str = "SELECT set_config('synchronous_commit', 'on', true) \
+     WHERE current_setting('synchronous_commit') IN ('off', 'local')";
+
+/// Runs `f` so that what it writes is durable once it returns `Ok`, whatever the
+/// connection's or the server's defaults:
+///
+/// - SQLite: with `synchronous = FULL` (an `fsync` per commit) when the connection
+///   normally runs with `NORMAL` (`already_full` false), restoring `NORMAL` afterwards;
+/// - PostgreSQL: inside one transaction that first raises `synchronous_commit` for
+///   itself ([`PG_SYNC_COMMIT`]), so the commit waits for its WAL flush even on a
+///   server running with `synchronous_commit = off`. Transactions `f` opens nest as
+///   savepoints. Transaction-local rather than a session `SET`: it holds for exactly
+///   the transaction whose commit matters, also behind a pooler that hands each
+///   transaction another server session or resets sessions (`DISCARD ALL`), and after
+///   any reconnect, and the session's other statements keep the server's default.
 #[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
 pub(crate) fn durably<T>(
     conn: &mut Conn,
@@ -178,8 +196,51 @@ pub(crate) fn durably<T>(
             restored?;
             Ok(value)
         }
+        #[cfg(feature = "postgres")]
+        Conn::Pg(c) => {
+            use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
+            AnsiTransactionManager::begin_transaction(c)?;
+            let raised = diesel::sql_query(PG_SYNC_COMMIT).execute(c);
+            let result = match raised {
+                Ok(_) => f(conn),
+                Err(e) => Err(RegistryError::from(e)),
+            };
+            let Conn::Pg(c) = conn else {
+                unreachable!("the connection does not change its backend")
+            };
+            match result {
+                Ok(value) => {
+                    // An error here leaves the outcome unknown: the caller treats it as
+                    // a failure (a renewal not acknowledged is never relied on).
+                    AnsiTransactionManager::commit_transaction(c)?;
+                    Ok(value)
+                }
+                Err(e) => {
+                    let _ = AnsiTransactionManager::rollback_transaction(c);
+                    Err(e)
+                }
+            }
+        }
+        #[allow(unreachable_patterns)]
         _ => f(conn),
     }
+}
+
+/// Whether the connection is outside any transaction (and its transaction manager is
+/// not broken): a connection left inside one is dropped rather than reused.
+pub(crate) fn outside_transaction(conn: &mut Conn) -> bool {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
+    let depth = match conn {
+        #[cfg(feature = "sqlite")]
+        Conn::Sqlite(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+        }
+        #[cfg(feature = "postgres")]
+        Conn::Pg(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+        }
+    };
+    matches!(depth, Ok(None))
 }
 
 /// Applies the crate's embedded migrations (the stores' tables and the registry's) that

@@ -9,7 +9,7 @@
 //! ([`RegistryError::Superseded`]) instead of silently sharing the ID.
 
 use core::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use diesel::prelude::*;
@@ -40,7 +40,9 @@ pub struct RegistryOptions {
 
 impl RegistryOptions {
     /// Defaults: stale after 120 s, the system clock, a 5 s SQLite busy timeout, SQLite
-    /// `synchronous = NORMAL` (`FULL` for leases), migrations applied on open.
+    /// `synchronous = NORMAL` and PostgreSQL's `synchronous_commit` as the server sets
+    /// it (both made durable for leases and registrations, see
+    /// [`durable`](Self::durable)), migrations applied on open.
     #[must_use]
     pub fn new() -> Self {
         RegistryOptions {
@@ -76,12 +78,20 @@ impl RegistryOptions {
         self
     }
 
-    /// SQLite only: whether every write commits with `synchronous = FULL` (an `fsync`
-    /// per commit) rather than `NORMAL`. Default `false`: registrations, heartbeats and
-    /// closes survive a crashed process but may lose their last commits on power loss,
-    /// which costs nothing but a stale-looking row. Lease writes (acquire, renew,
-    /// release) always commit with `FULL`, whatever this says: the high-water mark they
-    /// record is what keeps a successor from repeating IDs after a reboot.
+    /// Whether every write commits durably: on SQLite with `synchronous = FULL` (an
+    /// `fsync` per commit) rather than `NORMAL`; on PostgreSQL with its commit waiting
+    /// for the WAL flush even when the server runs with `synchronous_commit = off`.
+    /// Default `false`: heartbeats and closes survive a crashed process (and, on
+    /// PostgreSQL, a crashed server unless it commits asynchronously) but may lose
+    /// their last commits on power loss, which costs nothing but a stale-looking row.
+    ///
+    /// The writes that guard uniqueness are durable whatever this says: lease writes
+    /// (acquire, renew, release), whose high-water mark keeps a successor from
+    /// repeating IDs, and registrations, which refuse a second live instance with the
+    /// same ID. A lost renewal would let a successor take over below IDs the holder
+    /// already issued. No client setting helps against a PostgreSQL server run with
+    /// `fsync = off`, or a disk that acknowledges writes it has not stored: such a
+    /// server may lose any commit in a power cut or an operating-system crash.
     #[must_use]
     pub fn durable(mut self, durable: bool) -> Self {
         self.durable = durable;
@@ -383,30 +393,43 @@ impl Registry {
     }
 
     /// Runs `f` on the connection (reconnecting first if the last one broke) and drops
-    /// the connection if `f` found it broken.
+    /// the connection if `f` found it broken or left it inside a transaction (a
+    /// failed commit or rollback), so the next operation starts on a fresh one.
     pub(crate) fn with_conn<T>(
         &self,
         op: &'static str,
         f: impl FnOnce(&mut Conn) -> Result<T, RegistryError>,
     ) -> Result<T, RegistryError> {
-        let mut guard: MutexGuard<'_, Option<Conn>> =
-            self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard: MutexGuard<'_, Option<Conn>> = match self.conn.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => {
+                // A panic while the connection was in use may have left a transaction
+                // open: start over on a new connection.
+                let mut guard = poisoned.into_inner();
+                *guard = None;
+                self.conn.clear_poison();
+                guard
+            }
+        };
         let conn = match &mut *guard {
             Some(conn) => conn,
             slot => slot.insert(db::connect(&self.target, self.options.connect_options())?),
         };
         let result = f(conn).map_err(|e| e.in_op(op));
         if let Err(e) = &result
-            && e.is_connection_broken()
+            && (e.is_connection_broken() || !db::outside_transaction(conn))
         {
             *guard = None;
         }
         result
     }
 
-    /// As [`with_conn`](Self::with_conn), committing durably: on SQLite `f` runs with
-    /// `synchronous = FULL` (an `fsync` per commit) even when the registry's own writes
-    /// are `NORMAL`. For the lease writes that record high-water marks.
+    /// As [`with_conn`](Self::with_conn), committing durably whatever the defaults:
+    /// on SQLite `f` runs with `synchronous = FULL` (an `fsync` per commit) even when
+    /// the registry's own writes are `NORMAL`; on PostgreSQL in one transaction whose
+    /// commit waits for its WAL flush even when the server runs with
+    /// `synchronous_commit = off` (see [`db::durably`]). For the writes that guard
+    /// uniqueness: the lease writes that record high-water marks, registrations.
     pub(crate) fn with_durable_conn<T>(
         &self,
         op: &'static str,
@@ -414,6 +437,20 @@ impl Registry {
     ) -> Result<T, RegistryError> {
         let durable = self.options.durable;
         self.with_conn(op, |conn| db::durably(conn, durable, f))
+    }
+
+    /// For the other writes (heartbeats, closes): durable as above with
+    /// [`RegistryOptions::durable`], otherwise as the connection commits by default.
+    fn with_write_conn<T>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&mut Conn) -> Result<T, RegistryError>,
+    ) -> Result<T, RegistryError> {
+        if self.options.durable {
+            self.with_durable_conn(op, f)
+        } else {
+            self.with_conn(op, f)
+        }
     }
 
     /// Registers an instance. A closed or stale row with the same ID is taken over
@@ -430,7 +467,7 @@ impl Registry {
         let incarnation = random_i64()?;
         let now = self.options.now_ms();
         let stale_cutoff = self.stale_cutoff(now);
-        let result = self.with_conn("register", |conn| {
+        let result = self.with_durable_conn("register", |conn| {
             write_tx!(conn, |c, d| {
                 let lock = match d {
                     #[cfg(feature = "postgres")]
@@ -515,7 +552,7 @@ impl Registry {
         status: Option<&str>,
     ) -> Result<(), RegistryError> {
         let now = self.options.now_ms();
-        let updated = self.with_conn("heartbeat", |conn| {
+        let updated = self.with_write_conn("heartbeat", |conn| {
             on_conn!(conn, |c, d| {
                 Ok(diesel::sql_query(d.sql(
                     "UPDATE typed_id_instances SET last_heartbeat_ms = $1, \
@@ -544,7 +581,7 @@ impl Registry {
     /// [`RegistryError::Database`].
     pub fn close(&self, registration: &Registration) -> Result<(), RegistryError> {
         let now = self.options.now_ms();
-        let updated = self.with_conn("close", |conn| {
+        let updated = self.with_write_conn("close", |conn| {
             on_conn!(conn, |c, d| {
                 Ok(diesel::sql_query(d.sql(
                     "UPDATE typed_id_instances SET closed_at_ms = $1 \
