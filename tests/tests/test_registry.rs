@@ -1069,8 +1069,8 @@ fn audited(conn: &mut PgConnection) -> Vec<String> {
 
 /// Defect: lease writes committed with the server's `synchronous_commit`, so on a
 /// server running with `off` a crash could lose a renewal the holder had already acted
-/// on. Every lease write and every registration now commits synchronously whatever the
-/// server's default; the other writes keep it unless the registry is `durable`.
+/// on. The registry's sessions now commit synchronously whatever the server's default,
+/// from the first connection and after every reconnect.
 #[test]
 fn postgres_lease_and_registration_commits_wait_for_the_wal_flush_on_an_async_server() {
     use typed_id_tests::pg::{ClusterConfig, PrivateCluster};
@@ -1104,9 +1104,9 @@ fn postgres_lease_and_registration_commits_wait_for_the_wal_flush_on_an_async_se
             "typed_id_instances INSERT on",
             "typed_id_worker_leases INSERT on",
             "typed_id_worker_leases UPDATE on",
-            "typed_id_instances UPDATE off",
+            "typed_id_instances UPDATE on",
             "typed_id_worker_leases UPDATE on",
-            "typed_id_instances UPDATE off",
+            "typed_id_instances UPDATE on",
         ]
     );
 
@@ -1131,16 +1131,15 @@ fn postgres_lease_and_registration_commits_wait_for_the_wal_flush_on_an_async_se
         ]
     );
 
-    // `durable(true)`: every write; a stronger server setting is kept, not weakened.
+    // A stronger server setting is kept, not weakened.
     diesel::sql_query(format!(
         "ALTER DATABASE {name} SET synchronous_commit = remote_apply"
     ))
     .execute(&mut conn)
     .unwrap();
-    let durable =
-        Arc::new(Registry::open_with(&url, RegistryOptions::new().durable(true)).unwrap());
-    durable.heartbeat(&me, None).unwrap();
-    let third = WorkerLease::acquire(durable.clone(), LeaseOptions::new("p", "third")).unwrap();
+    let strong = Arc::new(Registry::open(&url).unwrap());
+    strong.heartbeat(&me, None).unwrap();
+    let third = WorkerLease::acquire(strong.clone(), LeaseOptions::new("p", "third")).unwrap();
     drop(again); // through the first registry's session, opened before the change
     assert_eq!(
         audited(&mut conn),

@@ -147,35 +147,36 @@ pub(crate) fn connect(target: &Target, options: ConnectOptions) -> Result<Conn, 
         Target::Postgres(url) => {
             let mut conn = PgConnection::establish(url).map_err(connect_err)?;
             let lock_ms = options.busy_timeout.as_millis().min(i32::MAX as u128);
+            let setup = |e| RegistryError::from(e).in_op("connect");
             diesel::sql_query(format!("SET lock_timeout = {lock_ms}"))
                 .execute(&mut conn)
-                .map_err(|e| RegistryError::from(e).in_op("connect"))?;
+                .map_err(setup)?;
+            // For the whole session, set on every (re)connection, which all come
+            // through here: a lease write is then one autocommit statement whose
+            // commit waits for the WAL flush. A transaction-local setting would need
+            // the lease row locked across client round trips (BEGIN, SET LOCAL,
+            // UPDATE, COMMIT), and a holder frozen in between (SIGSTOP, a pause, a
+            // partition) would block every successor on that row.
+            diesel::sql_query(PG_SYNC_COMMIT)
+                .execute(&mut conn)
+                .map_err(setup)?;
             Ok(Conn::Pg(conn))
         }
     }
 }
 
-/// Makes the current PostgreSQL transaction's commit wait for its WAL flush (and for
-/// synchronous standbys, if the server has any) when the session would commit
-/// asynchronously: `synchronous_commit` `off` or `local` becomes `on`; a stronger
-/// setting (`on`, `remote_write`, `remote_apply`) is kept. Transaction-local, like
-/// `SET LOCAL`.
+/// Makes the session's commits wait for their WAL flush (and for synchronous standbys,
+/// if the server has any) when the server's default would commit asynchronously:
+/// `synchronous_commit` `off` or `local` becomes `on`; a stronger setting (`on`,
+/// `remote_write`, `remote_apply`) is kept.
 #[cfg(feature = "postgres")]
-pub(crate) const PG_SYNC_COMMIT: &str = "SELECT set_config('synchronous_commit', 'on', true) \
+pub(crate) const PG_SYNC_COMMIT: &str = "SELECT set_config('synchronous_commit', 'on', false) \
      WHERE current_setting('synchronous_commit') IN ('off', 'local')";
 
-/// Runs `f` so that what it writes is durable once it returns `Ok`, whatever the
-/// connection's or the server's defaults:
-///
-/// - SQLite: with `synchronous = FULL` (an `fsync` per commit) when the connection
-///   normally runs with `NORMAL` (`already_full` false), restoring `NORMAL` afterwards;
-/// - PostgreSQL: inside one transaction that first raises `synchronous_commit` for
-///   itself ([`PG_SYNC_COMMIT`]), so the commit waits for its WAL flush even on a
-///   server running with `synchronous_commit = off`. Transactions `f` opens nest as
-///   savepoints. Transaction-local rather than a session `SET`: it holds for exactly
-///   the transaction whose commit matters, also behind a pooler that hands each
-///   transaction another server session or resets sessions (`DISCARD ALL`), and after
-///   any reconnect, and the session's other statements keep the server's default.
+/// Runs `f` with SQLite's `synchronous = FULL` when the connection normally runs with
+/// `NORMAL` (`already_full` false), restoring `NORMAL` afterwards. A PostgreSQL
+/// session commits synchronously from the moment it is connected ([`PG_SYNC_COMMIT`]),
+/// so `f` just runs.
 #[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
 pub(crate) fn durably<T>(
     conn: &mut Conn,
@@ -196,32 +197,6 @@ pub(crate) fn durably<T>(
             restored?;
             Ok(value)
         }
-        #[cfg(feature = "postgres")]
-        Conn::Pg(c) => {
-            use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
-            AnsiTransactionManager::begin_transaction(c)?;
-            let raised = diesel::sql_query(PG_SYNC_COMMIT).execute(c);
-            let result = match raised {
-                Ok(_) => f(conn),
-                Err(e) => Err(RegistryError::from(e)),
-            };
-            let Conn::Pg(c) = conn else {
-                unreachable!("the connection does not change its backend")
-            };
-            match result {
-                Ok(value) => {
-                    // An error here leaves the outcome unknown: the caller treats it as
-                    // a failure (a renewal not acknowledged is never relied on).
-                    AnsiTransactionManager::commit_transaction(c)?;
-                    Ok(value)
-                }
-                Err(e) => {
-                    let _ = AnsiTransactionManager::rollback_transaction(c);
-                    Err(e)
-                }
-            }
-        }
-        #[allow(unreachable_patterns)]
         _ => f(conn),
     }
 }

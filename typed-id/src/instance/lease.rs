@@ -556,14 +556,11 @@ fn acquire_row(
                  ORDER BY g.id LIMIT 1{TAKE_ON_CONFLICT}"
             );
             for _ in 0..PG_ATTEMPTS {
-                // A savepoint per attempt: the acquisition runs inside the durable
-                // transaction, which a failed statement would otherwise abort.
-                let result: Result<Option<AcquiredRow>, RegistryError> = c.transaction(|c| {
+                let result: Result<Option<AcquiredRow>, RegistryError> =
                     bind_acquire!(sql.as_str(), a, a.max_worker)
                         .get_result(c)
                         .optional()
-                        .map_err(RegistryError::from)
-                });
+                        .map_err(RegistryError::from);
                 match result {
                     Ok(Some(row)) => return Ok(Some(row)),
                     // No candidate at all, or a concurrent acquirer took ours: look again.

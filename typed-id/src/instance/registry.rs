@@ -40,9 +40,8 @@ pub struct RegistryOptions {
 
 impl RegistryOptions {
     /// Defaults: stale after 120 s, the system clock, a 5 s SQLite busy timeout, SQLite
-    /// `synchronous = NORMAL` and PostgreSQL's `synchronous_commit` as the server sets
-    /// it (both made durable for leases and registrations, see
-    /// [`durable`](Self::durable)), migrations applied on open.
+    /// `synchronous = NORMAL` (`FULL` for leases; PostgreSQL always commits
+    /// synchronously, see [`durable`](Self::durable)), migrations applied on open.
     #[must_use]
     pub fn new() -> Self {
         RegistryOptions {
@@ -78,20 +77,25 @@ impl RegistryOptions {
         self
     }
 
-    /// Whether every write commits durably: on SQLite with `synchronous = FULL` (an
-    /// `fsync` per commit) rather than `NORMAL`; on PostgreSQL with its commit waiting
-    /// for the WAL flush even when the server runs with `synchronous_commit = off`.
-    /// Default `false`: heartbeats and closes survive a crashed process (and, on
-    /// PostgreSQL, a crashed server unless it commits asynchronously) but may lose
-    /// their last commits on power loss, which costs nothing but a stale-looking row.
+    /// SQLite only: whether every write commits with `synchronous = FULL` (an `fsync`
+    /// per commit) rather than `NORMAL`. Default `false`: registrations, heartbeats and
+    /// closes survive a crashed process but may lose their last commits on power loss,
+    /// which costs nothing but a stale-looking row (a lost registration is reported by
+    /// its process's next heartbeat as [`RegistryError::NotFound`] or
+    /// [`RegistryError::Superseded`]). Lease writes (acquire, renew, release) always
+    /// commit with `FULL`, whatever this says: the high-water mark they record is what
+    /// keeps a successor from repeating IDs after a reboot.
     ///
-    /// The writes that guard uniqueness are durable whatever this says: lease writes
-    /// (acquire, renew, release), whose high-water mark keeps a successor from
-    /// repeating IDs, and registrations, which refuse a second live instance with the
-    /// same ID. A lost renewal would let a successor take over below IDs the holder
-    /// already issued. No client setting helps against a PostgreSQL server run with
-    /// `fsync = off`, or a disk that acknowledges writes it has not stored: such a
-    /// server may lose any commit in a power cut or an operating-system crash.
+    /// On PostgreSQL every registry write waits for its commit's WAL flush, whatever
+    /// the server's `synchronous_commit` default: the registry raises `off` or `local`
+    /// to `on` for its own sessions (stronger settings are kept). A renewal lost in a
+    /// server crash would otherwise let a successor take the worker ID over below IDs
+    /// the holder had already issued. Connect the registry to the server directly or
+    /// through a session-mode pooler: a transaction-mode pooler does not keep session
+    /// settings (this one, and the `lock_timeout`). No client setting helps against a
+    /// server run with `fsync = off`, or a disk that acknowledges writes it has not
+    /// stored: such a server may lose any commit in a power cut or an operating-system
+    /// crash, and with it the lease's high-water mark.
     #[must_use]
     pub fn durable(mut self, durable: bool) -> Self {
         self.durable = durable;
@@ -424,12 +428,10 @@ impl Registry {
         result
     }
 
-    /// As [`with_conn`](Self::with_conn), committing durably whatever the defaults:
-    /// on SQLite `f` runs with `synchronous = FULL` (an `fsync` per commit) even when
-    /// the registry's own writes are `NORMAL`; on PostgreSQL in one transaction whose
-    /// commit waits for its WAL flush even when the server runs with
-    /// `synchronous_commit = off` (see [`db::durably`]). For the writes that guard
-    /// uniqueness: the lease writes that record high-water marks, registrations.
+    /// As [`with_conn`](Self::with_conn), committing durably: on SQLite `f` runs with
+    /// `synchronous = FULL` (an `fsync` per commit) even when the registry's own writes
+    /// are `NORMAL`; a PostgreSQL session always commits synchronously (see
+    /// [`db::PG_SYNC_COMMIT`]). For the lease writes that record high-water marks.
     pub(crate) fn with_durable_conn<T>(
         &self,
         op: &'static str,
@@ -437,20 +439,6 @@ impl Registry {
     ) -> Result<T, RegistryError> {
         let durable = self.options.durable;
         self.with_conn(op, |conn| db::durably(conn, durable, f))
-    }
-
-    /// For the other writes (heartbeats, closes): durable as above with
-    /// [`RegistryOptions::durable`], otherwise as the connection commits by default.
-    fn with_write_conn<T>(
-        &self,
-        op: &'static str,
-        f: impl FnOnce(&mut Conn) -> Result<T, RegistryError>,
-    ) -> Result<T, RegistryError> {
-        if self.options.durable {
-            self.with_durable_conn(op, f)
-        } else {
-            self.with_conn(op, f)
-        }
     }
 
     /// Registers an instance. A closed or stale row with the same ID is taken over
@@ -467,7 +455,7 @@ impl Registry {
         let incarnation = random_i64()?;
         let now = self.options.now_ms();
         let stale_cutoff = self.stale_cutoff(now);
-        let result = self.with_durable_conn("register", |conn| {
+        let result = self.with_conn("register", |conn| {
             write_tx!(conn, |c, d| {
                 let lock = match d {
                     #[cfg(feature = "postgres")]
@@ -552,7 +540,7 @@ impl Registry {
         status: Option<&str>,
     ) -> Result<(), RegistryError> {
         let now = self.options.now_ms();
-        let updated = self.with_write_conn("heartbeat", |conn| {
+        let updated = self.with_conn("heartbeat", |conn| {
             on_conn!(conn, |c, d| {
                 Ok(diesel::sql_query(d.sql(
                     "UPDATE typed_id_instances SET last_heartbeat_ms = $1, \
@@ -581,7 +569,7 @@ impl Registry {
     /// [`RegistryError::Database`].
     pub fn close(&self, registration: &Registration) -> Result<(), RegistryError> {
         let now = self.options.now_ms();
-        let updated = self.with_write_conn("close", |conn| {
+        let updated = self.with_conn("close", |conn| {
             on_conn!(conn, |c, d| {
                 Ok(diesel::sql_query(d.sql(
                     "UPDATE typed_id_instances SET closed_at_ms = $1 \
