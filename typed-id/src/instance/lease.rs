@@ -21,6 +21,16 @@
 //! process paused (`SIGSTOP`, a VM freeze, a long GC) or cut off from the database
 //! therefore stops issuing before anyone else may take its worker ID over.
 //!
+//! # Durability
+//!
+//! Every lease write (acquire, renew, release) is acknowledged only once it is durable:
+//! SQLite commits it with `synchronous = FULL`, and the registry's PostgreSQL sessions
+//! commit synchronously whatever the server's `synchronous_commit` (see
+//! [`RegistryOptions::durable`](super::RegistryOptions::durable)). The holder raises
+//! its ceiling and deadline only after the renewal was acknowledged, so a crash can lose
+//! a renewal only if the server also lies about durability (`fsync = off`), which no
+//! client can repair.
+//!
 //! # Acquiring
 //!
 //! The lowest worker ID that is free (never leased, released, or expired) is taken in
