@@ -513,7 +513,19 @@ fn paused_holder_is_fenced(url: &str, tag: &str) {
     std::thread::sleep(Duration::from_millis(700));
     signal(&holder, libc::SIGSTOP);
     let stopped_at = unix_ms();
-    std::thread::sleep(FENCE_LEASE + Duration::from_millis(700));
+    // Until the registry shows the frozen holder's lease expired (a renewal sent just
+    // before the SIGSTOP may still have committed).
+    let registry = Registry::open(url).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !registry
+        .leases("fence")
+        .unwrap()
+        .iter()
+        .any(|l| l.worker == worker && l.free)
+    {
+        assert!(Instant::now() < deadline, "the frozen lease never expired");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     let taker = spawn_child("taker", &vars);
     finish(taker, "taker");
