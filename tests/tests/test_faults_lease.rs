@@ -617,9 +617,23 @@ fn sigstop_round(tally: &mut Tally, url: &str, pg: Option<&mut PgConnection>, rn
             at
         }
         None => {
-            std::thread::sleep(rng.millis(0, 900));
-            a.signal(libc::SIGSTOP);
-            unix_ms()
+            // A holder frozen inside a write transaction keeps SQLite's one write lock:
+            // nobody can take over until it runs again (an availability cost of SQLite,
+            // documented, not a uniqueness risk). Freeze it again elsewhere then.
+            let mut probe = SqliteConnection::establish(url).unwrap();
+            probe.batch_execute("PRAGMA busy_timeout = 2000").unwrap();
+            let mut in_transaction = 0;
+            loop {
+                std::thread::sleep(rng.millis(0, 900));
+                a.signal(libc::SIGSTOP);
+                let at = unix_ms();
+                if probe.batch_execute("BEGIN IMMEDIATE; COMMIT").is_ok() {
+                    break at;
+                }
+                in_transaction += 1;
+                assert!(in_transaction < 20, "always frozen holding the write lock");
+                a.signal(libc::SIGCONT);
+            }
         }
     };
     let registry = Registry::open(url).unwrap();

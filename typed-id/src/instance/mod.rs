@@ -159,7 +159,7 @@
 //!
 //! | fault | what happens | cost |
 //! |---|---|---|
-//! | holder paused (`SIGSTOP`, VM freeze), also mid-renewal | its deadline passes: [`IssueError::LeaseLapsed`]; after the expiry a successor takes over above the high-water mark; the resumed holder's next renewal gets [`RegistryError::LeaseLost`] and its generator [`IssueError::LeaseEnded`] | the pause, then a new lease |
+//! | holder paused (`SIGSTOP`, VM freeze), also mid-renewal | its deadline passes: [`IssueError::LeaseLapsed`]; after the expiry a successor takes over above the high-water mark; the resumed holder's next renewal gets [`RegistryError::LeaseLost`] and its generator [`IssueError::LeaseEnded`]. On SQLite a holder frozen inside a write transaction keeps the database's one write lock: every registry write waits for it (failing after the busy timeout), takeovers included, until it runs again or dies | the pause, then a new lease |
 //! | holder killed (`kill -9`) | nothing to clean up | its worker ID is unavailable for one lease period |
 //! | database unreachable, locked past the busy timeout, or partitioned away | renewals fail with [`RegistryError::Database`] (or `Connect`); at 90 % of the period the generator refuses; a renewal once the database is back revives the lease unless a successor took it over | no IDs from the deadline until a renewal succeeds |
 //! | connection ended by the server (`pg_terminate_backend`, restart) | the call fails with [`RegistryError::Database`]; the next reconnects and keeps the lease | one failed renewal |
