@@ -17,7 +17,7 @@
 //!   newest ID is below its successor's first), and a holder frozen, cut off or locked
 //!   out issues nothing stamped after the moment its lease could lapse.
 //!
-//! Four tests (processes, PostgreSQL, network, clocks) each finish their own part of the column,
+//! Five tests (processes, PostgreSQL, network, files, clocks) each finish their own part of the column,
 //! so they run in parallel. `TYPED_ID_FAULT_ROUNDS=N` repeats every cell N times.
 
 use std::collections::BTreeMap;
@@ -1147,6 +1147,68 @@ fn partition_round(tally: &mut Tally, net: &Netns) {
         "cut off past its deadline",
     );
     tally_holders(tally, &[a, b]);
+}
+
+// ---------------------------------------------------------------------------------
+// SQLite: the registry file deleted or replaced by a backup under a running holder
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn lease_faults_files() {
+    let mut table = FaultTable::new(Backend::Lease);
+    table.cell("db-replaced", |tally| {
+        for round in 0..rounds(2) {
+            replaced_round(tally, round % 2 == 1);
+        }
+    });
+    table.finish();
+}
+
+/// A holder issues from a SQLite registry; the file is deleted (and, every other
+/// round, a backup taken a moment before is put in its place). The holder's generator
+/// must stop within its file check (a millisecond apart; 200 ms allowed for a loaded
+/// machine), since a process started afterwards leases from the new file, which has
+/// no high-water marks. The successor's IDs are a new copy of the data.
+fn replaced_round(tally: &mut Tally, restore_backup: bool) {
+    tally.run();
+    tally.new_copy();
+    let db = TempSqlite::new();
+    let scratch = Scratch::new("lease-replaced");
+    let period = Duration::from_millis(1_500);
+    let mut a = Spawn::new(db.url(), period).spawn(scratch.path(), "old-file");
+    a.lease(Duration::from_secs(60));
+    a.wait_issued(200, Duration::from_secs(60));
+    let path = db.path().to_owned();
+    let backup = scratch.path().join("backup.sqlite");
+    if restore_backup {
+        let mut conn = db.connect();
+        conn.batch_execute(&format!("VACUUM INTO '{}'", backup.display()))
+            .unwrap();
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    if restore_backup {
+        fs::rename(&backup, &path).unwrap();
+    }
+    let fault_at = unix_ms();
+    let mut b = Spawn::new(db.url(), period)
+        .run(Duration::from_millis(1_000))
+        .spawn(scratch.path(), "new-file");
+    b.finish(Duration::from_secs(60), tally);
+    a.finish(Duration::from_secs(60), tally);
+    tally.check(a.errors("LeaseEnded") >= 1, || {
+        format!("the old holder never stopped: {:?}", a.events().last())
+    });
+    for event in a.events() {
+        match event {
+            Event::Issued(id) if ts(id) > fault_at + 200 => tally.issued_after_fault(id),
+            Event::Issued(id) => tally.issued(id),
+            Event::Error(kind) => tally.error(kind),
+        }
+    }
+    tally.new_copy();
+    tally_holders(tally, &[b]);
 }
 
 // ---------------------------------------------------------------------------------

@@ -977,6 +977,72 @@ fn sqlite_heartbeat_thread_reports_failures_to_a_channel() {
     heartbeat.stop();
 }
 
+/// Defect: a SQLite registry whose file was deleted (or replaced by a backup) kept
+/// renewing its leases in the deleted file, still open, while a process started
+/// afterwards leased the same worker IDs from the new file with no high-water mark.
+#[test]
+fn sqlite_registry_file_deleted_or_replaced_ends_the_leases() {
+    for replace in [false, true] {
+        let db = TempSqlite::new();
+        let registry = Arc::new(Registry::open(db.url()).unwrap());
+        let me = registry.register(&new("ghost-00000001", "p")).unwrap();
+        let lease = WorkerLease::acquire(registry.clone(), LeaseOptions::new("p", "old")).unwrap();
+        let generator = lease.generator();
+        generator.next_snowflake().unwrap();
+        let path = db.path().to_owned();
+        let backup = path.with_extension("backup");
+        if replace {
+            std::fs::copy(&path, &backup).unwrap();
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        if replace {
+            std::fs::rename(&backup, &path).unwrap();
+        }
+        // The generator looks at the file at most a millisecond apart: it stops at
+        // once, before any renewal (a process leasing from the new file could start
+        // issuing the same worker ID's IDs right away).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut issued_after = 0;
+        loop {
+            match generator.next_snowflake() {
+                Ok(_) => issued_after += 1,
+                Err(e) => {
+                    assert_eq!(e, IssueError::LeaseEnded { worker: 0 });
+                    break;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still issuing from the deleted file"
+            );
+        }
+        eprintln!("replaced={replace}: {issued_after} IDs before the generator noticed");
+        let err = lease.renew().unwrap_err();
+        assert!(
+            matches!(err, RegistryError::DatabaseReplaced { .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("was deleted or replaced while in use")
+        );
+        assert_eq!(
+            generator.next_snowflake(),
+            Err(IssueError::LeaseEnded { worker: 0 })
+        );
+        assert!(matches!(
+            registry.heartbeat(&me, None),
+            Err(RegistryError::DatabaseReplaced { .. })
+        ));
+        // A process started afterwards works on the file now at the path.
+        let fresh = Arc::new(Registry::open(db.url()).unwrap());
+        let next = WorkerLease::acquire(fresh, LeaseOptions::new("p", "new")).unwrap();
+        next.generator().next_snowflake().unwrap();
+    }
+}
+
 #[test]
 fn postgres_broken_connection_is_an_error_then_reconnects() {
     let db = TestDatabase::new();

@@ -201,6 +201,47 @@ pub(crate) fn durably<T>(
     }
 }
 
+/// The file of a SQLite target, `None` for an in-memory database (or PostgreSQL).
+pub(crate) fn sqlite_file(target: &Target) -> Option<std::path::PathBuf> {
+    match target {
+        #[cfg(feature = "sqlite")]
+        Target::Sqlite(path) => {
+            if path == ":memory:" || path.contains("mode=memory") {
+                return None;
+            }
+            let path = match path.strip_prefix("file:") {
+                Some(uri) => {
+                    let uri = uri.split('?').next().unwrap_or(uri);
+                    // `file:///abs` and `file://localhost/abs` name `/abs`.
+                    match uri.strip_prefix("//") {
+                        Some(rest) => &rest[rest.find('/').unwrap_or(rest.len())..],
+                        None => uri,
+                    }
+                }
+                None => path.as_str(),
+            };
+            (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+        }
+        #[cfg(feature = "postgres")]
+        Target::Postgres(_) => None,
+    }
+}
+
+/// The identity (device, inode) of the file at `path` now; `None` when it is missing
+/// (or on platforms without inodes, where the check is skipped).
+pub(crate) fn file_identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// Whether the connection is outside any transaction (and its transaction manager is
 /// not broken): a connection left inside one is dropped rather than reused.
 pub(crate) fn outside_transaction(conn: &mut Conn) -> bool {

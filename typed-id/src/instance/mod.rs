@@ -164,6 +164,7 @@
 //! | database unreachable, locked past the busy timeout, or partitioned away | renewals fail with [`RegistryError::Database`] (or `Connect`); at 90 % of the period the generator refuses; a renewal once the database is back revives the lease unless a successor took it over | no IDs from the deadline until a renewal succeeds |
 //! | connection ended by the server (`pg_terminate_backend`, restart) | the call fails with [`RegistryError::Database`]; the next reconnects and keeps the lease | one failed renewal |
 //! | server crash (`pg_ctl stop -m immediate`) | acknowledged lease writes survive (synchronous commit); renewals fail while it is down | as unreachable |
+//! | SQLite registry file deleted, or replaced by a backup | the generator checks (at most a millisecond apart) that the file at the path is the one its lease is in, and ends ([`IssueError::LeaseEnded`]); the registry's calls fail with [`RegistryError::DatabaseReplaced`]. Processes started afterwards lease from the new file, which has no high-water marks: restart every holder, and make sure the clocks are past the newest ID issued before (the items' own tables hold it) | every running holder must restart |
 //! | clock steps back within the generator's tolerance | absorbed (keeps issuing from the last timestamp) | none |
 //! | clock steps back beyond it, or a restarted holder's clock is behind the inherited mark | [`GenerateError::ClockMovedBackwards`](crate::GenerateError::ClockMovedBackwards) until the clock catches up | no IDs for that long |
 //!

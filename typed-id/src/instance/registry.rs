@@ -347,6 +347,10 @@ pub struct Registry {
     target: Target,
     options: RegistryOptions,
     conn: Mutex<Option<Conn>>,
+    /// A SQLite registry's file and its identity when opened: a file deleted or
+    /// replaced since is refused rather than silently used (the old one, still open)
+    /// or reconnected to (a different copy of the data).
+    file: Option<(std::path::PathBuf, (u64, u64))>,
 }
 
 impl Registry {
@@ -371,10 +375,13 @@ impl Registry {
         if options.migrate {
             db::migrate(&mut conn)?;
         }
+        let file = db::sqlite_file(&target)
+            .and_then(|path| db::file_identity(&path).map(|identity| (path, identity)));
         Ok(Registry {
             target,
             options,
             conn: Mutex::new(Some(conn)),
+            file,
         })
     }
 
@@ -388,6 +395,11 @@ impl Registry {
     #[must_use]
     pub fn backend(&self) -> &'static str {
         self.target.backend()
+    }
+
+    /// A SQLite registry's file and its identity (device, inode) when opened.
+    pub(crate) fn file(&self) -> Option<&(std::path::PathBuf, (u64, u64))> {
+        self.file.as_ref()
     }
 
     /// The registry clock's reading, Unix milliseconds.
@@ -415,6 +427,14 @@ impl Registry {
                 guard
             }
         };
+        if let Some((path, identity)) = &self.file
+            && db::file_identity(path) != Some(*identity)
+        {
+            *guard = None;
+            return Err(RegistryError::DatabaseReplaced {
+                path: path.display().to_string(),
+            });
+        }
         let conn = match &mut *guard {
             Some(conn) => conn,
             slot => slot.insert(db::connect(&self.target, self.options.connect_options())?),
