@@ -119,13 +119,22 @@ fn sixteen_threads_share_one_generator_without_duplicates() {
     assert!(elapsed >= Duration::from_millis(950), "{elapsed:?}");
 }
 
-/// Environment variable that turns `child_process_entry` into a generator child.
-const CHILD_ENV: &str = "TYPED_ID_GENERATOR_CHILD";
+/// Environment variables that configure `child_process_entry`: the registry's URL, the
+/// child's index and the directory of its files.
+const CHILD_DB: &str = "TYPED_ID_GENERATOR_CHILD_DB";
+const CHILD_INDEX: &str = "TYPED_ID_GENERATOR_CHILD_INDEX";
+const CHILD_DIR: &str = "TYPED_ID_GENERATOR_CHILD_DIR";
 const PROCESSES: u32 = 8;
 const PER_PROCESS: usize = 500_000;
 
+/// Eight processes lease their worker IDs from one registry (a SQLite file), hold them
+/// at the same time, and issue at the same time. Nothing in the test hands out the
+/// worker IDs, so a registry that leased one worker ID twice makes it fail (the
+/// processes' IDs then collide in the same milliseconds). Derived worker IDs would not
+/// do: eight of 1 024 collide by chance in 2.7 % of runs.
 #[test]
-fn eight_processes_with_distinct_workers_never_collide() {
+fn eight_processes_with_leased_workers_never_collide() {
+    let db = typed_id_tests::sqlite::TempSqlite::new();
     let dir = std::env::temp_dir().join(format!(
         "typed-id-generators-{}-{}",
         std::process::id(),
@@ -134,60 +143,108 @@ fn eight_processes_with_distinct_workers_never_collide() {
     std::fs::create_dir_all(&dir).unwrap();
     let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = (0..PROCESSES)
-        .map(|worker| {
-            let out = dir.join(format!("worker-{worker}.bin"));
+        .map(|index| {
             let child = Command::new(&exe)
                 .args([
                     "--exact",
                     "child_process_entry",
+                    "--ignored",
                     "--nocapture",
                     "--test-threads=1",
                 ])
-                .env(CHILD_ENV, format!("{worker}:{}", out.display()))
+                .env(CHILD_DB, db.url())
+                .env(CHILD_INDEX, index.to_string())
+                .env(CHILD_DIR, &dir)
                 .stdout(Stdio::null())
                 .spawn()
                 .unwrap();
-            (worker, out, child)
+            (index, child)
         })
         .collect();
     let mut all = Vec::with_capacity(PROCESSES as usize * PER_PROCESS);
-    for (worker, out, mut child) in children {
+    let mut workers = Vec::new();
+    for (index, mut child) in children {
         let status = child.wait().unwrap();
-        assert!(status.success(), "child {worker}: {status}");
-        let bytes = std::fs::read(&out).unwrap();
+        assert!(status.success(), "child {index}: {status}");
+        let worker: u32 = std::fs::read_to_string(dir.join(format!("worker-{index}.txt")))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let bytes = std::fs::read(dir.join(format!("ids-{index}.bin"))).unwrap();
         let ids: Vec<u64> = bytes
             .chunks_exact(8)
             .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
             .collect();
-        assert_eq!(ids.len(), PER_PROCESS, "child {worker}");
-        assert_strictly_increasing(&ids, &format!("process {worker}"));
+        assert_eq!(ids.len(), PER_PROCESS, "child {index}");
+        assert_strictly_increasing(&ids, &format!("process {index}"));
         for &id in [ids[0], ids[PER_PROCESS - 1]].iter() {
             let parts = Layout::DEFAULT.decompose(Snowflake::new(id).unwrap());
-            assert_eq!(parts.worker, worker);
+            assert_eq!(parts.worker, worker, "child {index}");
         }
+        workers.push(worker);
         all.extend(ids);
     }
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(all.len(), PROCESSES as usize * PER_PROCESS);
-    assert_eq!(first_duplicate(&all), None);
+    assert_eq!(first_duplicate(&all), None, "workers {workers:?}");
+    workers.sort_unstable();
+    assert_eq!(
+        workers,
+        (0..PROCESSES).collect::<Vec<_>>(),
+        "leased workers"
+    );
 }
 
-/// Not a test of its own: the body of each child process of
-/// `eight_processes_with_distinct_workers_never_collide`, selected by `CHILD_ENV`.
+/// The body of each child process of `eight_processes_with_leased_workers_never_collide`:
+/// leases a worker ID, waits until every sibling holds one (so the leases overlap),
+/// issues `PER_PROCESS` IDs while a heartbeat renews the lease, and releases it.
 #[test]
+#[ignore = "child process entry point, run by eight_processes_with_leased_workers_never_collide"]
 fn child_process_entry() {
-    let Ok(spec) = std::env::var(CHILD_ENV) else {
-        return;
-    };
-    let (worker, out) = spec.split_once(':').unwrap();
-    let worker: u32 = worker.parse().unwrap();
-    let generator = SnowflakeGenerator::new(worker).unwrap();
+    use std::sync::Arc;
+    use typed_id::instance::{Heartbeat, LeaseOptions, Registry, WorkerLease};
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("child needs {name}"));
+    let dir = PathBuf::from(var(CHILD_DIR));
+    let index = var(CHILD_INDEX);
+    let registry = Arc::new(Registry::open(&var(CHILD_DB)).unwrap());
+    let lease = Arc::new(
+        WorkerLease::acquire(
+            registry.clone(),
+            LeaseOptions::new("generators", format!("child-{index}")),
+        )
+        .unwrap(),
+    );
+    let heartbeat = Heartbeat::builder(registry)
+        .lease(lease.clone())
+        .spawn()
+        .unwrap();
+    std::fs::write(
+        dir.join(format!("worker-{index}.txt")),
+        lease.worker().to_string(),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("worker-"))
+        })
+        .count()
+        < PROCESSES as usize
+    {
+        assert!(Instant::now() < deadline, "siblings never leased");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let generator = lease.generator();
     let mut bytes = Vec::with_capacity(PER_PROCESS * 8);
     for _ in 0..PER_PROCESS {
         let id = generator.next_snowflake().unwrap();
         bytes.extend_from_slice(&id.as_u64().to_le_bytes());
     }
-    let mut file = std::fs::File::create(PathBuf::from(out)).unwrap();
+    heartbeat.stop();
+    lease.release().unwrap();
+    let mut file = std::fs::File::create(dir.join(format!("ids-{index}.bin"))).unwrap();
     file.write_all(&bytes).unwrap();
     file.sync_all().unwrap();
 }

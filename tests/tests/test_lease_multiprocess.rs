@@ -6,8 +6,13 @@
 //! write the IDs they issue as little-endian `u64`s to files; the parent checks them.
 //!
 //! - eight processes start at the same moment (a start time in the environment), each
-//!   applies the migrations, leases a worker ID and issues 1 000 000 snowflakes: eight
-//!   distinct worker IDs, no duplicate among the 8 000 000 IDs;
+//!   applies the migrations, leases a worker ID and, once all eight hold one, issues
+//!   250 000 snowflakes while a heartbeat renews its lease: eight distinct worker IDs,
+//!   no duplicate among the 2 000 000 IDs. (The heartbeat, as in production, makes the
+//!   lease's deadline irrelevant however slowly a debug build on a loaded machine
+//!   issues; 250 000 IDs per process still take every child through tens of
+//!   milliseconds of overlapping issuing, at a quarter of the CPU of the 1 000 000 they
+//!   once issued against a 27 s deadline.)
 //! - a lease holder is frozen with `SIGSTOP` past its lease, another process takes the
 //!   worker ID over and issues; after `SIGCONT` the first issues nothing more (its
 //!   generator answers with a typed error) and the union of both has no duplicate.
@@ -36,7 +41,7 @@ const COUNT: &str = "TYPED_ID_MP_COUNT";
 const CHILDREN: &str = "TYPED_ID_MP_CHILDREN";
 
 const PROCESSES: usize = 8;
-const IDS_PER_PROCESS: usize = 1_000_000;
+const IDS_PER_PROCESS: usize = 250_000;
 /// The fencing test's lease period: short, so the test is quick.
 const FENCE_LEASE: Duration = Duration::from_millis(1_500);
 
@@ -214,7 +219,12 @@ fn child_issue() {
     registry
         .register(&NewInstance::new(holder.clone(), "mp"))
         .unwrap();
-    let lease = WorkerLease::acquire(registry.clone(), LeaseOptions::new("mp", holder)).unwrap();
+    let lease =
+        Arc::new(WorkerLease::acquire(registry.clone(), LeaseOptions::new("mp", holder)).unwrap());
+    let heartbeat = Heartbeat::builder(registry.clone())
+        .lease(lease.clone())
+        .spawn()
+        .unwrap();
     let acquired = t0.elapsed();
     fs::write(
         dir.join(format!("worker-{index}.txt")),
@@ -246,6 +256,7 @@ fn child_issue() {
     }
     out.flush().unwrap();
     let issued = issuing.elapsed();
+    heartbeat.stop();
     lease.renew().unwrap(); // still ours
     lease.release().unwrap();
     println!(
@@ -332,11 +343,18 @@ fn child_holder() {
 fn child_taker() {
     let dir = PathBuf::from(env(OUT_DIR));
     let registry = Arc::new(Registry::open(&env(DB_URL)).unwrap());
-    let lease = WorkerLease::acquire(
-        registry.clone(),
-        LeaseOptions::new("fence", "taker").period(FENCE_LEASE),
-    )
-    .unwrap();
+    let lease = Arc::new(
+        WorkerLease::acquire(
+            registry.clone(),
+            LeaseOptions::new("fence", "taker").period(FENCE_LEASE),
+        )
+        .unwrap(),
+    );
+    // Renewed while it issues: its short lease must not lapse on a loaded machine.
+    let heartbeat = Heartbeat::builder(registry.clone())
+        .lease(lease.clone())
+        .spawn()
+        .unwrap();
     let generator = lease.generator();
     let mut out = BufWriter::new(fs::File::create(dir.join("taker.bin")).unwrap());
     for _ in 0..100_000 {
@@ -344,6 +362,7 @@ fn child_taker() {
         out.write_all(&id.as_u64().to_le_bytes()).unwrap();
     }
     out.flush().unwrap();
+    heartbeat.stop();
     fs::write(
         dir.join("taker.done"),
         format!("{} {}", lease.worker(), lease.floor_ms()),
@@ -494,7 +513,19 @@ fn paused_holder_is_fenced(url: &str, tag: &str) {
     std::thread::sleep(Duration::from_millis(700));
     signal(&holder, libc::SIGSTOP);
     let stopped_at = unix_ms();
-    std::thread::sleep(FENCE_LEASE + Duration::from_millis(700));
+    // Until the registry shows the frozen holder's lease expired (a renewal sent just
+    // before the SIGSTOP may still have committed).
+    let registry = Registry::open(url).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !registry
+        .leases("fence")
+        .unwrap()
+        .iter()
+        .any(|l| l.worker == worker && l.free)
+    {
+        assert!(Instant::now() < deadline, "the frozen lease never expired");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     let taker = spawn_child("taker", &vars);
     finish(taker, "taker");

@@ -147,17 +147,36 @@ pub(crate) fn connect(target: &Target, options: ConnectOptions) -> Result<Conn, 
         Target::Postgres(url) => {
             let mut conn = PgConnection::establish(url).map_err(connect_err)?;
             let lock_ms = options.busy_timeout.as_millis().min(i32::MAX as u128);
+            let setup = |e| RegistryError::from(e).in_op("connect");
             diesel::sql_query(format!("SET lock_timeout = {lock_ms}"))
                 .execute(&mut conn)
-                .map_err(|e| RegistryError::from(e).in_op("connect"))?;
+                .map_err(setup)?;
+            // For the whole session, set on every (re)connection, which all come
+            // through here: a lease write is then one autocommit statement whose
+            // commit waits for the WAL flush. A transaction-local setting would need
+            // the lease row locked across client round trips (BEGIN, SET LOCAL,
+            // UPDATE, COMMIT), and a holder frozen in between (SIGSTOP, a pause, a
+            // partition) would block every successor on that row.
+            diesel::sql_query(PG_SYNC_COMMIT)
+                .execute(&mut conn)
+                .map_err(setup)?;
             Ok(Conn::Pg(conn))
         }
     }
 }
 
+/// Makes the session's commits wait for their WAL flush (and for synchronous standbys,
+/// if the server has any) when the server's default would commit asynchronously:
+/// `synchronous_commit` `off` or `local` becomes `on`; a stronger setting (`on`,
+/// `remote_write`, `remote_apply`) is kept.
+#[cfg(feature = "postgres")]
+pub(crate) const PG_SYNC_COMMIT: &str = "SELECT set_config('synchronous_commit', 'on', false) \
+     WHERE current_setting('synchronous_commit') IN ('off', 'local')";
+
 /// Runs `f` with SQLite's `synchronous = FULL` when the connection normally runs with
-/// `NORMAL` (`already_full` false), restoring `NORMAL` afterwards; PostgreSQL commits
-/// durably anyway (unless the server says otherwise), so `f` just runs.
+/// `NORMAL` (`already_full` false), restoring `NORMAL` afterwards. A PostgreSQL
+/// session commits synchronously from the moment it is connected ([`PG_SYNC_COMMIT`]),
+/// so `f` just runs.
 #[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
 pub(crate) fn durably<T>(
     conn: &mut Conn,
@@ -180,6 +199,64 @@ pub(crate) fn durably<T>(
         }
         _ => f(conn),
     }
+}
+
+/// The file of a SQLite target, `None` for an in-memory database (or PostgreSQL).
+pub(crate) fn sqlite_file(target: &Target) -> Option<std::path::PathBuf> {
+    match target {
+        #[cfg(feature = "sqlite")]
+        Target::Sqlite(path) => {
+            if path == ":memory:" || path.contains("mode=memory") {
+                return None;
+            }
+            let path = match path.strip_prefix("file:") {
+                Some(uri) => {
+                    let uri = uri.split('?').next().unwrap_or(uri);
+                    // `file:///abs` and `file://localhost/abs` name `/abs`.
+                    match uri.strip_prefix("//") {
+                        Some(rest) => &rest[rest.find('/').unwrap_or(rest.len())..],
+                        None => uri,
+                    }
+                }
+                None => path.as_str(),
+            };
+            (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+        }
+        #[cfg(feature = "postgres")]
+        Target::Postgres(_) => None,
+    }
+}
+
+/// The identity (device, inode) of the file at `path` now; `None` when it is missing
+/// (or on platforms without inodes, where the check is skipped).
+pub(crate) fn file_identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Whether the connection is outside any transaction (and its transaction manager is
+/// not broken): a connection left inside one is dropped rather than reused.
+pub(crate) fn outside_transaction(conn: &mut Conn) -> bool {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
+    let depth = match conn {
+        #[cfg(feature = "sqlite")]
+        Conn::Sqlite(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+        }
+        #[cfg(feature = "postgres")]
+        Conn::Pg(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+        }
+    };
+    matches!(depth, Ok(None))
 }
 
 /// Applies the crate's embedded migrations (the stores' tables and the registry's) that

@@ -102,6 +102,16 @@ pub enum RegistryError {
     /// The leased generator could not be built (a high-water mark beyond the layout's
     /// range, a worker ID the layout cannot hold).
     Generator(GenerateError),
+    /// The SQLite registry file was deleted or replaced (restored from a backup, say)
+    /// while this registry had it open: its registrations and leases, with their
+    /// high-water marks, are not in the file now at the path. Every later operation of
+    /// this registry fails with this error, and its leases end (their generators notice
+    /// within a millisecond, before any renewal): restart the process to register and
+    /// lease anew.
+    DatabaseReplaced {
+        /// The database file's path.
+        path: String,
+    },
 }
 
 impl RegistryError {
@@ -241,6 +251,11 @@ impl fmt::Display for RegistryError {
                 write!(f, "worker ID {worker} of scope {scope:?} was released")
             }
             RegistryError::Generator(e) => write!(f, "cannot build the leased generator: {e}"),
+            RegistryError::DatabaseReplaced { path } => write!(
+                f,
+                "the registry database {path} was deleted or replaced while in use; its \
+                 registrations and leases are gone from this process's view: restart it"
+            ),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! [`SnowflakeGenerator`] itself (see [`WorkerLease`](super::WorkerLease)).
 
 use core::fmt;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -96,11 +97,28 @@ struct Fence {
 pub struct LeasedGenerator<C: Clock = SystemClock> {
     inner: SnowflakeGenerator<C>,
     fence: Fence,
+    file: Option<FileGuard>,
+}
+
+/// How often a generator leased from a SQLite registry checks that the file at the
+/// path is still the one its lease is in (at most once per this many nanoseconds, on
+/// the call that finds the last check older).
+const FILE_CHECK_NS: u64 = 1_000_000;
+
+/// The SQLite registry file a lease lives in, and when it was last seen at its path.
+#[derive(Debug)]
+struct FileGuard {
+    path: PathBuf,
+    identity: (u64, u64),
+    checked_ns: AtomicU64,
 }
 
 impl<C: Clock> LeasedGenerator<C> {
     /// Wraps `inner`; it issues nothing until [`extend_deadline`](Self::extend_deadline).
-    pub(crate) fn new(inner: SnowflakeGenerator<C>) -> Self {
+    /// `file`: the SQLite registry file (path, device and inode) the lease is in; the
+    /// generator ends for good once another file (or none) is at that path, so a
+    /// process leasing from the file now there cannot meet its IDs.
+    pub(crate) fn new(inner: SnowflakeGenerator<C>, file: Option<(PathBuf, (u64, u64))>) -> Self {
         LeasedGenerator {
             inner,
             fence: Fence {
@@ -108,6 +126,11 @@ impl<C: Clock> LeasedGenerator<C> {
                 ended: AtomicBool::new(false),
                 active: AtomicU64::new(0),
             },
+            file: file.map(|(path, identity)| FileGuard {
+                path,
+                identity,
+                checked_ns: AtomicU64::new(mono_ns()),
+            }),
         }
     }
 
@@ -149,7 +172,27 @@ impl<C: Clock> LeasedGenerator<C> {
         if now >= deadline {
             return Err(self.lapsed(now, deadline));
         }
+        if let Some(file) = &self.file
+            && now.saturating_sub(file.checked_ns.load(Ordering::Relaxed)) >= FILE_CHECK_NS
+            && !self.file_still_there(file, now)
+        {
+            return Err(IssueError::LeaseEnded {
+                worker: self.inner.worker(),
+            });
+        }
         Ok(self.inner.next_snowflake()?)
+    }
+
+    /// Whether the registry file is still at its path; ends the lease if not.
+    #[cold]
+    fn file_still_there(&self, file: &FileGuard, now: u64) -> bool {
+        if super::db::file_identity(&file.path) == Some(file.identity) {
+            file.checked_ns.fetch_max(now, Ordering::Relaxed);
+            true
+        } else {
+            self.fence.ended.store(true, Ordering::SeqCst);
+            false
+        }
     }
 
     #[cold]

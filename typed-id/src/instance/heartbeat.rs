@@ -241,6 +241,7 @@ fn is_final(e: &RegistryError) -> bool {
             | RegistryError::Superseded { .. }
             | RegistryError::Closed { .. }
             | RegistryError::NotFound { .. }
+            | RegistryError::DatabaseReplaced { .. }
     )
 }
 

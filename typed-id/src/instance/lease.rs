@@ -21,6 +21,16 @@
 //! process paused (`SIGSTOP`, a VM freeze, a long GC) or cut off from the database
 //! therefore stops issuing before anyone else may take its worker ID over.
 //!
+//! # Durability
+//!
+//! Every lease write (acquire, renew, release) is acknowledged only once it is durable:
+//! SQLite commits it with `synchronous = FULL`, and the registry's PostgreSQL sessions
+//! commit synchronously whatever the server's `synchronous_commit` (see
+//! [`RegistryOptions::durable`](super::RegistryOptions::durable)). The holder raises
+//! its ceiling and deadline only after the renewal was acknowledged, so a crash can lose
+//! a renewal only if the server also lies about durability (`fsync = off`), which no
+//! client can repair.
+//!
 //! # Acquiring
 //!
 //! The lowest worker ID that is free (never leased, released, or expired) is taken in
@@ -299,7 +309,7 @@ impl<C: Clock> WorkerLease<C> {
         let inner = builder.build();
         let lease = |inner| WorkerLease {
             registry: registry.clone(),
-            generator: Arc::new(LeasedGenerator::new(inner)),
+            generator: Arc::new(LeasedGenerator::new(inner, registry.file().cloned())),
             scope: options.scope.clone(),
             holder: options.holder.clone(),
             token,
@@ -383,7 +393,8 @@ impl<C: Clock> WorkerLease<C> {
     /// [`RegistryError::LeaseLost`] when another holder took the worker ID (the
     /// generator is then fenced for good), [`RegistryError::LeaseReleased`],
     /// [`RegistryError::Database`] (the lease lapses at its deadline unless a later
-    /// renewal succeeds).
+    /// renewal succeeds), [`RegistryError::DatabaseReplaced`] when the SQLite file was
+    /// deleted or replaced (the lease then ends: its row is not in the file at the path).
     pub fn renew(&self) -> Result<(), RegistryError> {
         let mut ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
         if *ended {
@@ -397,7 +408,7 @@ impl<C: Clock> WorkerLease<C> {
             .max(inner.clock().now_ms())
             .saturating_add(period_ms);
         let now = self.registry.options().now_ms();
-        let updated = self.registry.with_durable_conn("renew lease", |conn| {
+        let renewed = self.registry.with_durable_conn("renew lease", |conn| {
             on_conn!(conn, |c, d| {
                 Ok(diesel::sql_query(d.sql(
                     "UPDATE typed_id_worker_leases SET renewed_at_ms = $4, expires_at_ms = $5, \
@@ -412,7 +423,18 @@ impl<C: Clock> WorkerLease<C> {
                 .bind::<BigInt, _>(i64::try_from(high_water).unwrap_or(i64::MAX))
                 .execute(c)?)
             })
-        })?;
+        });
+        let updated = match renewed {
+            Ok(updated) => updated,
+            // The row is not in the file at the path any more: nobody can renew it, and
+            // a successor on the new file may take the worker ID with no floor.
+            Err(e @ RegistryError::DatabaseReplaced { .. }) => {
+                *ended = true;
+                self.generator.end_and_drain(Duration::ZERO);
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         if updated == 0 {
             *ended = true;
             self.generator.end_and_drain(Duration::ZERO);

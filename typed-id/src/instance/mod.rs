@@ -135,6 +135,44 @@
 //! worker ID at once; a crashed holder's worker ID is free again one lease period after
 //! its last renewal.
 //!
+//! ## Durability
+//!
+//! The fence holds only if the database keeps every lease write it acknowledged: a
+//! renewal lost in a crash would let a successor inherit a high-water mark below IDs the
+//! holder had already issued. So lease writes (acquire, renew, release) are durable
+//! whatever the defaults: on SQLite they commit with `synchronous = FULL`; on
+//! PostgreSQL the registry's sessions commit synchronously (`synchronous_commit` raised
+//! to `on` when the server's default is `off` or `local`, at every connection and
+//! reconnection; stronger settings are kept). Connect the registry directly or through a
+//! session-mode pooler. No client can make a server run with `fsync = off` (or on a
+//! disk that acknowledges writes it has not stored) durable: such a server may lose
+//! acknowledged lease writes in a power cut or an operating-system crash, and after one
+//! its leases' high-water marks cannot be trusted. To recover, pick a new scope, or wait
+//! until the wall clock has passed the largest ID timestamp issued before the crash
+//! (the items' own tables hold it) plus one lease period before leasing again.
+//!
+//! ## Faults and what they cost
+//!
+//! No fault below makes two holders issue the same snowflake (the fault suite,
+//! `tests/tests/test_faults_lease.rs`, injects each one against real processes); what
+//! they cost is availability, always as a typed error:
+//!
+//! | fault | what happens | cost |
+//! |---|---|---|
+//! | holder paused (`SIGSTOP`, VM freeze), also mid-renewal | its deadline passes: [`IssueError::LeaseLapsed`]; after the expiry a successor takes over above the high-water mark; the resumed holder's next renewal gets [`RegistryError::LeaseLost`] and its generator [`IssueError::LeaseEnded`]. On SQLite a holder frozen inside a write transaction keeps the database's one write lock: every registry write waits for it (failing after the busy timeout), takeovers included, until it runs again or dies | the pause, then a new lease |
+//! | holder killed (`kill -9`) | nothing to clean up | its worker ID is unavailable for one lease period |
+//! | database unreachable, locked past the busy timeout, or partitioned away | renewals fail with [`RegistryError::Database`] (or `Connect`); at 90 % of the period the generator refuses; a renewal once the database is back revives the lease unless a successor took it over | no IDs from the deadline until a renewal succeeds |
+//! | connection ended by the server (`pg_terminate_backend`, restart) | the call fails with [`RegistryError::Database`]; the next reconnects and keeps the lease | one failed renewal |
+//! | server crash (`pg_ctl stop -m immediate`) | acknowledged lease writes survive (synchronous commit); renewals fail while it is down | as unreachable |
+//! | SQLite registry file deleted, or replaced by a backup | the generator checks (at most a millisecond apart) that the file at the path is the one its lease is in, and ends ([`IssueError::LeaseEnded`]); the registry's calls fail with [`RegistryError::DatabaseReplaced`]. Processes started afterwards lease from the new file, which has no high-water marks: restart every holder, and make sure the clocks are past the newest ID issued before (the items' own tables hold it) | every running holder must restart |
+//! | clock steps back within the generator's tolerance | absorbed (keeps issuing from the last timestamp) | none |
+//! | clock steps back beyond it, or a restarted holder's clock is behind the inherited mark | [`GenerateError::ClockMovedBackwards`](crate::GenerateError::ClockMovedBackwards) until the clock catches up | no IDs for that long |
+//!
+//! The fence never waits for the database: a renewal stuck on a dead TCP connection
+//! delays only the heartbeat. To have such calls fail (and reconnect) in seconds, put
+//! short timeouts in a PostgreSQL URL, e.g. `connect_timeout=2 keepalives_idle=5
+//! keepalives_interval=2 keepalives_count=2 tcp_user_timeout=10000`.
+//!
 //! ## Without a database
 //!
 //! [`WorkerFingerprint`](crate::generator::WorkerFingerprint) derives a worker ID from

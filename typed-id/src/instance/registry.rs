@@ -9,7 +9,7 @@
 //! ([`RegistryError::Superseded`]) instead of silently sharing the ID.
 
 use core::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use diesel::prelude::*;
@@ -40,7 +40,8 @@ pub struct RegistryOptions {
 
 impl RegistryOptions {
     /// Defaults: stale after 120 s, the system clock, a 5 s SQLite busy timeout, SQLite
-    /// `synchronous = NORMAL` (`FULL` for leases), migrations applied on open.
+    /// `synchronous = NORMAL` (`FULL` for leases; PostgreSQL always commits
+    /// synchronously, see [`durable`](Self::durable)), migrations applied on open.
     #[must_use]
     pub fn new() -> Self {
         RegistryOptions {
@@ -79,9 +80,22 @@ impl RegistryOptions {
     /// SQLite only: whether every write commits with `synchronous = FULL` (an `fsync`
     /// per commit) rather than `NORMAL`. Default `false`: registrations, heartbeats and
     /// closes survive a crashed process but may lose their last commits on power loss,
-    /// which costs nothing but a stale-looking row. Lease writes (acquire, renew,
-    /// release) always commit with `FULL`, whatever this says: the high-water mark they
-    /// record is what keeps a successor from repeating IDs after a reboot.
+    /// which costs nothing but a stale-looking row (a lost registration is reported by
+    /// its process's next heartbeat as [`RegistryError::NotFound`] or
+    /// [`RegistryError::Superseded`]). Lease writes (acquire, renew, release) always
+    /// commit with `FULL`, whatever this says: the high-water mark they record is what
+    /// keeps a successor from repeating IDs after a reboot.
+    ///
+    /// On PostgreSQL every registry write waits for its commit's WAL flush, whatever
+    /// the server's `synchronous_commit` default: the registry raises `off` or `local`
+    /// to `on` for its own sessions (stronger settings are kept). A renewal lost in a
+    /// server crash would otherwise let a successor take the worker ID over below IDs
+    /// the holder had already issued. Connect the registry to the server directly or
+    /// through a session-mode pooler: a transaction-mode pooler does not keep session
+    /// settings (this one, and the `lock_timeout`). No client setting helps against a
+    /// server run with `fsync = off`, or a disk that acknowledges writes it has not
+    /// stored: such a server may lose any commit in a power cut or an operating-system
+    /// crash, and with it the lease's high-water mark.
     #[must_use]
     pub fn durable(mut self, durable: bool) -> Self {
         self.durable = durable;
@@ -333,6 +347,10 @@ pub struct Registry {
     target: Target,
     options: RegistryOptions,
     conn: Mutex<Option<Conn>>,
+    /// A SQLite registry's file and its identity when opened: a file deleted or
+    /// replaced since is refused rather than silently used (the old one, still open)
+    /// or reconnected to (a different copy of the data).
+    file: Option<(std::path::PathBuf, (u64, u64))>,
 }
 
 impl Registry {
@@ -357,10 +375,13 @@ impl Registry {
         if options.migrate {
             db::migrate(&mut conn)?;
         }
+        let file = db::sqlite_file(&target)
+            .and_then(|path| db::file_identity(&path).map(|identity| (path, identity)));
         Ok(Registry {
             target,
             options,
             conn: Mutex::new(Some(conn)),
+            file,
         })
     }
 
@@ -376,6 +397,11 @@ impl Registry {
         self.target.backend()
     }
 
+    /// A SQLite registry's file and its identity (device, inode) when opened.
+    pub(crate) fn file(&self) -> Option<&(std::path::PathBuf, (u64, u64))> {
+        self.file.as_ref()
+    }
+
     /// The registry clock's reading, Unix milliseconds.
     #[must_use]
     pub fn now_ms(&self) -> u64 {
@@ -383,21 +409,39 @@ impl Registry {
     }
 
     /// Runs `f` on the connection (reconnecting first if the last one broke) and drops
-    /// the connection if `f` found it broken.
+    /// the connection if `f` found it broken or left it inside a transaction (a
+    /// failed commit or rollback), so the next operation starts on a fresh one.
     pub(crate) fn with_conn<T>(
         &self,
         op: &'static str,
         f: impl FnOnce(&mut Conn) -> Result<T, RegistryError>,
     ) -> Result<T, RegistryError> {
-        let mut guard: MutexGuard<'_, Option<Conn>> =
-            self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard: MutexGuard<'_, Option<Conn>> = match self.conn.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => {
+                // A panic while the connection was in use may have left a transaction
+                // open: start over on a new connection.
+                let mut guard = poisoned.into_inner();
+                *guard = None;
+                self.conn.clear_poison();
+                guard
+            }
+        };
+        if let Some((path, identity)) = &self.file
+            && db::file_identity(path) != Some(*identity)
+        {
+            *guard = None;
+            return Err(RegistryError::DatabaseReplaced {
+                path: path.display().to_string(),
+            });
+        }
         let conn = match &mut *guard {
             Some(conn) => conn,
             slot => slot.insert(db::connect(&self.target, self.options.connect_options())?),
         };
         let result = f(conn).map_err(|e| e.in_op(op));
         if let Err(e) = &result
-            && e.is_connection_broken()
+            && (e.is_connection_broken() || !db::outside_transaction(conn))
         {
             *guard = None;
         }
@@ -406,7 +450,8 @@ impl Registry {
 
     /// As [`with_conn`](Self::with_conn), committing durably: on SQLite `f` runs with
     /// `synchronous = FULL` (an `fsync` per commit) even when the registry's own writes
-    /// are `NORMAL`. For the lease writes that record high-water marks.
+    /// are `NORMAL`; a PostgreSQL session always commits synchronously (see
+    /// [`db::PG_SYNC_COMMIT`]). For the lease writes that record high-water marks.
     pub(crate) fn with_durable_conn<T>(
         &self,
         op: &'static str,
