@@ -188,7 +188,7 @@ pub use sql::PgStore;
 #[cfg(feature = "sqlite")]
 pub use sql::SqliteStore;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use sql::{IdColumn, SqlCollisionCheck, SqlStore, StoreConnection};
+pub use sql::{IdColumn, ReconnectPolicy, SqlCollisionCheck, SqlStore, StoreConnection};
 #[cfg(feature = "sqlite")]
 pub use sql::{SqliteOptions, Synchronous};
 pub use work_item::WorkItemKey;
