@@ -682,10 +682,7 @@ fn synchronous_commit(conn: &mut PgConnection) -> QueryResult<String> {
         .map(|s| s.value)
 }
 
-fn backend_pid<C: StoreConnection>(store: &SqlStore<C>) -> i32
-where
-    C: diesel::connection::LoadConnection<Backend = diesel::pg::Pg>,
-{
+fn backend_pid(store: &PgStore) -> i32 {
     diesel::sql_query("SELECT pg_backend_pid() AS pid")
         .get_result::<Pid>(&mut *store.connection())
         .unwrap()
@@ -730,7 +727,7 @@ fn postgres_store_commits_wait_for_the_wal_flush_on_a_server_that_does_not() {
     );
     let store = PgStore::open(&url).unwrap();
     assert_eq!(synchronous_commit(&mut store.connection()).unwrap(), "on");
-    let inside = store.write(|conn| synchronous_commit(conn)).unwrap();
+    let inside = store.write(synchronous_commit).unwrap();
     assert_eq!(inside, "on", "inside the store's transactions");
 
     // Switched off behind the store's back: on again before the next operation.
@@ -744,7 +741,7 @@ fn postgres_store_commits_wait_for_the_wal_flush_on_a_server_that_does_not() {
         .connection()
         .batch_execute("SET synchronous_commit = off")
         .unwrap();
-    assert_eq!(store.write(|conn| synchronous_commit(conn)).unwrap(), "on");
+    assert_eq!(store.write(synchronous_commit).unwrap(), "on");
 
     // A store made from a connection, and one that reconnected, too.
     let wrapped = PgStore::from_connection(PgConnection::establish(&url).unwrap()).unwrap();
