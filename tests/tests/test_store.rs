@@ -745,6 +745,7 @@ fn postgres_store_commits_wait_for_the_wal_flush_on_a_server_that_does_not() {
 
     // A store made from a connection, and one that reconnected, too.
     let wrapped = PgStore::from_connection(PgConnection::establish(&url).unwrap()).unwrap();
+    assert_eq!(synchronous_commit(&mut wrapped.connection()).unwrap(), "on");
     assert_eq!(wrapped.allocate("s").unwrap(), 2);
     assert_eq!(synchronous_commit(&mut wrapped.connection()).unwrap(), "on");
     terminate(&mut cluster.admin(), backend_pid(&store));

@@ -234,8 +234,8 @@ impl<C: StoreConnection> SqlStore<C> {
 
     /// Wraps an existing connection and applies the pending migrations. SQLite
     /// connections are not reconfigured: use [`SqliteStore::open_with`] for WAL mode
-    /// and the busy timeout, or set them yourself. PostgreSQL sessions get
-    /// `synchronous_commit` on before the first operation.
+    /// and the busy timeout, or set them yourself. A PostgreSQL session gets
+    /// `synchronous_commit` on here (if it was off) and before every operation.
     ///
     /// Such a store cannot reconnect: after its connection breaks, every call fails
     /// with [`StoreError::Disconnected`]. Use [`open`](Self::open) where the server may
@@ -248,6 +248,8 @@ impl<C: StoreConnection> SqlStore<C> {
     }
 
     fn build(mut conn: C, reconnect: Option<Reconnect<C>>) -> Result<Self, StoreError> {
+        conn.ready()
+            .map_err(StoreError::db("prepare the session"))?;
         conn.migrate()?;
         let watch = match conn
             .database_file()
