@@ -10,17 +10,19 @@ use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use typed_id::generator::{CollisionCheck as _, HashIdGenerator, HashInput};
 use typed_id::store::{
-    ChildCounter, DisplayIdAllocator, FileStore, IdColumn, MemoryStore, PgStore, Segmented,
-    SqlStore, SqliteOptions, SqliteStore, StoreConnection, StoreError, Synchronous, WorkItemKey,
+    ChildCounter, DisplayIdAllocator, FileStore, IdColumn, MemoryStore, PgStore, ReconnectPolicy,
+    Segmented, SqlStore, SqliteOptions, SqliteStore, StoreConnection, StoreError, Synchronous,
+    WorkItemKey,
 };
 use typed_id::{HashId, IdError, Seq, Snowflake, SnowflakeGenerator, TypedId};
-use typed_id_tests::pg::TestDatabase;
+use typed_id_tests::pg::{ClusterConfig, PrivateCluster, TestDatabase};
 use typed_id_tests::sqlite::TempSqlite;
 
 #[derive(TypedId)]
@@ -743,6 +745,315 @@ fn store_errors_keep_their_source() {
     let io = FileStore::open("/proc/version/x").unwrap_err();
     assert!(io.source().is_some(), "{io}");
     assert!(StoreError::InvalidBlock { count: 0 }.source().is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// SQL stores under faults: durability settings, reconnects, files replaced.
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+#[derive(QueryableByName)]
+struct Pid {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+}
+
+fn synchronous_commit(conn: &mut PgConnection) -> QueryResult<String> {
+    diesel::sql_query("SELECT current_setting('synchronous_commit') AS value")
+        .get_result::<Setting>(conn)
+        .map(|s| s.value)
+}
+
+fn backend_pid(store: &PgStore) -> i32 {
+    diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result::<Pid>(&mut *store.connection())
+        .unwrap()
+        .pid
+}
+
+/// Terminates backend `pid` and waits until the server has let it go (a real signal:
+/// the row leaves `pg_stat_activity`), so the store's next call meets a dead socket.
+fn terminate(admin: &mut PgConnection, pid: i32) {
+    #[derive(QueryableByName)]
+    struct Gone {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        gone: bool,
+    }
+    diesel::sql_query(format!("SELECT pg_terminate_backend({pid})"))
+        .execute(admin)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let gone = diesel::sql_query(format!(
+            "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = {pid}) AS gone"
+        ))
+        .get_result::<Gone>(admin)
+        .unwrap()
+        .gone;
+        if gone {
+            return;
+        }
+        assert!(Instant::now() < deadline, "backend {pid} never went away");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn postgres_store_commits_wait_for_the_wal_flush_on_a_server_that_does_not() {
+    // The private cluster runs with synchronous_commit = off, like the shared one.
+    let cluster = PrivateCluster::start(ClusterConfig::new());
+    let url = cluster.socket_url(&cluster.create_database());
+    assert_eq!(
+        synchronous_commit(&mut PgConnection::establish(&url).unwrap()).unwrap(),
+        "off"
+    );
+    let store = PgStore::open(&url).unwrap();
+    assert_eq!(synchronous_commit(&mut store.connection()).unwrap(), "on");
+    let inside = store.write(synchronous_commit).unwrap();
+    assert_eq!(inside, "on", "inside the store's transactions");
+
+    // Switched off behind the store's back: on again before the next operation.
+    store
+        .connection()
+        .batch_execute("SET synchronous_commit = off")
+        .unwrap();
+    assert_eq!(store.allocate("s").unwrap(), 1);
+    assert_eq!(synchronous_commit(&mut store.connection()).unwrap(), "on");
+    store
+        .connection()
+        .batch_execute("SET synchronous_commit = off")
+        .unwrap();
+    assert_eq!(store.write(synchronous_commit).unwrap(), "on");
+
+    // A store made from a connection, and one that reconnected, too.
+    let wrapped = PgStore::from_connection(PgConnection::establish(&url).unwrap()).unwrap();
+    assert_eq!(synchronous_commit(&mut wrapped.connection()).unwrap(), "on");
+    assert_eq!(wrapped.allocate("s").unwrap(), 2);
+    assert_eq!(synchronous_commit(&mut wrapped.connection()).unwrap(), "on");
+    terminate(&mut cluster.admin(), backend_pid(&store));
+    assert_eq!(store.allocate("s").unwrap(), 3);
+    assert_eq!(synchronous_commit(&mut store.connection()).unwrap(), "on");
+
+    // A stronger default is kept.
+    let mut conn = PgConnection::establish(&url).unwrap();
+    conn.batch_execute("SET synchronous_commit = remote_apply")
+        .unwrap();
+    let kept = PgStore::from_connection(conn).unwrap();
+    kept.allocate("s").unwrap();
+    assert_eq!(
+        synchronous_commit(&mut kept.connection()).unwrap(),
+        "remote_apply"
+    );
+}
+
+#[test]
+fn postgres_store_reconnects_after_its_backend_is_terminated() {
+    let db = TestDatabase::new();
+    let mut admin = db.connect();
+    let store = PgStore::open(db.url()).unwrap();
+    assert_eq!(store.allocate("s").unwrap(), 1);
+
+    // Between calls: the next call finds the connection dead before sending, reconnects
+    // and allocates.
+    terminate(&mut admin, backend_pid(&store));
+    assert_eq!(store.allocate("s").unwrap(), 2);
+    terminate(&mut admin, backend_pid(&store));
+    assert_eq!(store.last("s").unwrap(), 2);
+    let parent = ElementId::parse("el-a3f8").unwrap();
+    terminate(&mut admin, backend_pid(&store));
+    assert_eq!(store.next_child(&parent).unwrap().as_str(), "el-a3f8.1");
+
+    // During a transaction: the call fails, nothing of it is committed, the next call
+    // reconnects.
+    store
+        .connection()
+        .batch_execute("CREATE TABLE items (n INT PRIMARY KEY)")
+        .unwrap();
+    let pid = backend_pid(&store);
+    let failed = store.write(|conn| {
+        conn.batch_execute("INSERT INTO items VALUES (1)")?;
+        terminate(&mut admin, pid);
+        conn.batch_execute("INSERT INTO items VALUES (2)")
+    });
+    assert!(failed.is_err(), "{failed:?}");
+    assert_eq!(store.allocate("s").unwrap(), 3);
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rows = diesel::sql_query("SELECT COUNT(*) AS n FROM items")
+        .get_result::<Count>(&mut admin)
+        .unwrap();
+    assert_eq!(rows.n, 0, "the interrupted transaction was rolled back");
+
+    // An idle-session timeout closes the connection the same way.
+    store
+        .connection()
+        .batch_execute("SET idle_session_timeout = '200ms'")
+        .unwrap();
+    let pid = backend_pid(&store);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    #[derive(QueryableByName)]
+    struct Gone {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        gone: bool,
+    }
+    while !diesel::sql_query(format!(
+        "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = {pid}) AS gone"
+    ))
+    .get_result::<Gone>(&mut admin)
+    .unwrap()
+    .gone
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the idle session was never closed"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(store.allocate("s").unwrap(), 4);
+
+    // A store made from a connection knows no URL: a typed error, every time.
+    let wrapped = PgStore::from_connection(db.connect()).unwrap();
+    assert_eq!(wrapped.allocate("s").unwrap(), 5);
+    terminate(&mut admin, backend_pid(&wrapped));
+    for _ in 0..2 {
+        let err = wrapped.allocate("s").unwrap_err();
+        assert!(matches!(err, StoreError::Disconnected { .. }), "{err:?}");
+    }
+    assert_eq!(store.allocate("s").unwrap(), 6);
+}
+
+#[test]
+fn postgres_store_outage_is_a_typed_error_within_the_bound_and_no_number_repeats() {
+    let cluster = PrivateCluster::start(ClusterConfig::new());
+    let url = cluster.socket_url(&cluster.create_database());
+    let bound = Duration::from_secs(2);
+    let store = PgStore::open(&url)
+        .unwrap()
+        .with_reconnect(ReconnectPolicy::new().within(bound));
+    let mut seen = HashSet::new();
+    for _ in 0..200 {
+        assert!(seen.insert(store.allocate("s").unwrap()));
+    }
+    // The last commits before a crash: with the server's synchronous_commit = off they
+    // would still be in its WAL buffers and be lost, and handed out again.
+    cluster.stop_immediate();
+    let started = Instant::now();
+    let err = store.allocate("s").unwrap_err();
+    let took = started.elapsed();
+    match &err {
+        StoreError::Unreachable {
+            attempts, waited, ..
+        } => {
+            assert!(*attempts >= 2, "{err}");
+            assert!(*waited <= bound, "{err}");
+        }
+        other => panic!("expected Unreachable, got {other:?}"),
+    }
+    // Generous: the bound plus one more attempt's connect on a loaded machine.
+    assert!(took < bound + Duration::from_secs(10), "{took:?}");
+    cluster.start_again();
+    for _ in 0..50 {
+        let n = store.allocate("s").unwrap();
+        assert!(seen.insert(n), "{n} handed out twice");
+    }
+}
+
+#[test]
+fn sqlite_store_refuses_to_number_from_a_deleted_or_replaced_file() {
+    let db = TempSqlite::new();
+    let path = db.path().to_owned();
+    let side = |suffix: &str| {
+        let mut p = path.clone().into_os_string();
+        p.push(suffix);
+        std::path::PathBuf::from(p)
+    };
+    let remove_all = || {
+        for p in [path.clone(), side("-wal"), side("-shm")] {
+            let _ = fs::remove_file(p);
+        }
+    };
+    let old = SqliteStore::open(db.url()).unwrap();
+    assert_eq!(old.allocate("s").unwrap(), 1);
+    assert_eq!(old.allocate("s").unwrap(), 2);
+
+    // Deleted: the running store notices at once, and for good; a new one starts over.
+    remove_all();
+    for _ in 0..2 {
+        let err = old.allocate("s").unwrap_err();
+        assert!(
+            matches!(&err, StoreError::DatabaseFileReplaced { what, .. } if what.contains("deleted")),
+            "{err:?}"
+        );
+    }
+    assert!(old.last("s").is_err());
+    let fresh = SqliteStore::open(db.url()).unwrap();
+    assert_eq!(fresh.allocate("s").unwrap(), 1);
+
+    // Restored from an older backup: the running store stops, a new one continues from
+    // the backup, and the counter is seeded from the items' own table.
+    for _ in 0..4 {
+        fresh.allocate("s").unwrap();
+    }
+    let backup = dir_of(&db).join("backup.db");
+    fresh
+        .connection()
+        .batch_execute(&format!("VACUUM INTO '{}'", backup.display()))
+        .unwrap();
+    assert_eq!(fresh.allocate("s").unwrap(), 6);
+    assert_eq!(fresh.allocate("s").unwrap(), 7);
+    let _ = fs::remove_file(side("-wal"));
+    let _ = fs::remove_file(side("-shm"));
+    fs::rename(&backup, &path).unwrap();
+    let err = fresh.allocate("s").unwrap_err();
+    assert!(
+        matches!(&err, StoreError::DatabaseFileReplaced { .. }),
+        "{err:?}"
+    );
+    let restored = SqliteStore::open(db.url()).unwrap();
+    assert_eq!(restored.last("s").unwrap(), 5, "the backup's counter");
+    restored.observe_display_number("s", 7).unwrap();
+    restored.observe_display_number("s", 3).unwrap();
+    assert_eq!(restored.allocate("s").unwrap(), 8);
+    assert!(matches!(
+        restored.observe_display_number("s", Seq::MAX + 1),
+        Err(StoreError::Exhausted { .. })
+    ));
+
+    // Only the -wal and -shm deleted (a temp cleaner): the store would otherwise write
+    // to a log nobody else reads.
+    let other = SqliteStore::open(db.url()).unwrap();
+    other.allocate("s").unwrap();
+    let _ = fs::remove_file(side("-wal"));
+    let _ = fs::remove_file(side("-shm"));
+    let err = other.allocate("s").unwrap_err();
+    assert!(
+        matches!(&err, StoreError::DatabaseFileReplaced { what, .. } if what.contains("-wal") || what.contains("-shm")),
+        "{err:?}"
+    );
+    // Writes through `write` are checked too.
+    let err = other
+        .write(|conn| conn.batch_execute("SELECT 1"))
+        .map_err(StoreError::from)
+        .unwrap_err();
+    assert!(err.to_string().contains("no longer the file"), "{err}");
+
+    // Stores that share an untouched file never see a false alarm.
+    remove_all();
+    let a = SqliteStore::open(db.url()).unwrap();
+    for _ in 0..3 {
+        let b = SqliteStore::open(db.url()).unwrap();
+        b.allocate("t").unwrap();
+        drop(b);
+        a.allocate("t").unwrap();
+    }
+    assert_eq!(a.last("t").unwrap(), 6);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -115,6 +115,37 @@ pub enum StoreError {
     /// Applying the embedded migrations failed.
     #[cfg(feature = "diesel")]
     Migration(Box<dyn std::error::Error + Send + Sync>),
+    /// A SQL store found its connection broken before sending anything and could not
+    /// connect again within its [`ReconnectPolicy`](super::ReconnectPolicy). Nothing was
+    /// allocated; the next call tries again.
+    #[cfg(feature = "diesel")]
+    Unreachable {
+        /// Connection attempts made.
+        attempts: u32,
+        /// Time from the first attempt to giving up.
+        waited: std::time::Duration,
+        /// Why the last attempt failed.
+        source: Box<StoreError>,
+    },
+    /// A SQL store found its connection broken and cannot connect again: it was made
+    /// with `SqlStore::from_connection` and knows no URL. Open a new store.
+    #[cfg(feature = "diesel")]
+    Disconnected {
+        /// How the connection was found broken.
+        source: diesel::result::Error,
+    },
+    /// The SQLite database file at a store's path, or its `-wal` or `-shm` file, is no
+    /// longer the file the store opened: deleted, or replaced (restored from a backup).
+    /// The store refuses to number from the file it still holds, for good; processes
+    /// opened afterwards use the file now at the path. See the `SqliteStore` docs on
+    /// recovery.
+    #[cfg(feature = "diesel")]
+    DatabaseFileReplaced {
+        /// The database file.
+        path: PathBuf,
+        /// What changed.
+        what: &'static str,
+    },
 }
 
 impl StoreError {
@@ -206,6 +237,29 @@ impl fmt::Display for StoreError {
             StoreError::Database { op, source } => write!(f, "cannot {op}: {source}"),
             #[cfg(feature = "diesel")]
             StoreError::Migration(e) => write!(f, "cannot apply the store's migrations: {e}"),
+            #[cfg(feature = "diesel")]
+            StoreError::Unreachable {
+                attempts,
+                waited,
+                source,
+            } => write!(
+                f,
+                "the database stayed unreachable after the connection broke \
+                 ({attempts} attempts over {:.1} s): {source}",
+                waited.as_secs_f64()
+            ),
+            #[cfg(feature = "diesel")]
+            StoreError::Disconnected { source } => write!(
+                f,
+                "the database connection broke and this store cannot reconnect \
+                 (it was made from a connection, not a URL): {source}"
+            ),
+            #[cfg(feature = "diesel")]
+            StoreError::DatabaseFileReplaced { path, what } => write!(
+                f,
+                "the SQLite database {} is no longer the file this store opened: {what}",
+                path.display()
+            ),
         }
     }
 }
@@ -221,6 +275,10 @@ impl std::error::Error for StoreError {
             StoreError::Database { source, .. } => Some(source),
             #[cfg(feature = "diesel")]
             StoreError::Migration(e) => Some(&**e),
+            #[cfg(feature = "diesel")]
+            StoreError::Unreachable { source, .. } => Some(&**source),
+            #[cfg(feature = "diesel")]
+            StoreError::Disconnected { source } => Some(source),
             _ => None,
         }
     }

@@ -106,6 +106,33 @@
 //! handed out again; `Synchronous::Full` flushes every commit (one disk flush per
 //! allocation: a few hundred per second on an ordinary disk).
 //!
+//! Under faults (details in `SqlStore`'s and `SqliteStore`'s docs):
+//!
+//! - **Reconnects.** Before each operation the store checks its connection with one
+//!   round trip (PostgreSQL; a SQLite file does not disconnect). A connection found
+//!   broken — a terminated backend, a restarted server, an idle-session timeout — is
+//!   re-established before anything of the operation is sent, with retries and growing
+//!   pauses for up to 10 s by default (`ReconnectPolicy`), after which the call fails with
+//!   `StoreError::Unreachable` and the next call tries again. A store made with
+//!   `from_connection` knows no URL and fails with `StoreError::Disconnected`.
+//! - **A lost answer costs a number, never a duplicate.** A connection lost while the
+//!   allocating statement was under way fails the call: the server may have committed
+//!   the number, so the statement is never sent again, and that number is skipped.
+//! - **Durability.** PostgreSQL sessions of the store run with `synchronous_commit` on
+//!   when the server's default is `off`, so a number is returned only once its commit
+//!   is in the write-ahead log on disk, and a server crash cannot hand it out again. A
+//!   server run with `fsync = off` (as throwaway test clusters are, for speed) can lose
+//!   commits in an operating-system crash or power loss whatever a client does: never
+//!   run a store's server that way in production.
+//! - **SQLite files deleted or restored.** A running store notices within one
+//!   allocation that the database file (or its `-wal` or `-shm`) at its path is no
+//!   longer the one it opened, and fails with `StoreError::DatabaseFileReplaced` for
+//!   good instead of numbering from the old file; stores opened afterwards use the new
+//!   file. The new file has lost numbers handed out since (all of them, or those after
+//!   the backup): before handing out more, seed the counters from the items' own tables
+//!   (`SqlStore::resync_children` or [`ChildCounter::observe`] for children,
+//!   `SqlStore::observe_display_number` with the largest display number per scope).
+//!
 //! Content-hash roots are checked against your own table and inserted with
 //! `insert_unique`: the generator proposes a candidate that
 //! `SELECT EXISTS` says is free, your closure inserts it, and if another writer won the
@@ -188,7 +215,7 @@ pub use sql::PgStore;
 #[cfg(feature = "sqlite")]
 pub use sql::SqliteStore;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use sql::{IdColumn, SqlCollisionCheck, SqlStore, StoreConnection};
+pub use sql::{IdColumn, ReconnectPolicy, SqlCollisionCheck, SqlStore, StoreConnection};
 #[cfg(feature = "sqlite")]
 pub use sql::{SqliteOptions, Synchronous};
 pub use work_item::WorkItemKey;

@@ -6,18 +6,23 @@
 //! `INSERT … ON CONFLICT … DO UPDATE … RETURNING` statement, atomic on both engines.
 
 mod column;
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+mod file_identity;
 #[cfg(feature = "postgres")]
 mod postgres;
 pub(crate) mod prepared;
+mod reconnect;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
 pub use column::{IdColumn, SqlCollisionCheck};
+pub use reconnect::ReconnectPolicy;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteOptions, Synchronous};
 
 use core::fmt;
 use std::ops::RangeInclusive;
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
@@ -63,9 +68,23 @@ mod sealed {
 pub trait StoreConnection:
     Connection<TransactionManager = AnsiTransactionManager> + Send + sealed::Sealed + 'static
 {
-    /// Connects to `url` and prepares the session (pragmas on SQLite).
+    /// Connects to `url` and prepares the session (pragmas on SQLite; on PostgreSQL
+    /// what [`ready`](Self::ready) does).
     #[doc(hidden)]
     fn connect(url: &str) -> Result<Self, StoreError>;
+
+    /// Checks, before the store sends anything of an operation, that the session is
+    /// alive and set up as the store needs it. An error means nothing of the operation
+    /// reached the server, so reconnecting and going on cannot repeat a number.
+    /// PostgreSQL: one round trip that also turns `synchronous_commit` on if it is off;
+    /// SQLite: nothing (a file does not disconnect).
+    #[doc(hidden)]
+    fn ready(&mut self) -> QueryResult<()>;
+
+    /// The main database file and whether it runs in WAL mode (SQLite, file-backed),
+    /// for the store to notice when the file at that path is replaced.
+    #[doc(hidden)]
+    fn database_file(&mut self) -> QueryResult<Option<(PathBuf, bool)>>;
 
     /// Applies pending embedded migrations, serialised against other processes.
     #[doc(hidden)]
@@ -116,11 +135,65 @@ pub trait StoreConnection:
 ///
 /// Use the aliases [`SqliteStore`] and [`PgStore`]. One store is one connection; threads
 /// share it (and queue for it). Processes each open their own.
+///
+/// # Faults
+///
+/// - **A broken connection** (PostgreSQL: the backend terminated, the server restarted,
+///   an idle-session timeout) is found by a check the store makes before each operation
+///   ([`StoreConnection::ready`], one round trip); the store then connects again under
+///   its [`ReconnectPolicy`] (by default: for up to 10 s, with growing pauses) and goes
+///   on, or fails with [`StoreError::Unreachable`]. Only stores made with
+///   [`open`](Self::open) or [`SqliteStore::open_with`] know how to reconnect; one made
+///   with [`from_connection`](Self::from_connection) fails with
+///   [`StoreError::Disconnected`].
+/// - **A connection lost while a statement was under way** fails that call with
+///   [`StoreError::Database`]. Its outcome is unknown (the server may have committed the
+///   allocation and lost only the answer), so the statement is never sent again: such a
+///   number is skipped, never handed out twice. The next call reconnects.
+/// - **Durability** (PostgreSQL): every session the store opens runs with
+///   `synchronous_commit` on if the server's default is `off`, so an allocation returns
+///   only after its commit reached the write-ahead log on disk. A server run with
+///   `fsync = off` (as throwaway test clusters are, for speed) can lose committed
+///   allocations in a crash whatever any client does, and then hand them out again.
+/// - **SQLite files deleted or replaced** under a running store: see [`SqliteStore`].
 pub struct SqlStore<C: StoreConnection> {
     conn: Mutex<C>,
+    /// How to connect again: the URL and options the store was opened with.
+    reconnect: Option<Reconnect<C>>,
+    policy: ReconnectPolicy,
+    /// SQLite: the database's files as opened.
+    watch: Option<file_identity::FileWatch>,
 }
 
+type Reconnect<C> = Box<dyn Fn() -> Result<C, StoreError> + Send + Sync>;
+
 /// A [`SqlStore`] on SQLite: one database file shared by the processes of a machine.
+///
+/// # The file deleted or replaced
+///
+/// A process that has the database open keeps using the file it opened even after the
+/// path was deleted or a backup was renamed over it, while processes started afterwards
+/// use the file now at the path; the two groups would hand out the same numbers. So a
+/// store records the device and inode of the database file (and, in WAL mode, of its
+/// `-wal` and `-shm` files) when it opens, compares them with the path after every
+/// operation, and returns a result only if the files at the path are still the ones it
+/// holds. Otherwise that call and every later one fail with
+/// [`StoreError::DatabaseFileReplaced`]: a running process notices within one
+/// allocation (the number it drew from the old file is skipped) and never numbers from
+/// a ghost file; a store opened afterwards uses the new file.
+///
+/// Not noticed: a file overwritten in place (`cp backup ids.db` onto the live file keeps
+/// its inode, and corrupts a database in use anyway). Restore with the processes
+/// stopped, or by deleting `ids.db`, `ids.db-wal` and `ids.db-shm` and renaming the
+/// backup into place; make backups with SQLite's backup API or `VACUUM INTO`, never by
+/// copying a live file.
+///
+/// Recovery: a deleted or restored database has lost the numbers handed out since
+/// (all of them, or those after the backup). Before new processes hand out numbers,
+/// raise each counter above what your own tables hold: children with
+/// [`SqlStore::resync_children`] (or [`ChildCounter::observe`] per known child), display
+/// numbers with [`SqlStore::observe_display_number`] (the largest number per scope in
+/// the items' table).
 #[cfg(feature = "sqlite")]
 pub type SqliteStore = SqlStore<diesel::SqliteConnection>;
 
@@ -132,6 +205,9 @@ impl<C: StoreConnection> fmt::Debug for SqlStore<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqlStore")
             .field("connection", &core::any::type_name::<C>())
+            .field("reconnects", &self.reconnect.is_some())
+            .field("policy", &self.policy)
+            .field("watch", &self.watch)
             .finish_non_exhaustive()
     }
 }
@@ -144,39 +220,129 @@ impl<C: StoreConnection> SqlStore<C> {
     /// [`SqliteOptions::default`]); PostgreSQL a `postgres://` URL or a libpq
     /// `key=value` string.
     ///
+    /// The store keeps `url` to connect again when it finds its connection broken (see
+    /// [Faults](Self#faults)).
+    ///
     /// # Errors
     /// [`StoreError::Connection`], [`StoreError::Migration`], or the set-up statements'
     /// [`StoreError::Database`].
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        Self::from_connection(C::connect(url)?)
+        let conn = C::connect(url)?;
+        let url = url.to_owned();
+        Self::build(conn, Some(Box::new(move || C::connect(&url))))
     }
 
     /// Wraps an existing connection and applies the pending migrations. SQLite
     /// connections are not reconfigured: use [`SqliteStore::open_with`] for WAL mode
-    /// and the busy timeout, or set them yourself.
+    /// and the busy timeout, or set them yourself. A PostgreSQL session gets
+    /// `synchronous_commit` on here (if it was off) and before every operation.
+    ///
+    /// Such a store cannot reconnect: after its connection breaks, every call fails
+    /// with [`StoreError::Disconnected`]. Use [`open`](Self::open) where the server may
+    /// restart.
     ///
     /// # Errors
     /// [`StoreError::Migration`] or [`StoreError::Database`].
-    pub fn from_connection(mut conn: C) -> Result<Self, StoreError> {
+    pub fn from_connection(conn: C) -> Result<Self, StoreError> {
+        Self::build(conn, None)
+    }
+
+    fn build(mut conn: C, reconnect: Option<Reconnect<C>>) -> Result<Self, StoreError> {
+        conn.ready()
+            .map_err(StoreError::db("prepare the session"))?;
         conn.migrate()?;
+        let watch = match conn
+            .database_file()
+            .map_err(StoreError::db("find the database file"))?
+        {
+            Some((path, wal)) => file_identity::FileWatch::new(&path, wal)?,
+            None => None,
+        };
         Ok(SqlStore {
             conn: Mutex::new(conn),
+            reconnect,
+            policy: ReconnectPolicy::default(),
+            watch,
         })
+    }
+
+    /// The same store, reconnecting under `policy` instead of the default (see
+    /// [`ReconnectPolicy`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")] {
+    /// use std::time::Duration;
+    /// use typed_id::store::{ReconnectPolicy, SqliteStore};
+    ///
+    /// let store = SqliteStore::open(":memory:")?
+    ///     .with_reconnect(ReconnectPolicy::new().within(Duration::from_secs(30)));
+    /// # let _ = store;
+    /// # }
+    /// # Ok::<(), typed_id::store::StoreError>(())
+    /// ```
+    #[must_use]
+    pub fn with_reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// Applies pending migrations again (e.g. after a newer version of this crate added
     /// some); returns how many ran.
     ///
     /// # Errors
-    /// [`StoreError::Migration`].
+    /// [`StoreError::Migration`], or as described under [Faults](Self#faults).
     pub fn migrate(&self) -> Result<usize, StoreError> {
-        self.lock().migrate()
+        self.run(C::migrate)
     }
 
     /// The connection, for statements of your own. A connection left inside a
     /// transaction by a panic is rolled back before it is handed out again.
+    ///
+    /// It is handed out as it is: a broken connection is replaced by the store's next
+    /// own operation, not here. Keep the session's settings as the store set them
+    /// (PostgreSQL's `synchronous_commit`: the store turns it back on before each
+    /// operation anyway).
     pub fn connection(&self) -> MutexGuard<'_, C> {
         self.lock()
+    }
+
+    /// The connection, checked and reconnected as described under
+    /// [Faults](Self#faults), ready for one operation.
+    fn session(&self) -> Result<MutexGuard<'_, C>, StoreError> {
+        if let Some(watch) = &self.watch {
+            watch.check_known()?;
+        }
+        let mut conn = self.lock();
+        // Any failure of this trivial statement means the session is unusable: libpq
+        // reports a server gone away as anything from `ClosedConnection` to an
+        // `Unknown` error without SQLSTATE, depending on whether the write or the read
+        // noticed first. A new session also clears a transaction someone left aborted.
+        let Err(e) = conn.ready() else {
+            return Ok(conn);
+        };
+        let Some(reconnect) = &self.reconnect else {
+            return Err(StoreError::Disconnected { source: e });
+        };
+        // Nothing of this operation was sent on the broken connection: connecting again
+        // and going on cannot repeat a number.
+        *conn = self.policy.connect(&**reconnect)?;
+        Ok(conn)
+    }
+
+    /// Runs one operation on [`session`](Self::session)'s connection and, on success,
+    /// checks that a SQLite database file is still the one the store opened before the
+    /// result is handed out.
+    fn run<T>(&self, f: impl FnOnce(&mut C) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let value = f(&mut *self.session()?)?;
+        self.check_file()?;
+        Ok(value)
+    }
+
+    fn check_file(&self) -> Result<(), StoreError> {
+        match &self.watch {
+            Some(watch) => watch.check(),
+            None => Ok(()),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, C> {
@@ -205,14 +371,26 @@ impl<C: StoreConnection> SqlStore<C> {
     /// returns `Ok`, rolled back otherwise. Store operations on the same connection
     /// inside it (e.g. [`IdColumn::insert_unique`]) join the transaction.
     ///
+    /// The connection is checked (and re-established) before the transaction begins,
+    /// as for every operation; a connection lost inside `f` or at the commit fails the
+    /// call, and `f` is not run again.
+    ///
     /// # Errors
-    /// Whatever `f` returns, or the transaction's own failure.
+    /// Whatever `f` returns, or the transaction's own failure. The store's own failures
+    /// ([`StoreError::Unreachable`], [`StoreError::Disconnected`],
+    /// [`StoreError::DatabaseFileReplaced`]) reach `E` as a diesel
+    /// `DatabaseError` carrying their message (`ClosedConnection` for the first two).
     pub fn write<R, E, F>(&self, f: F) -> Result<R, E>
     where
         F: FnOnce(&mut C) -> Result<R, E>,
         E: From<DieselError>,
     {
-        self.lock().write_transaction(f)
+        let value = self
+            .session()
+            .map_err(|e| E::from(into_diesel(e)))?
+            .write_transaction(f)?;
+        self.check_file().map_err(|e| E::from(into_diesel(e)))?;
+        Ok(value)
     }
 
     /// Generates a content-hash ID of type `T` that is free in `column` and inserts it
@@ -232,7 +410,7 @@ impl<C: StoreConnection> SqlStore<C> {
         T: TypedId<Body = HashId>,
         F: FnMut(&mut C, T) -> QueryResult<()>,
     {
-        column.insert_unique(&mut *self.lock(), generator, input, insert)
+        self.run(|conn| column.insert_unique(conn, generator, input, insert))
     }
 
     /// Raises `parent`'s child counter to the largest child number found under it in
@@ -246,20 +424,49 @@ impl<C: StoreConnection> SqlStore<C> {
     where
         T: TypedId<Body = HashId>,
     {
-        let mut conn = self.lock();
-        let found = column.max_child_number::<C, T>(&mut conn, parent)?;
         let key = parent.body_ref().full_str();
-        if found > 0 {
-            conn.counter_observe(Counter::Children, key, i64::from(found))
-                .map_err(StoreError::db("update a child counter"))?;
-        }
-        drop(conn);
+        self.run(|conn| {
+            let found = column.max_child_number::<C, T>(conn, parent)?;
+            if found > 0 {
+                conn.counter_observe(Counter::Children, key, i64::from(found))
+                    .map_err(StoreError::db("update a child counter"))?;
+            }
+            Ok(())
+        })?;
         self.last_child_number(key)
     }
 
+    /// Raises display scope `scope`'s counter to at least `n`, so later numbers are
+    /// above it; a lower `n` is ignored. For seeding a counter from the items' own
+    /// table after the store's database was restored from a backup or recreated (see
+    /// [`SqliteStore`]'s recovery notes), or after importing numbered items.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidScope`]; [`StoreError::Exhausted`] when `n` is above
+    /// [`Seq::MAX`] (no display ID carries it); as described under
+    /// [Faults](Self#faults).
+    pub fn observe_display_number(&self, scope: &str, n: u64) -> Result<(), StoreError> {
+        check_scope(scope)?;
+        let max = Counter::Display.max();
+        if n > max {
+            return Err(StoreError::Exhausted {
+                key: scope.to_owned(),
+                max,
+            });
+        }
+        // n is at most Seq::MAX: it fits an i64.
+        self.run(|conn| {
+            conn.counter_observe(Counter::Display, scope, n as i64)
+                .map_err(StoreError::db("update a display counter"))
+        })
+    }
+
     fn add(&self, counter: Counter, key: &str, n: u64) -> Result<u64, StoreError> {
+        self.run(|conn| Self::add_on(conn, counter, key, n))
+    }
+
+    fn add_on(conn: &mut C, counter: Counter, key: &str, n: u64) -> Result<u64, StoreError> {
         let max = counter.max();
-        let mut conn = self.lock();
         let op = match counter {
             Counter::Children => "increment a child counter",
             Counter::Display => "allocate display numbers",
@@ -274,6 +481,8 @@ impl<C: StoreConnection> SqlStore<C> {
                     _ => StoreError::Database { op, source: e },
                 });
             }
+            // Also a connection lost while the statement was under way: the server may
+            // have committed it, so it is never sent again (the number is skipped).
             Err(e) => return Err(StoreError::Database { op, source: e }),
         };
         match returned {
@@ -300,15 +509,29 @@ impl<C: StoreConnection> SqlStore<C> {
     fn get(&self, counter: Counter, key: &str) -> Result<u64, StoreError> {
         let max = counter.max();
         let value = self
-            .lock()
-            .counter_get(counter, key)
-            .map_err(StoreError::db("read a counter"))?
+            .run(|conn| {
+                conn.counter_get(counter, key)
+                    .map_err(StoreError::db("read a counter"))
+            })?
             .unwrap_or(0);
         if value < 0 || value as u64 > max {
             return Err(corrupt(counter, value, max));
         }
         Ok(value as u64)
     }
+}
+
+/// A store failure as the diesel error [`SqlStore::write`]'s caller can receive.
+#[cold]
+fn into_diesel(e: StoreError) -> DieselError {
+    let kind = match e {
+        StoreError::Database { source, .. } => return source,
+        StoreError::Unreachable { .. } | StoreError::Disconnected { .. } => {
+            DatabaseErrorKind::ClosedConnection
+        }
+        _ => DatabaseErrorKind::Unknown,
+    };
+    DieselError::DatabaseError(kind, Box::new(e.to_string()))
 }
 
 #[cold]
@@ -341,9 +564,10 @@ impl<C: StoreConnection> ChildCounter for SqlStore<C> {
     }
 
     fn observe_child_number(&self, parent: &str, n: u32) -> Result<(), StoreError> {
-        self.lock()
-            .counter_observe(Counter::Children, parent, i64::from(n))
-            .map_err(StoreError::db("update a child counter"))
+        self.run(|conn| {
+            conn.counter_observe(Counter::Children, parent, i64::from(n))
+                .map_err(StoreError::db("update a child counter"))
+        })
     }
 
     fn last_child_number(&self, parent: &str) -> Result<u32, StoreError> {

@@ -1,10 +1,13 @@
-//! PostgreSQL: migrations serialised by an advisory lock, and the store's statements in
+//! PostgreSQL: the session check that makes commits durable and finds dead connections,
+//! migrations serialised by an advisory lock, and the store's statements in
 //! PostgreSQL's dialect.
 
+use std::path::PathBuf;
+
 use diesel::RunQueryDsl as _;
-use diesel::connection::Connection;
+use diesel::connection::{Connection, SimpleConnection as _};
 use diesel::pg::PgConnection;
-use diesel::result::Error as DieselError;
+use diesel::result::{Error as DieselError, QueryResult};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::{StoreConnection, sealed, shared_statements};
@@ -19,9 +22,36 @@ const MIGRATION_LOCK: i64 = 0x0074_7970_6564_6964;
 
 impl sealed::Sealed for PgConnection {}
 
+/// Turns `synchronous_commit` on for the session when it is `off`, and is the store's
+/// check that the session is alive before each operation (see [`StoreConnection::ready`]).
+///
+/// Why a session setting, re-asserted per operation, rather than `SET LOCAL` in each
+/// allocating transaction: an allocation is one autocommit statement, and wrapping it
+/// in `BEGIN; SET LOCAL …; COMMIT` would cost two more round trips, while the store
+/// needs one round trip before each operation anyway, to find a dead connection before
+/// sending anything that could allocate. This statement is that round trip, so even a
+/// session whose setting the caller changed through `SqlStore::connection` commits the
+/// next allocation durably. Only `off` is raised: `local`, `remote_write`, `on` and
+/// `remote_apply` all wait for the local flush, and a stronger server default is kept.
+/// Behind a pooler in transaction mode (session settings do not stick there), set
+/// `synchronous_commit` for the role or database instead.
+const SESSION_CHECK: &str = "SELECT set_config('synchronous_commit', 'on', false) \
+     WHERE current_setting('synchronous_commit') = 'off'";
+
 impl StoreConnection for PgConnection {
     fn connect(url: &str) -> Result<Self, StoreError> {
-        Ok(PgConnection::establish(url)?)
+        let mut conn = PgConnection::establish(url)?;
+        conn.ready()
+            .map_err(StoreError::db("prepare the session"))?;
+        Ok(conn)
+    }
+
+    fn ready(&mut self) -> QueryResult<()> {
+        self.batch_execute(SESSION_CHECK)
+    }
+
+    fn database_file(&mut self) -> QueryResult<Option<(PathBuf, bool)>> {
+        Ok(None)
     }
 
     fn migrate(&mut self) -> Result<usize, StoreError> {

@@ -1,6 +1,7 @@
 //! SQLite: connection set-up (WAL, busy timeout, durability), `BEGIN IMMEDIATE` write
 //! transactions, and the store's statements in SQLite's dialect.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use diesel::connection::{
@@ -147,10 +148,33 @@ impl SqlStore<SqliteConnection> {
     /// # Errors
     /// As [`SqlStore::open`].
     pub fn open_with(path: &str, options: &SqliteOptions) -> Result<Self, StoreError> {
-        let mut conn = establish(path)?;
-        options.apply(&mut conn)?;
-        Self::from_connection(conn)
+        let connect = {
+            let (path, options) = (path.to_owned(), *options);
+            move || {
+                let mut conn = establish(&path)?;
+                options.apply(&mut conn)?;
+                Ok(conn)
+            }
+        };
+        let conn = connect()?;
+        Self::build(conn, Some(Box::new(connect)))
     }
+}
+
+/// A row of `PRAGMA database_list`.
+#[derive(diesel::QueryableByName)]
+struct DatabaseRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    file: String,
+}
+
+/// The row of `PRAGMA journal_mode`.
+#[derive(diesel::QueryableByName)]
+struct JournalMode {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    journal_mode: String,
 }
 
 fn establish(url: &str) -> Result<SqliteConnection, StoreError> {
@@ -170,6 +194,27 @@ impl StoreConnection for SqliteConnection {
         let mut conn = establish(url)?;
         SqliteOptions::default().apply(&mut conn)?;
         Ok(conn)
+    }
+
+    fn ready(&mut self) -> QueryResult<()> {
+        Ok(())
+    }
+
+    fn database_file(&mut self) -> QueryResult<Option<(PathBuf, bool)>> {
+        use diesel::RunQueryDsl as _;
+        let rows = diesel::sql_query("PRAGMA database_list").load::<DatabaseRow>(self)?;
+        // `file` is SQLite's absolute path; empty for in-memory and temporary databases.
+        let Some(main) = rows
+            .into_iter()
+            .find(|row| row.name == "main" && !row.file.is_empty())
+        else {
+            return Ok(None);
+        };
+        let mode = diesel::sql_query("PRAGMA journal_mode").get_result::<JournalMode>(self)?;
+        Ok(Some((
+            PathBuf::from(main.file),
+            mode.journal_mode.eq_ignore_ascii_case("wal"),
+        )))
     }
 
     fn migrate(&mut self) -> Result<usize, StoreError> {
