@@ -115,6 +115,20 @@ pub enum StoreError {
     /// Applying the embedded migrations failed.
     #[cfg(feature = "diesel")]
     Migration(Box<dyn std::error::Error + Send + Sync>),
+    /// The data this store was numbering from is gone or was put back to an older copy:
+    /// the folder was removed or replaced, the scope's files were deleted, or they went
+    /// back below what this store had already seen (a backup restored). The store stops
+    /// numbering the scope for good rather than issue from a copy others no longer
+    /// use; stores opened afterwards work on the data now at the path. To recover,
+    /// make sure that data is right (for a [`FileStore`](super::FileStore), seed it
+    /// with [`FileStore::repair`](super::FileStore::repair) from the highest number in
+    /// the items' own table), then open the store again.
+    Replaced {
+        /// The folder or file that changed under the store.
+        path: PathBuf,
+        /// What changed.
+        reason: &'static str,
+    },
 }
 
 impl StoreError {
@@ -206,6 +220,12 @@ impl fmt::Display for StoreError {
             StoreError::Database { op, source } => write!(f, "cannot {op}: {source}"),
             #[cfg(feature = "diesel")]
             StoreError::Migration(e) => write!(f, "cannot apply the store's migrations: {e}"),
+            StoreError::Replaced { path, reason } => write!(
+                f,
+                "{} is no longer the data this store was using: {reason}; \
+                 check the data, then open the store again",
+                path.display()
+            ),
         }
     }
 }
