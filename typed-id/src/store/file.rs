@@ -123,6 +123,9 @@ struct ScopeState {
     last_seen: u64,
     /// Set when the scope's data was found replaced: every later call fails.
     replaced: Option<(PathBuf, &'static str)>,
+    /// Set when a reservation found the files changed under its lock: the call runs
+    /// again from the start.
+    retry: bool,
 }
 
 /// How many times one call reopens a lock file that keeps being replaced under it.
@@ -268,6 +271,10 @@ impl FileStore {
                 Ok(None) | Err(StoreError::CorruptCounter { .. }) => {}
                 Err(e) => return Err(e),
             }
+            // The repair replaces whatever is there now.
+            let now = fs::metadata(&path).ok();
+            state.counter = now.as_ref().and_then(stamp).map(|s| (s, value));
+            state.counter_seen = now.is_some();
             self.write_counter(scope, value, state)?;
             state.ceiling_seen = value;
             state.last_seen = value;
@@ -300,13 +307,23 @@ impl FileStore {
         let path = self.file(scope, "lock");
         let mut options = OpenOptions::new();
         options.read(true).write(true);
-        let opened = match options.clone().create_new(true).open(&path) {
-            Ok(file) => sync_dir(&self.dir).map(|()| file),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => options
-                .open(&path)
-                .map_err(|e| StoreError::io("open lock file", &path, e)),
-            Err(e) => Err(StoreError::io("open lock file", &path, e)),
-        };
+        let mut opened = Err(StoreError::io(
+            "open lock file",
+            &path,
+            io::Error::other("it kept being deleted"),
+        ));
+        for _ in 0..MAX_REOPENS {
+            opened = match options.clone().create_new(true).open(&path) {
+                Ok(file) => sync_dir(&self.dir).map(|()| file),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => match options.open(&path) {
+                    // Deleted between the two opens: create it again.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    other => other.map_err(|e| StoreError::io("open lock file", &path, e)),
+                },
+                Err(e) => Err(StoreError::io("open lock file", &path, e)),
+            };
+            break;
+        }
         let file = match opened {
             Ok(file) => file,
             Err(e) => {
@@ -371,8 +388,13 @@ impl FileStore {
                 self.check_dir(state)?;
                 continue;
             }
+            state.retry = false;
             let result = f(state, &mut file);
-            let still = still_at(&lock_path, id);
+            let still = if state.retry {
+                Ok(false)
+            } else {
+                still_at(&lock_path, id)
+            };
             // Closing the file releases the lock too: keep it only if unlocked fine.
             let unlocked = file.unlock();
             if unlocked.is_ok() && state.replaced.is_none() {
@@ -552,15 +574,27 @@ impl FileStore {
         file.sync_data()
             .map_err(|e| StoreError::io("fsync", &tmp, e))?;
         drop(file);
-        // A lock file replaced during the flush no longer excludes anyone: do not put
-        // a ceiling in place that a store under the new lock file may already have
-        // passed (the caller runs the allocation again).
+        // A lock file replaced during the flush no longer excludes anyone, and a
+        // counter file deleted or replaced meanwhile is not the one this reservation
+        // follows: do not put a ceiling in its place (the caller runs the allocation
+        // again, or the next call reports what happened). Only the microseconds between
+        // these checks and the rename are left uncovered.
         let lock_path = self.file(scope, "lock");
-        if !still_at(&lock_path, state.lock_id)? {
+        let counter_moved = match fs::metadata(&path) {
+            Ok(meta) => {
+                let now = stamp(&meta);
+                now.is_some() && now != state.counter.map(|c| c.0)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => state.counter_seen,
+            Err(e) => return Err(StoreError::io("inspect", &path, e)),
+        };
+        if counter_moved || !still_at(&lock_path, state.lock_id)? {
+            state.counter = None;
+            state.retry = true;
             return Err(StoreError::io(
                 "rename",
                 &tmp,
-                io::Error::other("the lock file was replaced during the reservation"),
+                io::Error::other("the scope's files changed during the reservation"),
             ));
         }
         fs::rename(&tmp, &path).map_err(|e| StoreError::io("rename", &tmp, e))?;
@@ -755,7 +789,10 @@ fn read_live(lock: &mut File, scope: &str) -> (Result<Record, &'static str>, u64
     if read.is_err() {
         return (Err("the lock file cannot be read"), len);
     }
-    (parse_live(&bytes, scope, boot_id()), len)
+    // The record is exactly `LIVE_LEN` bytes: anything after it is not ours, and is cut
+    // by the next write.
+    let record = &bytes[..bytes.len().min(LIVE_LEN)];
+    (parse_live(record, scope, boot_id()), len)
 }
 
 /// Validates a live record; the error says what is wrong.
