@@ -41,17 +41,21 @@ const DEFAULT_RESERVE: u32 = 1024;
 ///   the **live record**: the last number handed out and the ceiling, stamped with the
 ///   machine's boot ID and a checksum. It is overwritten in place and never flushed.
 ///
-/// One allocation of `n` numbers, under the lock:
+/// One allocation of `n` numbers, under the lock (checked to be the lock file at the
+/// path: see below):
 ///
 /// 1. read the live record. If it is intact and was written since the machine last
-///    started, it is exact: the kernel's page cache survives any process crash. If not
-///    (the machine restarted, the record is damaged or missing), fall back to the
-///    durable ceiling, which is at least every number ever handed out;
+///    started, it is exact: the kernel's page cache survives any process crash. If it
+///    is intact but of an earlier boot, it is no longer exact but its ceiling is still
+///    a floor. Otherwise (damaged or missing) fall back to the durable ceiling, which
+///    is at least every number ever handed out;
 /// 2. if the new numbers would pass the ceiling, reserve a new ceiling `reserve`
 ///    numbers ahead (default 1 024, see [`FileStore::with_reserve`]) with the
 ///    write-temp/`fsync`/rename/`fsync` sequence above. This is the only disk flush,
 ///    once per `reserve` numbers;
-/// 3. overwrite the live record, unlock, and only then return the numbers.
+/// 3. overwrite the live record (and cut the file to the record's length), check that
+///    the lock file at the path is still the one locked, unlock, and only then return
+///    the numbers.
 ///
 /// What a crash costs:
 ///
@@ -86,12 +90,56 @@ const DEFAULT_RESERVE: u32 = 1024;
 /// before the file lock, which the OS would otherwise grant to both). A store keeps one
 /// lock file open per scope it has used.
 ///
-/// To start a scope again at 1, delete both its files while no process uses it: the
-/// directory is the store, so back it up and clean it up like one. A damaged counter
-/// file is reported as [`StoreError::CorruptCounter`] when it is next read (at the next
-/// reservation) and never silently reset; a damaged live record only costs a skip to
-/// the ceiling. Leftover `.tmp` files (a process killed while writing) are harmless and
-/// overwritten by the next reservation.
+/// # Damage, deletion and restores
+///
+/// The directory is the store: back it up and clean it up like one. What each fault
+/// does (the fault suite `tests/tests/test_faults_folder.rs` injects each of them
+/// into processes allocating concurrently):
+///
+/// - **the lock file deleted or replaced** (a temp cleaner, a hand): after taking the
+///   lock, and again before returning numbers, a store checks that the file at the
+///   path is the one it locked (device and inode); if not, it reopens the path, locks
+///   again and starts the allocation over. The counter file stays the authority: a new
+///   lock file has no record, so it costs a skip to the ceiling, never a repeat. A
+///   reservation also checks, after its flush and before its rename, that neither file
+///   changed under it, and starts over if one did.
+/// - **a damaged live record** (garbage, another scope's, bytes past its end): a skip
+///   to the ceiling; the next write rewrites it and cuts the file to its length.
+/// - **a damaged counter file**: [`StoreError::CorruptCounter`] at the next call of
+///   any store (a store rereads the file whenever a `stat` shows it changed, and
+///   always before replacing it), never a silent reset; the damaged file is left for a
+///   human. Repair with [`FileStore::repair`].
+/// - **the counter file missing while the lock file has content** (the scope was
+///   used, in this boot or an earlier one): [`StoreError::CorruptCounter`], for every
+///   store, until [`FileStore::repair`] seeds it. A missing counter never reads as 0
+///   for a scope that shows it was used.
+/// - **the machine restarted**: see step 1; the record's ceiling remains a floor even
+///   when the counter file was lost with the power.
+/// - **the data deleted or an older copy put back** (the folder removed, both files
+///   deleted, a backup restored): a store remembers, per scope, the folder it opened
+///   (held open, so its inode cannot be reused), the counter value and the last number
+///   it has seen. At its next call it reports [`StoreError::Replaced`] when the folder
+///   at the path is another one, when the counter file it saw is gone and the lock file
+///   is empty, or when the counter or the live record went below what it had seen
+///   (legitimate writes only ever raise them). From then on it refuses that scope, for
+///   good: it cannot tell which numbers the new data has handed out. Stores opened
+///   afterwards work on the data now at the path (a deleted scope starts again at 1).
+///   To recover: check the data, seed the counter from the highest number in the
+///   items' own table with [`FileStore::repair`], and open the store again.
+///
+/// Limits, all without a repeated number: a store that did not allocate between a
+/// backup and its restore cannot tell the restored copy from the one it knew, and works
+/// on it like a store opened afterwards; a deletion that lands in the microseconds
+/// between a reservation's last check and its rename, or a restore written over the
+/// files in place while an allocation is under way, leaves that allocation's writes at
+/// the path, and everyone (old and new stores) goes on above them. Where files have no
+/// inode (not Unix), none of the identity checks run.
+///
+/// To start a scope again at 1, stop its users and delete both its files; a store
+/// still running that had used the scope then reports [`StoreError::Replaced`].
+/// Leftover `.tmp` files (a process killed while writing) are harmless and overwritten
+/// by the next reservation. New directories and lock files are flushed into their
+/// parent directory when created.
 #[derive(Debug)]
 pub struct FileStore {
     dir: PathBuf,
