@@ -202,9 +202,8 @@ impl FileStore {
         }
         fs::create_dir_all(&dir).map_err(|e| StoreError::io("create directory", &dir, e))?;
         for new in created.iter().rev() {
-            if let Some(parent) = new.parent().filter(|p| !p.as_os_str().is_empty()) {
-                sync_dir(parent)?;
-            }
+            let parent = new.parent().filter(|p| !p.as_os_str().is_empty());
+            sync_dir(parent.unwrap_or(Path::new(".")))?;
         }
         let meta = fs::metadata(&dir).map_err(|e| StoreError::io("inspect", &dir, e))?;
         if !meta.is_dir() {
@@ -415,14 +414,15 @@ impl FileStore {
         let handle = self.state(scope);
         let mut state = handle.lock().unwrap_or_else(PoisonError::into_inner);
         let state = &mut *state;
-        if let Some((path, reason)) = &state.replaced {
-            return Err(StoreError::Replaced {
-                path: path.clone(),
-                reason,
-            });
-        }
         let lock_path = self.file(scope, "lock");
         for _ in 0..MAX_REOPENS {
+            // Found replaced before, or in an attempt that had to start over: for good.
+            if let Some((path, reason)) = &state.replaced {
+                return Err(StoreError::Replaced {
+                    path: path.clone(),
+                    reason,
+                });
+            }
             let mut file = match state.lock.take() {
                 Some(held) => held,
                 None => self.open_lock(scope, state)?,
@@ -647,8 +647,9 @@ impl FileStore {
         }
         fs::rename(&tmp, &path).map_err(|e| StoreError::io("rename", &tmp, e))?;
         sync_dir(&self.dir)?;
-        let meta = fs::metadata(&path).map_err(|e| StoreError::io("inspect", &path, e))?;
-        state.counter = stamp(&meta).map(|s| (s, ceiling));
+        // Deleted already (the next call reports that): nothing to remember.
+        let meta = fs::metadata(&path).ok();
+        state.counter = meta.as_ref().and_then(stamp).map(|s| (s, ceiling));
         state.counter_seen = true;
         state.ceiling_seen = state.ceiling_seen.max(ceiling);
         Ok(())
