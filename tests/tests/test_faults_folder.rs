@@ -424,8 +424,9 @@ const PRE: usize = 3;
 const PER_CHILD: u64 = 250;
 
 /// One round of a file fault: `PRE` children allocate `PER_CHILD` each; the fault
-/// strikes once they are under way; damage is repaired from the logs once a child
-/// reports it (or once they are done); then two more children allocate on what is left.
+/// strikes once they are under way, and two more children start right then; damage is
+/// repaired from the logs once a child reports it (or once they are done); then two
+/// more children allocate on what is left.
 /// `reboot` kills the first children instead and stamps the live record with an earlier
 /// boot before the fault, as a machine restart would leave it.
 fn file_fault_round(tally: &mut Tally, fault: FileFault, reboot: bool, scratch: &Path) {
@@ -446,15 +447,24 @@ fn file_fault_round(tally: &mut Tally, fault: FileFault, reboot: bool, scratch: 
         stamp_earlier_boot(&lock_path(&dir));
     }
     fault.inject(&dir);
-    let damaged = || {
-        logs.iter().any(|l| {
-            IssueLog::read(l)
-                .0
-                .iter()
-                .any(|e| matches!(e, Event::Error(k) if k == "CorruptCounter"))
-        })
+    // Processes started now, next to the running ones: a new one opens the files at the
+    // path while the old ones still hold theirs.
+    let mut during = if reboot {
+        Vec::new()
+    } else {
+        spawn_many(&dir, scratch, "mid", 2, 100)
     };
+    let mut watched = logs.clone();
+    watched.extend(all_logs(&during));
     if !reboot {
+        let damaged = || {
+            watched.iter().any(|l| {
+                IssueLog::read(l)
+                    .0
+                    .iter()
+                    .any(|e| matches!(e, Event::Error(k) if k == "CorruptCounter"))
+            })
+        };
         let done = |workers: &mut Vec<Worker>| {
             workers
                 .iter_mut()
@@ -463,12 +473,13 @@ fn file_fault_round(tally: &mut Tally, fault: FileFault, reboot: bool, scratch: 
         if wait_for(
             tally,
             "the damage to be seen or the children to finish",
-            || damaged() || done(&mut first),
+            || damaged() || (done(&mut first) && done(&mut during)),
         ) && damaged()
         {
-            repair_from_logs(&dir, &logs);
+            repair_from_logs(&dir, &watched);
         }
         join(tally, &mut first);
+        join(tally, &mut during);
     }
     // Whatever is still damaged, a store opened now sees it: the operator repairs.
     let probe = FileStore::open(&dir).unwrap();
@@ -476,16 +487,16 @@ fn file_fault_round(tally: &mut Tally, fault: FileFault, reboot: bool, scratch: 
         Ok(_) => {}
         Err(e @ StoreError::CorruptCounter { .. }) => {
             tally.error_of(&e);
-            repair_from_logs(&dir, &logs);
+            repair_from_logs(&dir, &watched);
         }
         Err(e) => tally.fail(format!("after {fault:?}: {e}")),
     }
-    let mut second = spawn_many(&dir, scratch, "post", 2, 100);
-    join(tally, &mut second);
-    tally_logs(tally, &logs);
-    tally_logs(tally, &all_logs(&second));
+    let mut after = spawn_many(&dir, scratch, "post", 2, 100);
+    join(tally, &mut after);
+    watched.extend(all_logs(&after));
+    tally_logs(tally, &watched);
     let _ = fs::remove_dir_all(&dir);
-    for log in logs.iter().chain(&all_logs(&second)) {
+    for log in &watched {
         let _ = fs::remove_file(log);
     }
 }
@@ -611,7 +622,15 @@ fn copy_fault_round(tally: &mut Tally, fault: CopyFault, scratch: &Path) {
         wait_for(tally, "the old processes to stop or go on", || {
             late() || all_out(&mut first)
         });
-        first.iter_mut().for_each(kill);
+        // Those still running went on (the tally decides whether that was sound): stop
+        // them here; those that stopped by themselves must have exited cleanly.
+        first.retain_mut(|w| {
+            let running = w.child.try_wait().unwrap().is_none();
+            if running {
+                kill(w);
+            }
+            !running
+        });
     }
     join(tally, &mut first);
     join(tally, &mut second);
