@@ -409,10 +409,12 @@ impl FileFault {
             }
             FileFault::CounterGarbage => drop(fs::write(&counter, [0x5a; 40])),
             FileFault::Overlong => {
+                // Appended (not read and written back, which would also put an older
+                // record back: another fault, data-restored).
                 for path in [&counter, &lock] {
-                    if let Ok(mut bytes) = fs::read(path) {
-                        bytes.extend_from_slice(&[b'#'; 600]);
-                        let _ = fs::write(path, bytes);
+                    if let Ok(mut file) = fs::OpenOptions::new().append(true).open(path) {
+                        use std::io::Write as _;
+                        let _ = file.write_all(&[b'#'; 600]);
                     }
                 }
             }

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::{self, Read as _, Write as _};
+#[cfg(not(unix))]
+use std::io::{Seek as _, SeekFrom};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
@@ -53,9 +55,8 @@ const DEFAULT_RESERVE: u32 = 1024;
 ///    numbers ahead (default 1 024, see [`FileStore::with_reserve`]) with the
 ///    write-temp/`fsync`/rename/`fsync` sequence above. This is the only disk flush,
 ///    once per `reserve` numbers;
-/// 3. overwrite the live record (and cut the file to the record's length), check that
-///    the lock file at the path is still the one locked, unlock, and only then return
-///    the numbers.
+/// 3. overwrite the live record (and cut the file to the record's length), unlock, and
+///    only then return the numbers.
 ///
 /// What a crash costs:
 ///
@@ -97,29 +98,34 @@ const DEFAULT_RESERVE: u32 = 1024;
 /// into processes allocating concurrently):
 ///
 /// - **the lock file deleted or replaced** (a temp cleaner, a hand): after taking the
-///   lock, and again before returning numbers, a store checks that the file at the
-///   path is the one it locked (device and inode); if not, it reopens the path, locks
-///   again and starts the allocation over. The counter file stays the authority: a new
-///   lock file has no record, so it costs a skip to the ceiling, never a repeat. A
-///   reservation also checks, after its flush and before its rename, that neither file
-///   changed under it, and starts over if one did.
+///   lock, a store checks that the file at the path is the one it locked (device and
+///   inode); if not, it reopens the path and locks again. The counter file stays the
+///   authority: a new lock file has no record, so it costs a skip to the ceiling,
+///   never a repeat. A file replaced during an allocation needs no second check:
+///   numbers inside the reserved block are below the ceiling that anyone opening the
+///   new file starts above, and a reservation checks, after its flush and right
+///   before its rename, that neither file changed under it, and starts over if one
+///   did.
 /// - **a damaged live record** (garbage, another scope's, bytes past its end): a skip
 ///   to the ceiling; the next write rewrites it and cuts the file to its length.
-/// - **a damaged counter file**: [`StoreError::CorruptCounter`] at the next call of
-///   any store (a store rereads the file whenever a `stat` shows it changed, and
-///   always before replacing it), never a silent reset; the damaged file is left for a
-///   human. Repair with [`FileStore::repair`].
+/// - **a damaged counter file**: [`StoreError::CorruptCounter`] from stores opened
+///   afterwards, from [`last`](DisplayIdAllocator::last), and from running stores at
+///   their next reservation (inside a reserved block the exact live record is
+///   enough, and the file is read before it is replaced), never a silent reset; the
+///   damaged file is left for a human. Repair with [`FileStore::repair`].
 /// - **the counter file missing while the lock file has content** (the scope was
-///   used, in this boot or an earlier one): [`StoreError::CorruptCounter`], for every
-///   store, until [`FileStore::repair`] seeds it. A missing counter never reads as 0
-///   for a scope that shows it was used.
+///   used, in this boot or an earlier one): the same [`StoreError::CorruptCounter`],
+///   until [`FileStore::repair`] seeds it. A missing counter never reads as 0 for a
+///   scope that shows it was used.
 /// - **the machine restarted**: see step 1; the record's ceiling remains a floor even
 ///   when the counter file was lost with the power.
 /// - **the data deleted or an older copy put back** (the folder removed, both files
 ///   deleted, a backup restored): a store remembers, per scope, the folder it opened
 ///   (held open, so its inode cannot be reused), the counter value and the last number
-///   it has seen. At its next call it reports [`StoreError::Replaced`] when the folder
-///   at the path is another one, when the counter file it saw is gone and the lock file
+///   it has seen. Every call reads the live record and checks the lock file's
+///   identity; when the lock file was replaced or the record is not exact, it also
+///   looks at the counter file. It reports [`StoreError::Replaced`] when the folder at
+///   the path is another one, when the counter file it saw is gone and the lock file
 ///   is empty, or when the counter or the live record went below what it had seen
 ///   (legitimate writes only ever raise them). From then on it refuses that scope, for
 ///   good: it cannot tell which numbers the new data has handed out. Stores opened
@@ -154,14 +160,21 @@ pub struct FileStore {
 }
 
 /// What a store holds and remembers about one scope.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct ScopeState {
+    /// The scope's lock and counter files.
+    lock_path: Arc<Path>,
+    counter_path: Arc<Path>,
     /// The open lock file (taken out while a call uses it).
     lock: Option<File>,
+    /// Whether the lock file was opened in this call (first use, or reopened because
+    /// the one at the path was another): the counter file is then looked at too.
+    fresh_lock: bool,
     /// The lock file's identity when it was opened.
     lock_id: Option<FileId>,
-    /// The counter file as this store last read or wrote it, and its value: while a
-    /// `stat` shows the same file unchanged, the value is not read again.
+    /// The counter file as this store last read or wrote it, and its value: while the
+    /// live record is exact it is not looked at again before the next reservation,
+    /// and otherwise not read again while a `stat` shows the same file unchanged.
     counter: Option<(Stamp, u64)>,
     /// Whether this store has seen the scope's counter file.
     counter_seen: bool,
@@ -178,6 +191,19 @@ struct ScopeState {
 
 /// How many times one call reopens a lock file that keeps being replaced under it.
 const MAX_REOPENS: usize = 16;
+
+/// How closely [`FileStore::counter`] looks at the counter file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Look {
+    /// The value this store remembers, if any: the live record is exact and the lock
+    /// file is the one this store has been using, so the file only matters at the
+    /// next reservation.
+    Remembered,
+    /// A `stat`, and a read if the file is another or changed.
+    Changed,
+    /// A read (and so a check), before replacing it or for `last`.
+    Read,
+}
 
 /// Why a counter file is missing although the scope was used.
 const COUNTER_MISSING: &str = "the file is missing, but the lock file shows that numbers were \
@@ -282,7 +308,8 @@ impl FileStore {
     /// let store = FileStore::open(&dir)?;
     /// store.allocate_block("odin", 41)?;
     /// std::fs::remove_file(store.counter_path("odin")?)?; // lost
-    /// assert!(matches!(store.allocate("odin"), Err(StoreError::CorruptCounter { .. })));
+    /// let later = FileStore::open(&dir)?;
+    /// assert!(matches!(later.allocate("odin"), Err(StoreError::CorruptCounter { .. })));
     ///
     /// // The items' table says WORK-041 is the highest in use.
     /// let repairer = FileStore::open(&dir)?;
@@ -346,7 +373,24 @@ impl FileStore {
     /// What this store holds for `scope`.
     fn state(&self, scope: &str) -> Arc<Mutex<ScopeState>> {
         let mut scopes = self.scopes.lock().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(scopes.entry(scope.into()).or_default())
+        if let Some(state) = scopes.get(scope) {
+            return Arc::clone(state);
+        }
+        let state = Arc::new(Mutex::new(ScopeState {
+            lock_path: self.file(scope, "lock").into(),
+            counter_path: self.file(scope, "counter").into(),
+            lock: None,
+            fresh_lock: false,
+            lock_id: None,
+            counter: None,
+            counter_seen: false,
+            ceiling_seen: 0,
+            last_seen: 0,
+            replaced: None,
+            retry: false,
+        }));
+        scopes.insert(scope.into(), Arc::clone(&state));
+        state
     }
 
     /// Opens `scope`'s lock file, creating it (and flushing the directory) if needed.
@@ -401,10 +445,12 @@ impl FileStore {
     }
 
     /// Runs `f` holding this process's lock and the OS lock on the lock file that is
-    /// at `scope`'s path from before `f` starts until after it ends. A lock file
-    /// replaced in between (deleted and created again) is reopened and `f` runs again:
-    /// whatever it did under a lock that no longer excluded anyone is discarded (a
-    /// skipped number at most).
+    /// at `scope`'s path when `f` starts; a lock file replaced since this store opened
+    /// it (deleted and created again) is reopened first. One replaced while `f` runs
+    /// needs no check after it: numbers inside the reserved block are below the
+    /// ceiling that a store opening the new file starts above, and a reservation
+    /// checks again right before its rename (and has `f` run again if the files
+    /// changed: whatever it did is discarded, a skipped number at most).
     fn locked<T>(
         &self,
         scope: &str,
@@ -414,7 +460,7 @@ impl FileStore {
         let handle = self.state(scope);
         let mut state = handle.lock().unwrap_or_else(PoisonError::into_inner);
         let state = &mut *state;
-        let lock_path = self.file(scope, "lock");
+        let lock_path = Arc::clone(&state.lock_path);
         for _ in 0..MAX_REOPENS {
             // Found replaced before, or in an attempt that had to start over: for good.
             if let Some((path, reason)) = &state.replaced {
@@ -423,13 +469,14 @@ impl FileStore {
                     reason,
                 });
             }
+            state.fresh_lock = state.lock.is_none();
             let mut file = match state.lock.take() {
                 Some(held) => held,
                 None => self.open_lock(scope, state)?,
             };
             let id = state.lock_id;
             file.lock()
-                .map_err(|e| StoreError::io("lock", &lock_path, e))?;
+                .map_err(|e| StoreError::io("lock", &*lock_path, e))?;
             if !still_at(&lock_path, id)? {
                 // Unlocked by closing it.
                 drop(file);
@@ -438,53 +485,47 @@ impl FileStore {
             }
             state.retry = false;
             let result = f(state, &mut file);
-            let still = if state.retry {
-                Ok(false)
-            } else {
-                still_at(&lock_path, id)
-            };
             // Closing the file releases the lock too: keep it only if unlocked fine.
             let unlocked = file.unlock();
-            if unlocked.is_ok() && state.replaced.is_none() {
+            if unlocked.is_ok() && state.replaced.is_none() && !state.retry {
                 state.lock = Some(file);
             }
-            match still {
-                Ok(true) => {}
-                Ok(false) => {
-                    state.lock = None;
-                    self.check_dir(state)?;
-                    continue;
-                }
-                Err(e) => return Err(e),
+            if state.retry {
+                self.check_dir(state)?;
+                continue;
             }
-            unlocked.map_err(|e| StoreError::io("unlock", &lock_path, e))?;
+            unlocked.map_err(|e| StoreError::io("unlock", &*lock_path, e))?;
             return result;
         }
         Err(StoreError::io(
             "lock",
-            lock_path,
+            &*lock_path,
             io::Error::other("the lock file was replaced under every attempt to use it"),
         ))
     }
 
-    /// The counter file's value now, checked against what this store has seen: read
-    /// when `force` or when a `stat` shows another file or a change, `None` when there
-    /// is none. `lock_used` says whether the lock file has any content (a scope that
-    /// was used).
+    /// The counter file's value, checked against what this store has seen, as `look`
+    /// says. `lock_used` says whether the lock file has any content (a scope that was
+    /// used).
     fn counter(
         &self,
         scope: &str,
         state: &mut ScopeState,
         lock_used: bool,
-        force: bool,
+        look: Look,
     ) -> Result<u64, StoreError> {
-        let path = self.file(scope, "counter");
+        if look == Look::Remembered
+            && let Some((_, value)) = state.counter
+        {
+            return Ok(value);
+        }
+        let path = Arc::clone(&state.counter_path);
         let stamp = match fs::metadata(&path) {
             Ok(meta) => stamp(&meta),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(StoreError::io("inspect", &path, e)),
+            Err(e) => return Err(StoreError::io("inspect", &*path, e)),
         };
-        if !force
+        if look != Look::Read
             && let (Some(now), Some((seen, value))) = (stamp, state.counter)
             && now == seen
         {
@@ -494,7 +535,7 @@ impl FileStore {
             state.counter = None;
             if lock_used {
                 return Err(StoreError::CorruptCounter {
-                    path,
+                    path: path.to_path_buf(),
                     reason: COUNTER_MISSING,
                 });
             }
@@ -531,7 +572,21 @@ impl FileStore {
         force: bool,
     ) -> Result<(Live, u64), StoreError> {
         let (record, lock_len) = read_live(lock, scope);
-        let ceiling = self.counter(scope, state, lock_len > 0, force)?;
+        let exact = matches!(
+            record,
+            Ok(Record {
+                this_boot: true,
+                ..
+            })
+        );
+        let look = if force {
+            Look::Read
+        } else if exact && !state.fresh_lock {
+            Look::Remembered
+        } else {
+            Look::Changed
+        };
+        let ceiling = self.counter(scope, state, lock_len > 0, look)?;
         let live = match record {
             Ok(Record {
                 live,
@@ -586,7 +641,7 @@ impl FileStore {
             })?;
         if new > live.ceiling {
             // Read (and so check) the file it is about to replace.
-            let on_disk = self.counter(scope, state, lock_len > 0, true)?;
+            let on_disk = self.counter(scope, state, lock_len > 0, Look::Read)?;
             live.ceiling = live.ceiling.max(on_disk);
         }
         if new > live.ceiling {
@@ -812,8 +867,7 @@ fn render_live(scope: &str, boot: &str, live: Live) -> [u8; LIVE_LEN] {
 /// Writes the live record over the start of the lock file, and cuts anything past it
 /// (`len` is the length the file was read at), so damage never outlives one write.
 fn write_live(lock: &mut File, scope: &str, boot: &str, live: Live, len: u64) -> io::Result<()> {
-    lock.seek(SeekFrom::Start(0))?;
-    lock.write_all(&render_live(scope, boot, live))?;
+    write_start(lock, &render_live(scope, boot, live))?;
     if len > LIVE_LEN as u64 {
         lock.set_len(LIVE_LEN as u64)?;
     }
@@ -830,18 +884,45 @@ struct Record {
 /// Reads the live record from the lock file (the error says why it cannot be
 /// trusted), and how many bytes the file has (up to `MAX_FILE + 1`).
 fn read_live(lock: &mut File, scope: &str) -> (Result<Record, &'static str>, u64) {
-    let mut bytes = Vec::with_capacity(LIVE_LEN);
-    let read = lock
-        .seek(SeekFrom::Start(0))
-        .and_then(|_| lock.take(MAX_FILE + 1).read_to_end(&mut bytes));
-    let len = bytes.len() as u64;
-    if read.is_err() {
-        return (Err("the lock file cannot be read"), len);
-    }
+    let mut bytes = [0; MAX_FILE as usize + 1];
+    let Ok(len) = read_start(lock, &mut bytes) else {
+        return (Err("the lock file cannot be read"), 0);
+    };
     // The record is exactly `LIVE_LEN` bytes: anything after it is not ours, and is cut
     // by the next write.
-    let record = &bytes[..bytes.len().min(LIVE_LEN)];
-    (parse_live(record, scope, boot_id()), len)
+    let record = &bytes[..len.min(LIVE_LEN)];
+    (parse_live(record, scope, boot_id()), len as u64)
+}
+
+/// Reads the start of `file` into `buf`: as many bytes as it has, up to `buf`'s length.
+/// One `pread` on Unix (a regular file returns everything up to its end at once; a
+/// short read would only make the record look damaged, which costs a skip).
+#[cfg(unix)]
+fn read_start(file: &File, buf: &mut [u8]) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt as _;
+    file.read_at(buf, 0)
+}
+
+#[cfg(not(unix))]
+fn read_start(mut file: &File, buf: &mut [u8]) -> io::Result<usize> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut bytes = Vec::with_capacity(buf.len());
+    (&mut file).take(buf.len() as u64).read_to_end(&mut bytes)?;
+    buf[..bytes.len()].copy_from_slice(&bytes);
+    Ok(bytes.len())
+}
+
+/// Writes `bytes` over the start of `file` (one `pwrite` on Unix).
+#[cfg(unix)]
+fn write_start(file: &File, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::FileExt as _;
+    file.write_all_at(bytes, 0)
+}
+
+#[cfg(not(unix))]
+fn write_start(mut file: &File, bytes: &[u8]) -> io::Result<()> {
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(bytes)
 }
 
 /// Validates a live record; the error says what is wrong.
@@ -1156,7 +1237,7 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[test]
-    fn a_damaged_counter_is_caught_at_the_next_call() {
+    fn a_damaged_counter_is_caught_by_last_and_by_the_next_reservation() {
         let (store, dir) = fresh("damaged");
         let store = store.with_reserve(3);
         assert_eq!(store.allocate("s").unwrap(), 1);
@@ -1166,14 +1247,20 @@ mod tests {
             store.last("s"),
             Err(StoreError::CorruptCounter { .. })
         ));
-        // Even inside the reserved block: the file changed since this store last saw
-        // it, so it is read, and it is refused (a reservation always reads it anyway).
+        // Inside the reserved block the exact record is enough...
+        assert_eq!(store.allocate_block("s", 2).unwrap(), 2..=3);
+        // ...the next reservation reads the file first, and refuses to replace it.
         for _ in 0..3 {
             assert!(matches!(
-                store.allocate_block("s", 2),
+                store.allocate("s"),
                 Err(StoreError::CorruptCounter { .. })
             ));
         }
+        // So does a store opened now, at once.
+        assert!(matches!(
+            FileStore::open(&dir).unwrap().allocate("s"),
+            Err(StoreError::CorruptCounter { .. })
+        ));
         assert!(fs::read_to_string(&path).unwrap().contains("check 0"));
         fs::remove_dir_all(&dir).unwrap();
     }
