@@ -101,11 +101,11 @@ const DEFAULT_RESERVE: u32 = 1024;
 ///   lock, a store checks that the file at the path is the one it locked (device and
 ///   inode); if not, it reopens the path and locks again. The counter file stays the
 ///   authority: a new lock file has no record, so it costs a skip to the ceiling,
-///   never a repeat. A file replaced during an allocation needs no second check:
-///   numbers inside the reserved block are below the ceiling that anyone opening the
-///   new file starts above, and a reservation checks, after its flush and right
-///   before its rename, that neither file changed under it, and starts over if one
-///   did.
+///   never a repeat. A file replaced during an allocation needs no second check
+///   inside a reserved block (its numbers are below the ceiling that anyone opening
+///   the new file starts above); a reservation checks, after its flush and right
+///   before its rename, that neither file changed under it, and the lock file again
+///   after the rename, and starts over (dropping its numbers) if one did.
 /// - **a damaged live record** (garbage, another scope's, bytes past its end): a skip
 ///   to the ceiling; the next write rewrites it and cuts the file to its length.
 /// - **a damaged counter file**: [`StoreError::CorruptCounter`] from stores opened
@@ -449,8 +449,8 @@ impl FileStore {
     /// it (deleted and created again) is reopened first. One replaced while `f` runs
     /// needs no check after it: numbers inside the reserved block are below the
     /// ceiling that a store opening the new file starts above, and a reservation
-    /// checks again right before its rename (and has `f` run again if the files
-    /// changed: whatever it did is discarded, a skipped number at most).
+    /// checks again right before and after its rename (and has `f` run again if the
+    /// files changed: whatever it did is discarded, skipped numbers at most).
     fn locked<T>(
         &self,
         scope: &str,
@@ -707,6 +707,17 @@ impl FileStore {
         state.counter = meta.as_ref().and_then(stamp).map(|s| (s, ceiling));
         state.counter_seen = true;
         state.ceiling_seen = state.ceiling_seen.max(ceiling);
+        // A lock file replaced between the check above and the rename: a store under
+        // the new one may have started from the ceiling this rename replaced, so the
+        // numbers of this attempt are dropped (the allocation runs again).
+        if !still_at(&lock_path, state.lock_id)? {
+            state.retry = true;
+            return Err(StoreError::io(
+                "rename",
+                &tmp,
+                io::Error::other("the lock file was replaced during the reservation"),
+            ));
+        }
         Ok(())
     }
 }
