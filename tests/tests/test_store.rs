@@ -241,6 +241,188 @@ fn file_store_two_handles_in_threads() {
     assert_eq!(all, (1..=800).collect::<Vec<_>>());
 }
 
+/// Defect 1 of issue 10: a store kept locking the handle of a lock file that had been
+/// deleted, so a second store (locking the new file at the path) was not excluded.
+#[test]
+fn a_replaced_lock_file_is_reopened_not_locked_as_a_ghost() {
+    let tmp = TempSqlite::new();
+    let a = FileStore::open(dir_of(&tmp)).unwrap().with_reserve(10);
+    let b = FileStore::open(dir_of(&tmp)).unwrap().with_reserve(10);
+    assert_eq!(a.allocate("s").unwrap(), 1);
+    let lock = a.lock_path("s").unwrap();
+    for round in 0..3 {
+        // A tmp cleaner, or an operator, removes the lock file while `a` is idle.
+        fs::remove_file(&lock).unwrap();
+        let mut seen = HashSet::new();
+        for n in b.allocate_block("s", 4).unwrap() {
+            assert!(seen.insert(n));
+        }
+        for n in a.allocate_block("s", 10).unwrap() {
+            assert!(seen.insert(n), "round {round}: {n} handed out twice");
+        }
+        for n in b.allocate_block("s", 3).unwrap() {
+            assert!(seen.insert(n), "round {round}: {n} handed out twice");
+        }
+    }
+    // Replaced by another file (not just deleted): the same.
+    let c = FileStore::open(dir_of(&tmp)).unwrap().with_reserve(10);
+    let before = c.allocate("s").unwrap();
+    fs::remove_file(&lock).unwrap();
+    fs::write(&lock, b"").unwrap();
+    let from_a = a.allocate("s").unwrap();
+    let from_c = c.allocate("s").unwrap();
+    assert!(from_a > before && from_c > before && from_a != from_c);
+}
+
+/// Defect 5 of issue 10: bytes past the live record made every allocation skip to the
+/// next reserved block, for good, because the record was rewritten without truncating.
+#[test]
+fn an_over_long_lock_file_is_healed_by_the_next_allocation() {
+    let tmp = TempSqlite::new();
+    let store = FileStore::open(dir_of(&tmp)).unwrap();
+    assert_eq!(store.allocate("s").unwrap(), 1);
+    let lock = store.lock_path("s").unwrap();
+    let damage: [(&str, Vec<u8>); 3] = [
+        ("junk after the record", vec![b'x'; 600]),
+        ("zeros after the record", vec![0; 40]),
+        ("spaces and a letter", b"    q".to_vec()),
+    ];
+    for (what, tail) in damage {
+        let mut bytes = fs::read(&lock).unwrap();
+        bytes.extend_from_slice(&tail);
+        fs::write(&lock, &bytes).unwrap();
+        // The damaged record costs one skip to the ceiling, then the record is exact again.
+        let first = store.allocate("s").unwrap();
+        for k in 1..=5 {
+            assert_eq!(store.allocate("s").unwrap(), first + k, "{what}");
+        }
+        assert!(fs::metadata(&lock).unwrap().len() <= 160, "{what}");
+    }
+}
+
+/// Issue 10: data deleted or put back to an older copy under a running store. The
+/// store notices at its next call and stops (for good) instead of numbering from data
+/// nobody else uses; a store opened afterwards works on what is at the path now.
+#[test]
+fn a_store_whose_data_was_replaced_stops_and_a_new_one_starts_on_the_new_data() {
+    fn is_replaced(result: Result<u64, StoreError>) -> bool {
+        match result {
+            Err(e @ StoreError::Replaced { .. }) => {
+                assert!(e.to_string().contains("no longer the data"), "{e}");
+                true
+            }
+            _ => false,
+        }
+    }
+    let tmp = TempSqlite::new();
+    let dir = dir_of(&tmp).join("folder");
+    let copy = dir_of(&tmp).join("backup");
+
+    // The scope's two files deleted.
+    let running = FileStore::open(&dir).unwrap().with_reserve(10);
+    assert_eq!(running.allocate_block("s", 5).unwrap(), 1..=5);
+    fs::remove_file(running.counter_path("s").unwrap()).unwrap();
+    fs::remove_file(running.lock_path("s").unwrap()).unwrap();
+    let fresh = FileStore::open(&dir).unwrap();
+    assert_eq!(fresh.allocate("s").unwrap(), 1);
+    for _ in 0..3 {
+        assert!(is_replaced(running.allocate("s")));
+        assert!(is_replaced(running.last("s")));
+    }
+    // Other scopes of the running store are not affected.
+    assert_eq!(running.allocate("t").unwrap(), 1);
+
+    // The folder removed (nothing there yet when the running store looks).
+    let running = FileStore::open(&dir).unwrap();
+    assert_eq!(running.allocate("u").unwrap(), 1);
+    fs::remove_dir_all(&dir).unwrap();
+    assert!(is_replaced(running.allocate("u")));
+    assert!(
+        !dir.exists(),
+        "the running store must not create the folder again"
+    );
+    assert_eq!(FileStore::open(&dir).unwrap().allocate("u").unwrap(), 1);
+
+    // An older copy of the folder restored in place (the same inodes, as `cp` over
+    // existing files does), with no new reservation since the copy: only the record
+    // went back.
+    let running = FileStore::open(&dir).unwrap().with_reserve(100);
+    assert_eq!(running.allocate_block("v", 10).unwrap(), 1..=10);
+    fs::create_dir_all(&copy).unwrap();
+    for file in ["v.counter", "v.lock"] {
+        fs::copy(dir.join(file), copy.join(file)).unwrap();
+    }
+    assert_eq!(running.allocate_block("v", 10).unwrap(), 11..=20);
+    for file in ["v.counter", "v.lock"] {
+        fs::write(dir.join(file), fs::read(copy.join(file)).unwrap()).unwrap();
+    }
+    assert!(is_replaced(running.allocate("v")));
+    // And restored as new files, with a reservation since the copy: the counter went
+    // back.
+    let running = FileStore::open(&dir).unwrap().with_reserve(5);
+    let first = running.allocate("v").unwrap();
+    for file in ["v.counter", "v.lock"] {
+        fs::copy(dir.join(file), copy.join(file)).unwrap();
+    }
+    running.allocate_block("v", 12).unwrap();
+    for file in ["v.counter", "v.lock"] {
+        fs::remove_file(dir.join(file)).unwrap();
+        fs::copy(copy.join(file), dir.join(file)).unwrap();
+    }
+    assert!(is_replaced(running.allocate("v")));
+    // A store opened now works on the restored copy: the operator seeds it from the
+    // items' own table first.
+    let repaired = FileStore::open(&dir).unwrap();
+    // (Never below the restored counter file's ceiling, which is still readable.)
+    let seeded = repaired.repair("v", first + 12).unwrap();
+    assert!(seeded >= first + 12);
+    assert_eq!(repaired.allocate("v").unwrap(), seeded + 1);
+}
+
+/// Issue 10: a counter file lost while the lock file shows the scope was used is an
+/// error for every store until it is repaired, and the repair never goes below what
+/// the files still show.
+#[test]
+fn a_lost_counter_is_an_error_until_repaired() {
+    let tmp = TempSqlite::new();
+    let running = FileStore::open(dir_of(&tmp)).unwrap().with_reserve(10);
+    assert_eq!(running.allocate_block("s", 25).unwrap(), 1..=25);
+    fs::remove_file(running.counter_path("s").unwrap()).unwrap();
+    let later = FileStore::open(dir_of(&tmp)).unwrap();
+    for store in [&running, &later] {
+        for _ in 0..2 {
+            match store.allocate("s") {
+                Err(e @ StoreError::CorruptCounter { .. }) => {
+                    assert!(e.to_string().contains("FileStore::repair"), "{e}");
+                }
+                other => panic!("expected CorruptCounter, got {other:?}"),
+            }
+        }
+    }
+    // The operator's table says 20 (lower than the truth): the lock file's record
+    // (ceiling 25) wins.
+    assert_eq!(later.repair("s", 20).unwrap(), 25);
+    let mut seen = HashSet::new();
+    for store in [&running, &later, &running] {
+        for _ in 0..4 {
+            let n = store.allocate("s").unwrap();
+            assert!(n > 25 && seen.insert(n), "{n}");
+        }
+    }
+    // Higher seeds are taken as they are; out-of-range ones are refused.
+    let top = later.repair("s", 1_000).unwrap();
+    assert_eq!(top, 1_000);
+    assert_eq!(running.allocate("s").unwrap(), 1_001);
+    assert!(matches!(
+        later.repair("s", Seq::MAX + 1),
+        Err(StoreError::Exhausted { .. })
+    ));
+    assert!(matches!(
+        later.repair("bad scope", 1),
+        Err(StoreError::InvalidScope { .. })
+    ));
+}
+
 #[test]
 fn corrupt_counter_files_are_typed_errors_and_are_left_alone() {
     let tmp = TempSqlite::new();

@@ -7,11 +7,13 @@
 //! - 4 × 10 000 children under one parent: numbers 1..=40 000, each once;
 //! - 4 × 10 000 display numbers on the file, SQLite and PostgreSQL stores: none twice;
 //! - workers allocating display numbers (file and SQLite) killed with SIGKILL at random
-//!   moments, 120 kills: the store opens cleanly and no number was received twice.
+//!   moments, 120 kills: the store opens cleanly and no number was received twice. Each
+//!   worker logs (fixed-width lines, `typed_id_tests::fault::IssueLog`) a marker before
+//!   every allocation and the number after it, so the parent counts the kills that
+//!   landed in the middle of an allocation, and requires a good share of them.
 
 use std::collections::HashSet;
-use std::fs::{self, OpenOptions};
-use std::io::Write as _;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -25,6 +27,7 @@ use typed_id::store::{
     StoreConnection, StoreError,
 };
 use typed_id::{HashId, TypedId};
+use typed_id_tests::fault::{Event, IssueLog};
 use typed_id_tests::pg::TestDatabase;
 use typed_id_tests::sqlite::TempSqlite;
 
@@ -114,18 +117,19 @@ fn take_numbers(store: &impl DisplayIdAllocator, out: &Path, count: usize) {
     write_lines(out, numbers);
 }
 
-/// Allocates forever, appending each number to the log (one `write` call, no buffer)
-/// before asking for the next, until the parent kills this process.
+/// The marker a crash worker logs right before each allocation.
+const ALLOCATING: &str = "allocating";
+
+/// Allocates forever, logging a marker before each allocation and the number after it
+/// (fixed-width lines, one `write` each: a kill leaves at most a short last line,
+/// dropped by the reader, never a line that reads as another number), until the
+/// parent kills this process.
 fn log_until_killed(store: &impl DisplayIdAllocator, log: &Path) {
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
+    let mut log = IssueLog::create(log);
     loop {
+        log.error(ALLOCATING);
         let n = store.allocate("crash").unwrap();
-        file.write_all(format!("{n}\n").as_bytes()).unwrap();
-        file.flush().unwrap();
+        log.issued(n);
     }
 }
 
@@ -363,14 +367,30 @@ impl Rng {
 const ROUNDS: usize = 30;
 const AT_ONCE: usize = 2;
 
-/// `ROUNDS` rounds of `AT_ONCE` workers, each killed with SIGKILL at a random moment
-/// (during start-up, while opening the store, mid-allocation, mid-log-write); returns
-/// every number any worker logged.
-fn kill_workers(job: &str, target: &str, dir: &Path, rng: &mut Rng) -> (Vec<u64>, usize) {
+/// What the kills of one backend did.
+struct Kills {
+    /// Every number a worker logged.
+    numbers: Vec<u64>,
+    /// Workers killed.
+    kills: usize,
+    /// Kills of workers that had begun allocating (logged at least one marker).
+    after_start: usize,
+    /// Kills that landed between a worker's "allocating" marker and its number: in
+    /// the middle of an allocation (or right after it, before the number was logged).
+    mid_allocation: usize,
+}
+
+/// `ROUNDS` rounds of `AT_ONCE` workers, each killed with SIGKILL at a random moment:
+/// the first of each round at a random time after it was started (during start-up,
+/// while opening the store, mid-allocation, mid-log-write), the others a random few
+/// milliseconds after their log shows they began allocating, so that a loaded machine
+/// (slow start-ups) still puts many kills in the middle of allocations.
+fn kill_workers(job: &str, target: &str, dir: &Path, rng: &mut Rng) -> Kills {
     let mut kills = 0;
     let mut logs = Vec::new();
     for round in 0..ROUNDS {
-        let mut children: Vec<(u64, Child)> = (0..AT_ONCE)
+        let started = Instant::now();
+        let children: Vec<(PathBuf, Child)> = (0..AT_ONCE)
             .map(|i| {
                 let log = dir.join(format!("{job}-{round}-{i}.log"));
                 logs.push(log.clone());
@@ -379,14 +399,24 @@ fn kill_workers(job: &str, target: &str, dir: &Path, rng: &mut Rng) -> (Vec<u64>
                     .stderr(Stdio::null())
                     .spawn()
                     .unwrap();
-                (20 + rng.below(180), child)
+                (log, child)
             })
             .collect();
-        children.sort_by_key(|(at, _)| *at);
-        let start = Instant::now();
-        for (at, mut child) in children {
-            let wait = Duration::from_millis(at).saturating_sub(start.elapsed());
-            thread::sleep(wait);
+        for (i, (log, mut child)) in children.into_iter().enumerate() {
+            if i == 0 {
+                let at = Duration::from_millis(20 + rng.below(180));
+                thread::sleep(at.saturating_sub(started.elapsed()));
+            } else {
+                let began = Instant::now();
+                while IssueLog::read(&log).0.is_empty() {
+                    assert!(
+                        began.elapsed() < Duration::from_secs(120),
+                        "{job}: a worker never began allocating"
+                    );
+                    thread::sleep(Duration::from_millis(1));
+                }
+                thread::sleep(Duration::from_millis(rng.below(30)));
+            }
             // A worker never exits by itself: if it did, it failed.
             assert!(
                 child.try_wait().unwrap().is_none(),
@@ -398,18 +428,34 @@ fn kill_workers(job: &str, target: &str, dir: &Path, rng: &mut Rng) -> (Vec<u64>
         }
     }
     let mut numbers = Vec::new();
+    let mut mid_allocation = 0;
+    let mut after_start = 0;
     for log in logs {
-        let Ok(text) = fs::read_to_string(&log) else {
-            continue; // killed before it opened its log
-        };
-        // A line without its newline was cut by the kill mid-write: the worker had
-        // received the number, so it still counts.
-        numbers.extend(text.split('\n').filter(|l| !l.is_empty()).map(|l| {
-            l.parse::<u64>()
-                .unwrap_or_else(|e| panic!("{job}: bad log line {l:?}: {e}"))
-        }));
+        // A missing log: killed before it opened it. A torn last line: killed while
+        // writing it; the number it held counts as skipped, like one never logged.
+        let (events, _torn) = IssueLog::read(&log);
+        after_start += usize::from(!events.is_empty());
+        if matches!(events.last(), Some(Event::Error(kind)) if kind == ALLOCATING) {
+            mid_allocation += 1;
+        }
+        for event in events {
+            match event {
+                Event::Issued(n) => numbers.push(n),
+                Event::Error(kind) if kind == ALLOCATING => {}
+                Event::Error(kind) => panic!("{job}: a worker logged an error {kind}"),
+            }
+        }
     }
-    (numbers, kills)
+    eprintln!(
+        "{job}: {kills} kills, {after_start} after the first allocation began, \
+         {mid_allocation} in the middle of an allocation"
+    );
+    Kills {
+        numbers,
+        kills,
+        after_start,
+        mid_allocation,
+    }
 }
 
 fn check_survivors(job: &str, numbers: &[u64], kills: usize, store: &impl DisplayIdAllocator) {
@@ -441,26 +487,17 @@ fn killed_workers_never_repeat_a_number() {
     let counters = dir.join("counters");
     let mut rng = Rng::new();
 
-    let (numbers, file_kills) =
-        kill_workers("crash-file", counters.to_str().unwrap(), dir, &mut rng);
+    let file = kill_workers("crash-file", counters.to_str().unwrap(), dir, &mut rng);
     check_survivors(
         "crash-file",
-        &numbers,
-        file_kills,
+        &file.numbers,
+        file.kills,
         &FileStore::open(&counters).unwrap(),
     );
-    assert!(
-        !numbers.is_empty(),
-        "no worker got as far as one allocation"
-    );
 
-    let (numbers, sqlite_kills) = kill_workers("crash-sqlite", tmp.url(), dir, &mut rng);
+    let sqlite = kill_workers("crash-sqlite", tmp.url(), dir, &mut rng);
     let store = SqliteStore::open(tmp.url()).unwrap();
-    check_survivors("crash-sqlite", &numbers, sqlite_kills, &store);
-    assert!(
-        !numbers.is_empty(),
-        "no worker got as far as one allocation"
-    );
+    check_survivors("crash-sqlite", &sqlite.numbers, sqlite.kills, &store);
 
     // The file is still a sound database.
     #[derive(QueryableByName)]
@@ -472,5 +509,19 @@ fn killed_workers_never_repeat_a_number() {
         .get_result(&mut *store.connection())
         .unwrap();
     assert_eq!(check.integrity_check, "ok");
-    assert!(file_kills + sqlite_kills >= 100);
+    // The kills must have hit what they are meant to test: allocations under way, not
+    // only processes starting up or between calls. Half the workers are killed after
+    // they began allocating, and a worker spends most of its life after that inside
+    // `allocate` (the two log writes around it take microseconds), so at least half of
+    // the kills after the first allocation must land there, and a quarter of all.
+    for (job, kills) in [("crash-file", &file), ("crash-sqlite", &sqlite)] {
+        assert!(
+            kills.mid_allocation * 2 >= kills.after_start
+                && kills.mid_allocation * 4 >= kills.kills,
+            "{job}: only {} of {} kills ({} after start-up) landed in the middle of an allocation",
+            kills.mid_allocation,
+            kills.kills,
+            kills.after_start
+        );
+    }
 }

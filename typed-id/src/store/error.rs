@@ -146,6 +146,20 @@ pub enum StoreError {
         /// What changed.
         what: &'static str,
     },
+    /// The data this store was numbering from is gone or was put back to an older copy:
+    /// the folder was removed or replaced, the scope's files were deleted, or they went
+    /// back below what this store had already seen (a backup restored). The store stops
+    /// numbering the scope for good rather than issue from a copy others no longer
+    /// use; stores opened afterwards work on the data now at the path. To recover,
+    /// make sure that data is right (for a [`FileStore`](super::FileStore), seed it
+    /// with [`FileStore::repair`](super::FileStore::repair) from the highest number in
+    /// the items' own table), then open the store again.
+    Replaced {
+        /// The folder or file that changed under the store.
+        path: PathBuf,
+        /// What changed.
+        reason: &'static str,
+    },
 }
 
 impl StoreError {
@@ -258,6 +272,12 @@ impl fmt::Display for StoreError {
             StoreError::DatabaseFileReplaced { path, what } => write!(
                 f,
                 "the SQLite database {} is no longer the file this store opened: {what}",
+                path.display()
+            ),
+            StoreError::Replaced { path, reason } => write!(
+                f,
+                "{} is no longer the data this store was using: {reason}; \
+                 check the data, then open the store again",
                 path.display()
             ),
         }

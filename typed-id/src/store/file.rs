@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::{self, Read as _, Write as _};
+#[cfg(not(unix))]
+use std::io::{Seek as _, SeekFrom};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
@@ -41,17 +43,20 @@ const DEFAULT_RESERVE: u32 = 1024;
 ///   the **live record**: the last number handed out and the ceiling, stamped with the
 ///   machine's boot ID and a checksum. It is overwritten in place and never flushed.
 ///
-/// One allocation of `n` numbers, under the lock:
+/// One allocation of `n` numbers, under the lock (checked to be the lock file at the
+/// path: see below):
 ///
 /// 1. read the live record. If it is intact and was written since the machine last
-///    started, it is exact: the kernel's page cache survives any process crash. If not
-///    (the machine restarted, the record is damaged or missing), fall back to the
-///    durable ceiling, which is at least every number ever handed out;
+///    started, it is exact: the kernel's page cache survives any process crash. If it
+///    is intact but of an earlier boot, it is no longer exact but its ceiling is still
+///    a floor. Otherwise (damaged or missing) fall back to the durable ceiling, which
+///    is at least every number ever handed out;
 /// 2. if the new numbers would pass the ceiling, reserve a new ceiling `reserve`
 ///    numbers ahead (default 1 024, see [`FileStore::with_reserve`]) with the
 ///    write-temp/`fsync`/rename/`fsync` sequence above. This is the only disk flush,
 ///    once per `reserve` numbers;
-/// 3. overwrite the live record, unlock, and only then return the numbers.
+/// 3. overwrite the live record (and cut the file to the record's length), unlock, and
+///    only then return the numbers.
 ///
 /// What a crash costs:
 ///
@@ -86,29 +91,146 @@ const DEFAULT_RESERVE: u32 = 1024;
 /// before the file lock, which the OS would otherwise grant to both). A store keeps one
 /// lock file open per scope it has used.
 ///
-/// To start a scope again at 1, delete both its files while no process uses it: the
-/// directory is the store, so back it up and clean it up like one. A damaged counter
-/// file is reported as [`StoreError::CorruptCounter`] when it is next read (at the next
-/// reservation) and never silently reset; a damaged live record only costs a skip to
-/// the ceiling. Leftover `.tmp` files (a process killed while writing) are harmless and
-/// overwritten by the next reservation.
+/// # Damage, deletion and restores
+///
+/// The directory is the store: back it up and clean it up like one. What each fault
+/// does (the fault suite `tests/tests/test_faults_folder.rs` injects each of them
+/// into processes allocating concurrently):
+///
+/// - **the lock file deleted or replaced** (a temp cleaner, a hand): after taking the
+///   lock, a store checks that the file at the path is the one it locked (device and
+///   inode); if not, it reopens the path and locks again. The counter file stays the
+///   authority: a new lock file has no record, so it costs a skip to the ceiling,
+///   never a repeat. A file replaced during an allocation needs no second check
+///   inside a reserved block (its numbers are below the ceiling that anyone opening
+///   the new file starts above); a reservation checks, after its flush and right
+///   before its rename, that neither file changed under it, and the lock file again
+///   after the rename, and starts over (dropping its numbers) if one did.
+/// - **a damaged live record** (garbage, another scope's, bytes past its end): a skip
+///   to the ceiling; the next write rewrites it and cuts the file to its length.
+/// - **a damaged counter file**: [`StoreError::CorruptCounter`] from stores opened
+///   afterwards, from [`last`](DisplayIdAllocator::last), and from running stores at
+///   their next reservation (inside a reserved block the exact live record is
+///   enough, and the file is read before it is replaced), never a silent reset; the
+///   damaged file is left for a human. Repair with [`FileStore::repair`].
+/// - **the counter file missing while the lock file has content** (the scope was
+///   used, in this boot or an earlier one): the same [`StoreError::CorruptCounter`],
+///   until [`FileStore::repair`] seeds it. A missing counter never reads as 0 for a
+///   scope that shows it was used.
+/// - **the machine restarted**: see step 1; the record's ceiling remains a floor even
+///   when the counter file was lost with the power.
+/// - **the data deleted or an older copy put back** (the folder removed, both files
+///   deleted, a backup restored): a store remembers, per scope, the folder it opened
+///   (held open, so its inode cannot be reused), the counter value and the last number
+///   it has seen. Every call reads the live record and checks the lock file's
+///   identity; when the lock file was replaced or the record is not exact, it also
+///   looks at the counter file. It reports [`StoreError::Replaced`] when the folder at
+///   the path is another one, when the counter file it saw is gone and the lock file
+///   is empty, or when the counter or the live record went below what it had seen
+///   (legitimate writes only ever raise them). From then on it refuses that scope, for
+///   good: it cannot tell which numbers the new data has handed out. Stores opened
+///   afterwards work on the data now at the path (a deleted scope starts again at 1).
+///   To recover: check the data, seed the counter from the highest number in the
+///   items' own table with [`FileStore::repair`], and open the store again.
+///
+/// Limits, all without a repeated number: a store that did not allocate between a
+/// backup and its restore cannot tell the restored copy from the one it knew, and works
+/// on it like a store opened afterwards; a deletion that lands in the microseconds
+/// between a reservation's last check and its rename, or a restore written over the
+/// files in place while an allocation is under way, leaves that allocation's writes at
+/// the path, and everyone (old and new stores) goes on above them. Where files have no
+/// inode (not Unix), none of the identity checks run.
+///
+/// To start a scope again at 1, stop its users and delete both its files; a store
+/// still running that had used the scope then reports [`StoreError::Replaced`].
+/// Leftover `.tmp` files (a process killed while writing) are harmless and overwritten
+/// by the next reservation. New directories and lock files are flushed into their
+/// parent directory when created.
 #[derive(Debug)]
 pub struct FileStore {
     dir: PathBuf,
+    /// The folder as the kernel knew it when the store was opened.
+    dir_id: Option<FileId>,
+    /// The folder, held open so that its inode number cannot be reused by another
+    /// folder while the store compares it.
+    _dir_handle: Option<File>,
     reserve: u32,
-    /// Open lock files per scope; the mutex serialises this process's threads.
-    locks: Mutex<HashMap<Box<str>, Arc<Mutex<File>>>>,
+    /// What this store knows per scope; the mutex serialises this process's threads.
+    scopes: Mutex<HashMap<Box<str>, Arc<Mutex<ScopeState>>>>,
 }
+
+/// What a store holds and remembers about one scope.
+#[derive(Debug)]
+struct ScopeState {
+    /// The scope's lock and counter files.
+    lock_path: Arc<Path>,
+    counter_path: Arc<Path>,
+    /// The open lock file (taken out while a call uses it).
+    lock: Option<File>,
+    /// Whether the lock file was opened in this call (first use, or reopened because
+    /// the one at the path was another): the counter file is then looked at too.
+    fresh_lock: bool,
+    /// The lock file's identity when it was opened.
+    lock_id: Option<FileId>,
+    /// The counter file as this store last read or wrote it, and its value: while the
+    /// live record is exact it is not looked at again before the next reservation,
+    /// and otherwise not read again while a `stat` shows the same file unchanged.
+    counter: Option<(Stamp, u64)>,
+    /// Whether this store has seen the scope's counter file.
+    counter_seen: bool,
+    /// The highest counter value this store has seen.
+    ceiling_seen: u64,
+    /// The highest `last` this store has seen in a record of this boot or handed out.
+    last_seen: u64,
+    /// Set when the scope's data was found replaced: every later call fails.
+    replaced: Option<(PathBuf, &'static str)>,
+    /// Set when a reservation found the files changed under its lock: the call runs
+    /// again from the start.
+    retry: bool,
+}
+
+/// How many times one call reopens a lock file that keeps being replaced under it.
+const MAX_REOPENS: usize = 16;
+
+/// How closely [`FileStore::counter`] looks at the counter file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Look {
+    /// The value this store remembers, if any: the live record is exact and the lock
+    /// file is the one this store has been using, so the file only matters at the
+    /// next reservation.
+    Remembered,
+    /// A `stat`, and a read if the file is another or changed.
+    Changed,
+    /// A read (and so a check), before replacing it or for `last`.
+    Read,
+}
+
+/// Why a counter file is missing although the scope was used.
+const COUNTER_MISSING: &str = "the file is missing, but the lock file shows that numbers were \
+                               handed out (seed it with `FileStore::repair`)";
 
 impl FileStore {
     /// Opens (creating it if needed) the directory `dir` as a store that reserves 1 024
     /// numbers per disk flush.
     ///
+    /// Directories it creates are flushed into their parents, so a power loss right
+    /// after the first allocation does not take the folder with it.
+    ///
     /// # Errors
     /// [`StoreError::Io`] when the directory cannot be created or is not a directory.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
         let dir = dir.as_ref().to_path_buf();
+        let mut created = Vec::new();
+        let mut missing = dir.as_path();
+        while !missing.as_os_str().is_empty() && fs::symlink_metadata(missing).is_err() {
+            created.push(missing.to_path_buf());
+            missing = missing.parent().unwrap_or(Path::new(""));
+        }
         fs::create_dir_all(&dir).map_err(|e| StoreError::io("create directory", &dir, e))?;
+        for new in created.iter().rev() {
+            let parent = new.parent().filter(|p| !p.as_os_str().is_empty());
+            sync_dir(parent.unwrap_or(Path::new(".")))?;
+        }
         let meta = fs::metadata(&dir).map_err(|e| StoreError::io("inspect", &dir, e))?;
         if !meta.is_dir() {
             return Err(StoreError::io(
@@ -117,10 +239,13 @@ impl FileStore {
                 io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
             ));
         }
+        let dir_handle = File::open(&dir).ok();
         Ok(FileStore {
             dir,
+            dir_id: file_id(&meta),
+            _dir_handle: dir_handle,
             reserve: DEFAULT_RESERVE,
-            locks: Mutex::new(HashMap::new()),
+            scopes: Mutex::new(HashMap::new()),
         })
     }
 
@@ -158,72 +283,343 @@ impl FileStore {
         Ok(self.file(scope, "lock"))
     }
 
+    /// Seeds `scope`'s counter so that the next number handed out is above `at_least`
+    /// and above everything the scope's files still show; returns the highest number
+    /// now counted as handed out (the next allocation returns one more).
+    ///
+    /// This is the way back from [`StoreError::CorruptCounter`] (a counter file
+    /// damaged, or missing while the lock file shows the scope was used) and the way to
+    /// renumber safely after [`StoreError::Replaced`] (the folder restored from a
+    /// backup or deleted). Pick `at_least` from the data the numbers went into: the
+    /// highest number in the items' own table (`SELECT max(number) FROM work_items
+    /// WHERE scope = …`, or the highest `WORK-…` in the files). The store never trusts
+    /// a damaged file for the seed, but it does keep the highest of `at_least`, a
+    /// readable counter file and an intact live record of any boot, so a repair never
+    /// lowers a scope that can still tell how far it went.
+    ///
+    /// Run it from a store opened for the purpose while the scope's users are stopped
+    /// or failing; stores that had seen a higher ceiling than the seed report
+    /// [`StoreError::Replaced`] and must be opened again.
+    ///
+    /// ```
+    /// use typed_id::store::{DisplayIdAllocator, FileStore, StoreError};
+    /// # let dir = std::env::temp_dir().join(format!("typed-id-doc-repair-{}", std::process::id()));
+    ///
+    /// let store = FileStore::open(&dir)?;
+    /// store.allocate_block("odin", 41)?;
+    /// std::fs::remove_file(store.counter_path("odin")?)?; // lost
+    /// let later = FileStore::open(&dir)?;
+    /// assert!(matches!(later.allocate("odin"), Err(StoreError::CorruptCounter { .. })));
+    ///
+    /// // The items' table says WORK-041 is the highest in use.
+    /// let repairer = FileStore::open(&dir)?;
+    /// let seeded = repairer.repair("odin", 41)?;
+    /// assert!(seeded >= 41);
+    /// assert_eq!(FileStore::open(&dir)?.allocate("odin")?, seeded + 1);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidScope`]; [`StoreError::Exhausted`] when `at_least` is above
+    /// [`Seq::MAX`]; [`StoreError::Io`] when a file cannot be read or written;
+    /// [`StoreError::Replaced`] when this store had found the scope's data replaced.
+    pub fn repair(&self, scope: &str, at_least: u64) -> Result<u64, StoreError> {
+        check_scope(scope)?;
+        if at_least > Seq::MAX {
+            return Err(StoreError::Exhausted {
+                key: scope.to_owned(),
+                max: Seq::MAX,
+            });
+        }
+        self.locked(scope, |state, lock| {
+            let (record, lock_len) = read_live(lock, scope);
+            let mut value = at_least;
+            if let Ok(record) = record {
+                value = value.max(record.live.ceiling);
+            }
+            let path = self.file(scope, "counter");
+            match read_counter(&path, scope) {
+                Ok(Some(on_disk)) => value = value.max(on_disk),
+                // Missing or damaged: what the repair is for.
+                Ok(None) | Err(StoreError::CorruptCounter { .. }) => {}
+                Err(e) => return Err(e),
+            }
+            // The repair replaces whatever is there now.
+            let now = fs::metadata(&path).ok();
+            state.counter = now.as_ref().and_then(stamp).map(|s| (s, value));
+            state.counter_seen = now.is_some();
+            self.write_counter(scope, value, state)?;
+            state.ceiling_seen = value;
+            state.last_seen = value;
+            let live = Live {
+                last: value,
+                ceiling: value,
+            };
+            if let Some(boot) = boot_id() {
+                write_live(lock, scope, boot, live, lock_len).map_err(|e| {
+                    StoreError::io("write live record", self.file(scope, "lock"), e)
+                })?;
+            }
+            Ok(value)
+        })
+    }
+
     /// `scope`'s file with the given suffix (`counter`, `lock`), for a checked scope.
     fn file(&self, scope: &str, suffix: &str) -> PathBuf {
         self.dir.join(format!("{}.{suffix}", file_stem(scope)))
     }
 
-    /// This process's handle on `scope`'s lock file.
-    fn lock_file(&self, scope: &str) -> Result<Arc<Mutex<File>>, StoreError> {
-        let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(file) = locks.get(scope) {
-            return Ok(Arc::clone(file));
+    /// What this store holds for `scope`.
+    fn state(&self, scope: &str) -> Arc<Mutex<ScopeState>> {
+        let mut scopes = self.scopes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(state) = scopes.get(scope) {
+            return Arc::clone(state);
         }
+        let state = Arc::new(Mutex::new(ScopeState {
+            lock_path: self.file(scope, "lock").into(),
+            counter_path: self.file(scope, "counter").into(),
+            lock: None,
+            fresh_lock: false,
+            lock_id: None,
+            counter: None,
+            counter_seen: false,
+            ceiling_seen: 0,
+            last_seen: 0,
+            replaced: None,
+            retry: false,
+        }));
+        scopes.insert(scope.into(), Arc::clone(&state));
+        state
+    }
+
+    /// Opens `scope`'s lock file, creating it (and flushing the directory) if needed.
+    fn open_lock(&self, scope: &str, state: &mut ScopeState) -> Result<File, StoreError> {
         let path = self.file(scope, "lock");
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| StoreError::io("open lock file", &path, e))?;
-        let file = Arc::new(Mutex::new(file));
-        locks.insert(scope.into(), Arc::clone(&file));
+        let mut options = OpenOptions::new();
+        options.read(true).write(true);
+        let mut opened = Err(StoreError::io(
+            "open lock file",
+            &path,
+            io::Error::other("it kept being deleted"),
+        ));
+        for _ in 0..MAX_REOPENS {
+            opened = match options.clone().create_new(true).open(&path) {
+                Ok(file) => sync_dir(&self.dir).map(|()| file),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => match options.open(&path) {
+                    // Deleted between the two opens: create it again.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    other => other.map_err(|e| StoreError::io("open lock file", &path, e)),
+                },
+                Err(e) => Err(StoreError::io("open lock file", &path, e)),
+            };
+            break;
+        }
+        let file = match opened {
+            Ok(file) => file,
+            Err(e) => {
+                // The folder itself may be gone.
+                self.check_dir(state)?;
+                return Err(e);
+            }
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| StoreError::io("inspect", &path, e))?;
+        state.lock_id = file_id(&meta);
         Ok(file)
     }
 
-    /// Runs `f` holding this process's lock and the OS lock on `scope`.
+    /// [`StoreError::Replaced`] (for good) when the folder at the store's path is no
+    /// longer the one it opened.
+    fn check_dir(&self, state: &mut ScopeState) -> Result<(), StoreError> {
+        let now = fs::metadata(&self.dir).ok().and_then(|m| file_id(&m));
+        if self.dir_id.is_some() && now != self.dir_id {
+            return Err(replaced(
+                state,
+                &self.dir,
+                "the folder was removed or replaced after this store opened it",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs `f` holding this process's lock and the OS lock on the lock file that is
+    /// at `scope`'s path when `f` starts; a lock file replaced since this store opened
+    /// it (deleted and created again) is reopened first. One replaced while `f` runs
+    /// needs no check after it: numbers inside the reserved block are below the
+    /// ceiling that a store opening the new file starts above, and a reservation
+    /// checks again right before and after its rename (and has `f` run again if the
+    /// files changed: whatever it did is discarded, skipped numbers at most).
     fn locked<T>(
         &self,
         scope: &str,
-        f: impl FnOnce(&mut File) -> Result<T, StoreError>,
+        mut f: impl FnMut(&mut ScopeState, &mut File) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         check_scope(scope)?;
-        let handle = self.lock_file(scope)?;
-        let mut file = handle.lock().unwrap_or_else(PoisonError::into_inner);
-        let lock_path = || self.file(scope, "lock");
-        file.lock()
-            .map_err(|e| StoreError::io("lock", lock_path(), e))?;
-        let result = f(&mut file);
-        if let Err(e) = file.unlock() {
-            // Closing the file releases the lock too: forget this handle.
-            drop(file);
-            self.locks
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(scope);
-            return Err(StoreError::io("unlock", lock_path(), e));
+        let handle = self.state(scope);
+        let mut state = handle.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = &mut *state;
+        let lock_path = Arc::clone(&state.lock_path);
+        for _ in 0..MAX_REOPENS {
+            // Found replaced before, or in an attempt that had to start over: for good.
+            if let Some((path, reason)) = &state.replaced {
+                return Err(StoreError::Replaced {
+                    path: path.clone(),
+                    reason,
+                });
+            }
+            state.fresh_lock = state.lock.is_none();
+            let mut file = match state.lock.take() {
+                Some(held) => held,
+                None => self.open_lock(scope, state)?,
+            };
+            let id = state.lock_id;
+            file.lock()
+                .map_err(|e| StoreError::io("lock", &*lock_path, e))?;
+            if !still_at(&lock_path, id)? {
+                // Unlocked by closing it.
+                drop(file);
+                self.check_dir(state)?;
+                continue;
+            }
+            state.retry = false;
+            let result = f(state, &mut file);
+            // Closing the file releases the lock too: keep it only if unlocked fine.
+            let unlocked = file.unlock();
+            if unlocked.is_ok() && state.replaced.is_none() && !state.retry {
+                state.lock = Some(file);
+            }
+            if state.retry {
+                self.check_dir(state)?;
+                continue;
+            }
+            unlocked.map_err(|e| StoreError::io("unlock", &*lock_path, e))?;
+            return result;
         }
-        result
+        Err(StoreError::io(
+            "lock",
+            &*lock_path,
+            io::Error::other("the lock file was replaced under every attempt to use it"),
+        ))
     }
 
-    /// The last number handed out and the ceiling, as the live record or the counter
-    /// file tells them (under the lock). The flag says whether the counter file was
-    /// read (and so the ceiling is current).
-    fn position(&self, scope: &str, lock: &mut File) -> Result<(Live, bool), StoreError> {
-        if let Some(boot) = boot_id()
-            && let Ok(live) = read_live(lock, scope, boot)
+    /// The counter file's value, checked against what this store has seen, as `look`
+    /// says. `lock_used` says whether the lock file has any content (a scope that was
+    /// used).
+    fn counter(
+        &self,
+        scope: &str,
+        state: &mut ScopeState,
+        lock_used: bool,
+        look: Look,
+    ) -> Result<u64, StoreError> {
+        if look == Look::Remembered
+            && let Some((_, value)) = state.counter
         {
-            return Ok((live, false));
+            return Ok(value);
         }
-        let ceiling = read_counter(&self.file(scope, "counter"), scope)?;
-        Ok((
-            Live {
+        let path = Arc::clone(&state.counter_path);
+        let stamp = match fs::metadata(&path) {
+            Ok(meta) => stamp(&meta),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(StoreError::io("inspect", &*path, e)),
+        };
+        if look != Look::Read
+            && let (Some(now), Some((seen, value))) = (stamp, state.counter)
+            && now == seen
+        {
+            return Ok(value);
+        }
+        let Some(value) = read_counter(&path, scope)? else {
+            state.counter = None;
+            if lock_used {
+                return Err(StoreError::CorruptCounter {
+                    path: path.to_path_buf(),
+                    reason: COUNTER_MISSING,
+                });
+            }
+            if state.counter_seen {
+                return Err(replaced(
+                    state,
+                    &path,
+                    "the scope's files were deleted after this store had used them",
+                ));
+            }
+            return Ok(0);
+        };
+        if state.counter_seen && value < state.ceiling_seen {
+            return Err(replaced(
+                state,
+                &path,
+                "the counter went back below a ceiling this store had seen (an older copy)",
+            ));
+        }
+        state.counter = stamp.map(|s| (s, value));
+        state.counter_seen = true;
+        state.ceiling_seen = value;
+        Ok(value)
+    }
+
+    /// The last number handed out and the ceiling, under the lock: the live record
+    /// when it is of this boot (exact), otherwise the highest of the counter file and
+    /// an intact record of an earlier boot; and the lock file's length.
+    fn position(
+        &self,
+        scope: &str,
+        state: &mut ScopeState,
+        lock: &mut File,
+        force: bool,
+    ) -> Result<(Live, u64), StoreError> {
+        let (record, lock_len) = read_live(lock, scope);
+        let exact = matches!(
+            record,
+            Ok(Record {
+                this_boot: true,
+                ..
+            })
+        );
+        let look = if force {
+            Look::Read
+        } else if exact && !state.fresh_lock {
+            Look::Remembered
+        } else {
+            Look::Changed
+        };
+        let ceiling = self.counter(scope, state, lock_len > 0, look)?;
+        let live = match record {
+            Ok(Record {
+                live,
+                this_boot: true,
+            }) => {
+                if live.last < state.last_seen {
+                    return Err(replaced(
+                        state,
+                        &self.file(scope, "lock"),
+                        "the live record went back below a number this store had seen \
+                         (an older copy)",
+                    ));
+                }
+                state.last_seen = live.last;
+                Live {
+                    last: live.last,
+                    ceiling: live.ceiling.max(ceiling),
+                }
+            }
+            // Not exact any more, but every number it shows was handed out or reserved.
+            Ok(Record { live, .. }) => {
+                let floor = ceiling.max(live.ceiling);
+                Live {
+                    last: floor,
+                    ceiling: floor,
+                }
+            }
+            Err(_) => Live {
                 last: ceiling,
                 ceiling,
             },
-            true,
-        ))
+        };
+        Ok((live, lock_len))
     }
 
     /// Steps 1–3 of an allocation, under the lock.
@@ -231,9 +627,10 @@ impl FileStore {
         &self,
         scope: &str,
         count: u64,
+        state: &mut ScopeState,
         lock: &mut File,
     ) -> Result<RangeInclusive<u64>, StoreError> {
-        let (mut live, mut counter_read) = self.position(scope, lock)?;
+        let (mut live, lock_len) = self.position(scope, state, lock, false)?;
         let last = live.last;
         let new = last
             .checked_add(count)
@@ -242,31 +639,33 @@ impl FileStore {
                 key: scope.to_owned(),
                 max: Seq::MAX,
             })?;
-        if new > live.ceiling && !counter_read {
-            // The record's ceiling may be behind the file's: a process killed between
-            // the rename and its record update, or one on another machine. Reading the
-            // file also checks it before a new reservation replaces it.
-            let on_disk = read_counter(&self.file(scope, "counter"), scope)?;
+        if new > live.ceiling {
+            // Read (and so check) the file it is about to replace.
+            let on_disk = self.counter(scope, state, lock_len > 0, Look::Read)?;
             live.ceiling = live.ceiling.max(on_disk);
-            counter_read = true;
         }
-        debug_assert!(counter_read || new <= live.ceiling);
         if new > live.ceiling {
             let reserve = if boot_id().is_some() { self.reserve } else { 1 };
             let ceiling = new.max(last.saturating_add(u64::from(reserve)).min(Seq::MAX));
-            self.write_counter(scope, ceiling)?;
+            self.write_counter(scope, ceiling, state)?;
             live.ceiling = ceiling;
         }
         live.last = new;
         if let Some(boot) = boot_id() {
-            write_live(lock, scope, boot, live)
+            write_live(lock, scope, boot, live, lock_len)
                 .map_err(|e| StoreError::io("write live record", self.file(scope, "lock"), e))?;
         }
+        state.last_seen = new;
         Ok(last + 1..=new)
     }
 
-    /// Replaces `scope`'s counter file with `ceiling`, durably.
-    fn write_counter(&self, scope: &str, ceiling: u64) -> Result<(), StoreError> {
+    /// Replaces `scope`'s counter file with `ceiling`, durably, and remembers it.
+    fn write_counter(
+        &self,
+        scope: &str,
+        ceiling: u64,
+        state: &mut ScopeState,
+    ) -> Result<(), StoreError> {
         let path = self.file(scope, "counter");
         let tmp = self.file(scope, "counter.tmp");
         let content = render(scope, ceiling);
@@ -278,8 +677,58 @@ impl FileStore {
         file.sync_data()
             .map_err(|e| StoreError::io("fsync", &tmp, e))?;
         drop(file);
+        // A lock file replaced during the flush no longer excludes anyone, and a
+        // counter file deleted or replaced meanwhile is not the one this reservation
+        // follows: do not put a ceiling in its place (the caller runs the allocation
+        // again, or the next call reports what happened). Only the microseconds between
+        // these checks and the rename are left uncovered.
+        let lock_path = self.file(scope, "lock");
+        let counter_moved = match fs::metadata(&path) {
+            Ok(meta) => {
+                let now = stamp(&meta);
+                now.is_some() && now != state.counter.map(|c| c.0)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => state.counter_seen,
+            Err(e) => return Err(StoreError::io("inspect", &path, e)),
+        };
+        if counter_moved || !still_at(&lock_path, state.lock_id)? {
+            state.counter = None;
+            state.retry = true;
+            return Err(StoreError::io(
+                "rename",
+                &tmp,
+                io::Error::other("the scope's files changed during the reservation"),
+            ));
+        }
         fs::rename(&tmp, &path).map_err(|e| StoreError::io("rename", &tmp, e))?;
-        sync_dir(&self.dir)
+        sync_dir(&self.dir)?;
+        // Deleted already (the next call reports that): nothing to remember.
+        let meta = fs::metadata(&path).ok();
+        state.counter = meta.as_ref().and_then(stamp).map(|s| (s, ceiling));
+        state.counter_seen = true;
+        state.ceiling_seen = state.ceiling_seen.max(ceiling);
+        // A lock file replaced between the check above and the rename: a store under
+        // the new one may have started from the ceiling this rename replaced, so the
+        // numbers of this attempt are dropped (the allocation runs again).
+        if !still_at(&lock_path, state.lock_id)? {
+            state.retry = true;
+            return Err(StoreError::io(
+                "rename",
+                &tmp,
+                io::Error::other("the lock file was replaced during the reservation"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Marks `scope`'s data replaced for this store, for good, and says so.
+fn replaced(state: &mut ScopeState, path: &Path, reason: &'static str) -> StoreError {
+    state.replaced = Some((path.to_path_buf(), reason));
+    state.lock = None;
+    StoreError::Replaced {
+        path: path.to_path_buf(),
+        reason,
     }
 }
 
@@ -287,21 +736,81 @@ impl DisplayIdAllocator for FileStore {
     fn allocate_block(&self, scope: &str, count: u64) -> Result<RangeInclusive<u64>, StoreError> {
         check_scope(scope)?;
         check_block(count)?;
-        self.locked(scope, |lock| self.bump(scope, count, lock))
+        self.locked(scope, |state, lock| self.bump(scope, count, state, lock))
     }
 
     /// The last number handed out; after the machine restarted (or where there is no
     /// boot ID), the durable ceiling, the highest number that may have been.
     fn last(&self, scope: &str) -> Result<u64, StoreError> {
-        self.locked(scope, |lock| {
-            // The counter file is read (and so checked) even when the record is exact.
-            let ceiling = read_counter(&self.file(scope, "counter"), scope)?;
-            let live = boot_id().and_then(|boot| read_live(lock, scope, boot).ok());
-            Ok(live.map_or(ceiling, |live| live.last))
+        // The counter file is read (and so checked) even when the record is exact.
+        self.locked(scope, |state, lock| {
+            self.position(scope, state, lock, true)
+                .map(|(live, _)| live.last)
         })
     }
 }
 
+/// A file as the kernel knows it: device and inode. Two paths, or one path at two
+/// moments, name the same file exactly when these agree (an open file's inode number is
+/// not reused while it is open).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+/// A file and when it last changed: the same stamp at two moments means the content
+/// was not written in between (up to the timestamp granularity, which the reservation's
+/// forced read covers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    id: FileId,
+    len: u64,
+    changed: (i64, i64),
+}
+
+#[cfg(unix)]
+fn file_id(meta: &fs::Metadata) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt as _;
+    Some(FileId {
+        dev: meta.dev(),
+        ino: meta.ino(),
+    })
+}
+
+#[cfg(not(unix))]
+fn file_id(_meta: &fs::Metadata) -> Option<FileId> {
+    // No inode to compare: the identity checks are off, every read goes to the file.
+    None
+}
+
+#[cfg(unix)]
+fn stamp(meta: &fs::Metadata) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt as _;
+    Some(Stamp {
+        id: file_id(meta)?,
+        len: meta.len(),
+        changed: (meta.ctime(), meta.ctime_nsec()),
+    })
+}
+
+#[cfg(not(unix))]
+fn stamp(_meta: &fs::Metadata) -> Option<Stamp> {
+    None
+}
+
+/// Whether the file at `path` is the one with identity `id` (always, where files
+/// have no identity).
+fn still_at(path: &Path, id: Option<FileId>) -> Result<bool, StoreError> {
+    let Some(id) = id else {
+        return Ok(true);
+    };
+    match fs::metadata(path) {
+        Ok(meta) => Ok(file_id(&meta) == Some(id)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(StoreError::io("inspect", path, e)),
+    }
+}
 /// What the live record says: the last number handed out and the durable ceiling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Live {
@@ -366,22 +875,69 @@ fn render_live(scope: &str, boot: &str, live: Live) -> [u8; LIVE_LEN] {
     record
 }
 
-fn write_live(lock: &mut File, scope: &str, boot: &str, live: Live) -> io::Result<()> {
-    lock.seek(SeekFrom::Start(0))?;
-    lock.write_all(&render_live(scope, boot, live))
+/// Writes the live record over the start of the lock file, and cuts anything past it
+/// (`len` is the length the file was read at), so damage never outlives one write.
+fn write_live(lock: &mut File, scope: &str, boot: &str, live: Live, len: u64) -> io::Result<()> {
+    write_start(lock, &render_live(scope, boot, live))?;
+    if len > LIVE_LEN as u64 {
+        lock.set_len(LIVE_LEN as u64)?;
+    }
+    Ok(())
 }
 
-/// Reads the live record from the lock file; the error says why it cannot be trusted.
-fn read_live(lock: &mut File, scope: &str, boot: &str) -> Result<Live, &'static str> {
-    let mut bytes = Vec::with_capacity(LIVE_LEN);
-    lock.seek(SeekFrom::Start(0))
-        .and_then(|_| lock.take(MAX_FILE + 1).read_to_end(&mut bytes))
-        .map_err(|_| "the lock file cannot be read")?;
-    parse_live(&bytes, scope, boot)
+/// An intact live record and whether it was written since the machine last started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Record {
+    live: Live,
+    this_boot: bool,
+}
+
+/// Reads the live record from the lock file (the error says why it cannot be
+/// trusted), and how many bytes the file has (up to `MAX_FILE + 1`).
+fn read_live(lock: &mut File, scope: &str) -> (Result<Record, &'static str>, u64) {
+    let mut bytes = [0; MAX_FILE as usize + 1];
+    let Ok(len) = read_start(lock, &mut bytes) else {
+        return (Err("the lock file cannot be read"), 0);
+    };
+    // The record is exactly `LIVE_LEN` bytes: anything after it is not ours, and is cut
+    // by the next write.
+    let record = &bytes[..len.min(LIVE_LEN)];
+    (parse_live(record, scope, boot_id()), len as u64)
+}
+
+/// Reads the start of `file` into `buf`: as many bytes as it has, up to `buf`'s length.
+/// One `pread` on Unix (a regular file returns everything up to its end at once; a
+/// short read would only make the record look damaged, which costs a skip).
+#[cfg(unix)]
+fn read_start(file: &File, buf: &mut [u8]) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt as _;
+    file.read_at(buf, 0)
+}
+
+#[cfg(not(unix))]
+fn read_start(mut file: &File, buf: &mut [u8]) -> io::Result<usize> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut bytes = Vec::with_capacity(buf.len());
+    (&mut file).take(buf.len() as u64).read_to_end(&mut bytes)?;
+    buf[..bytes.len()].copy_from_slice(&bytes);
+    Ok(bytes.len())
+}
+
+/// Writes `bytes` over the start of `file` (one `pwrite` on Unix).
+#[cfg(unix)]
+fn write_start(file: &File, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::FileExt as _;
+    file.write_all_at(bytes, 0)
+}
+
+#[cfg(not(unix))]
+fn write_start(mut file: &File, bytes: &[u8]) -> io::Result<()> {
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(bytes)
 }
 
 /// Validates a live record; the error says what is wrong.
-fn parse_live(bytes: &[u8], scope: &str, boot: &str) -> Result<Live, &'static str> {
+fn parse_live(bytes: &[u8], scope: &str, boot: Option<&str>) -> Result<Record, &'static str> {
     if bytes.is_empty() {
         return Err("no live record yet");
     }
@@ -395,23 +951,23 @@ fn parse_live(bytes: &[u8], scope: &str, boot: &str) -> Result<Live, &'static st
     if check != checksum(&format!("{scope}\n{stored_boot}\n{last}\n{ceiling}")) {
         return Err("the checksum does not match the record");
     }
-    if stored_boot != boot {
-        return Err("written before the machine last started");
-    }
     if last_value > ceiling_value {
         return Err("the last number is above the ceiling");
     }
-    Ok(Live {
-        last: last_value,
-        ceiling: ceiling_value,
+    Ok(Record {
+        live: Live {
+            last: last_value,
+            ceiling: ceiling_value,
+        },
+        this_boot: boot == Some(stored_boot),
     })
 }
 
-/// Reads a counter file: 0 when it does not exist, the validated value otherwise.
-fn read_counter(path: &Path, scope: &str) -> Result<u64, StoreError> {
+/// Reads a counter file: `None` when it does not exist, the validated value otherwise.
+fn read_counter(path: &Path, scope: &str) -> Result<Option<u64>, StoreError> {
     let mut file = match File::open(path) {
         Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(StoreError::io("open", path, e)),
     };
     let mut bytes = Vec::with_capacity(128);
@@ -419,12 +975,13 @@ fn read_counter(path: &Path, scope: &str) -> Result<u64, StoreError> {
         .take(MAX_FILE + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| StoreError::io("read", path, e))?;
-    parse(&bytes, scope).map_err(|reason| StoreError::CorruptCounter {
-        path: path.to_path_buf(),
-        reason,
-    })
+    parse(&bytes, scope)
+        .map(Some)
+        .map_err(|reason| StoreError::CorruptCounter {
+            path: path.to_path_buf(),
+            reason,
+        })
 }
-
 /// Validates counter file content; the error says what is wrong.
 fn parse(bytes: &[u8], scope: &str) -> Result<u64, &'static str> {
     let mut fields = Fields::new(bytes, MAGIC)?;
@@ -545,7 +1102,9 @@ mod tests {
     }
 
     fn ceiling_on_disk(store: &FileStore, scope: &str) -> u64 {
-        read_counter(&store.counter_path(scope).unwrap(), scope).unwrap()
+        read_counter(&store.counter_path(scope).unwrap(), scope)
+            .unwrap()
+            .unwrap()
     }
 
     fn overwrite_live(store: &FileStore, scope: &str, bytes: &[u8]) {
@@ -630,6 +1189,49 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// Defect 2 of issue 10: after a restart, the record of the earlier boot was thrown
+    /// away whole, so a lost counter file started the scope again at 1.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_record_of_an_earlier_boot_is_still_a_floor() {
+        let (store, dir) = fresh("floor");
+        let store = store.with_reserve(10);
+        assert_eq!(store.allocate_block("s", 25).unwrap(), 1..=25);
+        let earlier_boot = "00000000-0000-4000-8000-000000000000";
+        let record = Live {
+            last: 25,
+            ceiling: 35,
+        };
+        // The machine restarted and the counter file was lost (a new process: a new
+        // store). The record is intact: the scope was used, and starting at 1 again
+        // would repeat 25 numbers. A typed error until an operator repairs it.
+        overwrite_live(&store, "s", &render_live("s", earlier_boot, record));
+        fs::remove_file(store.counter_path("s").unwrap()).unwrap();
+        let after = FileStore::open(&dir).unwrap().with_reserve(10);
+        for _ in 0..3 {
+            match after.allocate("s") {
+                Err(StoreError::CorruptCounter { path, .. }) => {
+                    assert_eq!(path, after.counter_path("s").unwrap());
+                }
+                other => panic!("expected CorruptCounter, got {other:?}"),
+            }
+        }
+        assert!(matches!(
+            after.last("s"),
+            Err(StoreError::CorruptCounter { .. })
+        ));
+        // A counter file behind the record (restored from an older copy): the record's
+        // ceiling is the floor, not the file's.
+        fs::write(store.counter_path("s").unwrap(), render("s", 12)).unwrap();
+        overwrite_live(&store, "s", &render_live("s", earlier_boot, record));
+        let after = FileStore::open(&dir).unwrap().with_reserve(10);
+        assert_eq!(after.allocate("s").unwrap(), 36);
+        for n in 37..=50 {
+            assert_eq!(after.allocate("s").unwrap(), n);
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn a_ceiling_written_by_a_process_killed_before_its_record_is_honoured() {
@@ -659,8 +1261,15 @@ mod tests {
         // Inside the reserved block the exact record is enough...
         assert_eq!(store.allocate_block("s", 2).unwrap(), 2..=3);
         // ...the next reservation reads the file first, and refuses to replace it.
+        for _ in 0..3 {
+            assert!(matches!(
+                store.allocate("s"),
+                Err(StoreError::CorruptCounter { .. })
+            ));
+        }
+        // So does a store opened now, at once.
         assert!(matches!(
-            store.allocate("s"),
+            FileStore::open(&dir).unwrap().allocate("s"),
             Err(StoreError::CorruptCounter { .. })
         ));
         assert!(fs::read_to_string(&path).unwrap().contains("check 0"));
@@ -675,15 +1284,21 @@ mod tests {
             ceiling: 1065,
         };
         let record = render_live("odin", boot, live);
-        assert_eq!(parse_live(&record, "odin", boot), Ok(live));
+        let this_boot = |live| {
+            Ok(Record {
+                live,
+                this_boot: true,
+            })
+        };
+        assert_eq!(parse_live(&record, "odin", Some(boot)), this_boot(live));
         // The longest record still fits.
         let max = Live {
             last: Seq::MAX,
             ceiling: Seq::MAX,
         };
         assert_eq!(
-            parse_live(&render_live("odin", boot, max), "odin", boot),
-            Ok(max)
+            parse_live(&render_live("odin", boot, max), "odin", Some(boot)),
+            this_boot(max)
         );
         let text = String::from_utf8(record.to_vec()).unwrap();
         let cases: &[(&str, &str)] = &[
@@ -702,18 +1317,33 @@ mod tests {
         ];
         for (content, reason) in cases {
             assert_eq!(
-                parse_live(content.as_bytes(), "odin", boot),
+                parse_live(content.as_bytes(), "odin", Some(boot)),
                 Err(*reason),
                 "{content:?}"
             );
         }
         assert_eq!(
-            parse_live(&record, "loki", boot),
+            parse_live(&record, "loki", Some(boot)),
             Err("the checksum does not match the record")
         );
         assert_eq!(
-            parse_live(&record, "odin", "00000000-0000-4000-8000-000000000000"),
-            Err("written before the machine last started")
+            parse_live(
+                &record,
+                "odin",
+                Some("00000000-0000-4000-8000-000000000000")
+            ),
+            Ok(Record {
+                live,
+                this_boot: false
+            })
+        );
+        // Where there is no boot ID, no record is of this boot.
+        assert_eq!(
+            parse_live(&record, "odin", None),
+            Ok(Record {
+                live,
+                this_boot: false
+            })
         );
         let inverted = render_live(
             "odin",
@@ -724,7 +1354,7 @@ mod tests {
             },
         );
         assert_eq!(
-            parse_live(&inverted, "odin", boot),
+            parse_live(&inverted, "odin", Some(boot)),
             Err("the last number is above the ceiling")
         );
     }

@@ -41,9 +41,15 @@
 //! `fsync` of the directory, once per reserved block (1 024 numbers by default); the
 //! lock file holds the exact last number, stamped with the machine's boot ID. A process
 //! killed at any point skips only the numbers it held, a power loss skips at most one block and never
-//! repeats a number, and a counter file that is damaged anyway is reported as
-//! [`StoreError::CorruptCounter`], never silently reset. See [`FileStore`] for the
-//! protocol and [`FileStore::with_reserve`] to flush every allocation instead.
+//! repeats a number, and a counter file that is damaged or lost anyway is reported as
+//! [`StoreError::CorruptCounter`], never silently reset, until
+//! [`FileStore::repair`] seeds it from the items' own table. A lock file deleted or
+//! replaced under a running store is reopened (the counter file stays the authority);
+//! a folder removed, a scope's files deleted or an older copy restored under a running
+//! store make it stop with [`StoreError::Replaced`] instead of numbering from data
+//! nobody else uses, while stores opened afterwards work on the new data. See
+//! [`FileStore`] for the protocol, every fault and its recovery, and
+//! [`FileStore::with_reserve`] to flush every allocation instead.
 //!
 //! ```
 //! use typed_id::store::{DisplayIdAllocator, FileStore};
