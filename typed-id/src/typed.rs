@@ -5,6 +5,7 @@ use core::fmt;
 
 use crate::body::Body;
 use crate::error::{IdError, ParseErrorKind, ParseIdError};
+use crate::pattern::Pattern;
 
 /// A prefixed ID type: a newtype over a [`Body`] with a prefix, options and a pattern.
 ///
@@ -37,8 +38,40 @@ pub trait TypedId:
     const ACCEPT: &'static [&'static str];
     /// The type's body options.
     const SPEC: <Self::Body as Body>::Spec;
-    /// The anchored regular expression the parser agrees with, byte for byte.
+    /// The anchored regular expression the parser agrees with, byte for byte, in engines
+    /// whose `$` matches only at the end of the text: ECMAScript (so JSON Schema and
+    /// OpenAPI validators), RE2 and Go, Rust's `regex`, PostgreSQL's `~`.
+    ///
+    /// See [`PCRE_PATTERN`](Self::PCRE_PATTERN) for engines where `$` also matches before
+    /// a final newline.
     const PATTERN: &'static str;
+    /// [`PATTERN`](Self::PATTERN) followed by `(?!\n)`: exact in engines whose `$` also
+    /// matches just before a final `\n` — Python's `re` (`re.search`, `re.match`, and so
+    /// Python's `jsonschema`), PCRE and PHP, Perl, Java, .NET.
+    ///
+    /// Under those engines `PATTERN` accepts `"el-a3f8\n"`, which the parser rejects; the
+    /// negative lookahead forbids the newline. No single pattern is exact everywhere:
+    /// `\z` would do it in PCRE, Perl, Java and .NET, but Python's `re` only gained it
+    /// in 3.14 and ECMAScript has none, while RE2, Go and Rust's `regex` reject
+    /// lookaround. So use:
+    ///
+    /// | engine | `$` | exact constant | the other one |
+    /// |---|---|---|---|
+    /// | ECMAScript (JSON Schema, OpenAPI) | end of text | `PATTERN` | also exact |
+    /// | PostgreSQL `~` (a `CHECK` constraint) | end of text | `PATTERN` | also exact |
+    /// | Rust `regex`, RE2, Go `regexp` | end of text | `PATTERN` | does not compile (no lookaround) |
+    /// | Python `re`, PCRE, PHP, Perl, Java, .NET | end, or before a final `\n` | `PCRE_PATTERN` | `PATTERN` accepts a trailing `\n` |
+    ///
+    /// ```
+    /// use typed_id::{HashId, TypedId};
+    ///
+    /// #[derive(TypedId)]
+    /// #[typed_id(prefix = "el")]
+    /// struct ElementId(HashId);
+    ///
+    /// assert_eq!(ElementId::PCRE_PATTERN, format!("{}(?!\\n)", ElementId::PATTERN));
+    /// ```
+    const PCRE_PATTERN: &'static str = pcre_pattern(Self::PATTERN).as_str();
     /// Longest valid input in bytes; longer input is rejected before it is scanned.
     const MAX_LEN: usize;
 
@@ -62,6 +95,11 @@ pub trait TypedId:
     fn to_body(&self) -> Self::Body {
         self.body_ref().bare()
     }
+}
+
+/// `pattern` followed by a negative lookahead for `\n` (see [`TypedId::PCRE_PATTERN`]).
+const fn pcre_pattern(pattern: &str) -> Pattern {
+    Pattern::new().push(pattern).push("(?!\\n)")
 }
 
 /// Longest valid input of a type: its longest prefix, `-`, its longest body.
