@@ -8,9 +8,10 @@
 //! answers must be the same.
 //!
 //! `PATTERN` is exact where `$` is the end of the text (ECMAScript, RE2, Rust, PostgreSQL);
-//! `PCRE_PATTERN` where `$` also matches before a final newline. Checked here: PostgreSQL
-//! `CHECK` constraints, the `regex` crate, and Python's `re.search` (when `python3` is
-//! installed; the test says so when it is not).
+//! `PCRE_PATTERN` where `$` also matches before a final line break. Checked here:
+//! PostgreSQL `CHECK` constraints, the `regex` crate, the `jsonschema` crate's
+//! lookaround engine, Python's `re.search` and Java's `Matcher.find` (each when `python3`
+//! / `java` is installed; the test says so when it is not).
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -637,16 +638,23 @@ fn struct_fields_refer_to_named_id_schemas() {
 // ---------------------------------------------------------------------------------
 // PATTERN and PCRE_PATTERN across regex engines
 
-/// Inputs a parser rejects only because of a final `\n` after a valid ID: exactly what
-/// `PATTERN` lets through where `$` matches before a final newline.
-fn valid_but_for_final_newline(g: &Grammar, input: &str) -> bool {
-    input.strip_suffix('\n').is_some_and(|rest| (g.parse)(rest))
+/// Line terminators a `$` skips at the end of the text: Python's, PCRE's, Perl's and
+/// .NET's skip `\n`; Java's skips any of these.
+const PYTHON_TERMINATORS: &[&str] = &["\n"];
+const JAVA_TERMINATORS: &[&str] = &["\r\n", "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}"];
+
+/// Inputs a parser rejects only because a line terminator follows a valid ID: exactly
+/// what `PATTERN` lets through where `$` matches before a final line terminator.
+fn valid_but_for_final_terminator(g: &Grammar, input: &str, terminators: &[&str]) -> bool {
+    terminators
+        .iter()
+        .any(|t| input.strip_suffix(t).is_some_and(|rest| (g.parse)(rest)))
 }
 
 #[test]
-fn pcre_pattern_is_pattern_with_a_newline_lookahead() {
+fn pcre_pattern_is_pattern_with_an_end_lookahead() {
     for g in grammars() {
-        assert_eq!(g.pcre, format!("{}(?!\\n)", g.pattern), "{}", g.name);
+        assert_eq!(g.pcre, format!(r"{}(?![\s\S])", g.pattern), "{}", g.name);
     }
     assert_eq!(
         ElementId::PCRE_PATTERN,
@@ -674,47 +682,78 @@ fn the_regex_crate_takes_pattern_and_refuses_lookaround() {
     assert!(!el.is_match("el-a3f8\n"));
 }
 
+/// The `jsonschema` crate's pattern engine has lookaround and an end-of-text `$`: both
+/// constants are exact there, as in ECMAScript.
+#[test]
+fn a_lookaround_engine_takes_both_patterns() {
+    for g in grammars() {
+        for pattern in [g.pattern, g.pcre] {
+            let validator = jsonschema::validator_for(&json!({"pattern": pattern})).unwrap();
+            let failures: Vec<String> = g
+                .inputs
+                .iter()
+                .filter(|s| validator.is_valid(&json!(s)) != (g.parse)(s))
+                .map(|s| shorten(s))
+                .collect();
+            assert!(failures.is_empty(), "{} {pattern}: {failures:?}", g.name);
+        }
+    }
+}
+
 #[test]
 fn postgresql_check_constraints_agree_with_the_parser() {
     let db = typed_id_tests::pg::TestDatabase::new();
     let mut conn = db.connect();
     let mut skipped = 0;
     for (i, g) in grammars().iter().enumerate() {
-        for (kind, pattern) in [("pattern", g.pattern), ("pcre", g.pcre)] {
-            assert!(!pattern.contains('\''), "{pattern}");
-            let table = format!("{}_{i}_{kind}", g.name.to_lowercase());
-            diesel::sql_query(format!(
-                "CREATE TABLE {table} (id TEXT NOT NULL CHECK (id ~ '{pattern}'))"
-            ))
-            .execute(&mut conn)
-            .unwrap();
-            let mut failures = Vec::new();
-            for input in &g.inputs {
-                if input.contains('\0') {
-                    // PostgreSQL text cannot hold NUL at all.
-                    skipped += 1;
-                    continue;
-                }
-                let inserted = diesel::sql_query(format!("INSERT INTO {table} (id) VALUES ($1)"))
-                    .bind::<Text, _>(input)
-                    .execute(&mut conn);
-                let accepted = match inserted {
-                    Ok(_) => true,
-                    Err(diesel::result::Error::DatabaseError(
-                        diesel::result::DatabaseErrorKind::CheckViolation,
-                        _,
-                    )) => false,
-                    Err(e) => panic!("{}: {e}", shorten(input)),
-                };
-                if accepted != (g.parse)(input) {
-                    failures.push(format!("{}: CHECK says {accepted}", shorten(input)));
-                }
+        assert!(!g.pattern.contains('\''), "{}", g.pattern);
+        let table = format!("{}_{i}", g.name.to_lowercase());
+        diesel::sql_query(format!(
+            "CREATE TABLE {table} (id TEXT NOT NULL CHECK (id ~ '{}'))",
+            g.pattern
+        ))
+        .execute(&mut conn)
+        .unwrap();
+        let mut failures = Vec::new();
+        for input in &g.inputs {
+            if input.contains('\0') {
+                // PostgreSQL text cannot hold NUL at all.
+                skipped += 1;
+                continue;
             }
-            assert!(
-                failures.is_empty(),
-                "{} {kind}:\n{}",
-                g.name,
-                failures.join("\n")
+            let inserted = diesel::sql_query(format!("INSERT INTO {table} (id) VALUES ($1)"))
+                .bind::<Text, _>(input)
+                .execute(&mut conn);
+            let accepted = match inserted {
+                Ok(_) => true,
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::CheckViolation,
+                    _,
+                )) => false,
+                Err(e) => panic!("{}: {e}", shorten(input)),
+            };
+            if accepted != (g.parse)(input) {
+                failures.push(format!("{}: CHECK says {accepted}", shorten(input)));
+            }
+        }
+        assert!(failures.is_empty(), "{}:\n{}", g.name, failures.join("\n"));
+        // PCRE_PATTERN is exact in PostgreSQL 14+ too: its lookahead is always true at
+        // the end of the text, where PostgreSQL's `$` matches.
+        #[derive(diesel::QueryableByName)]
+        struct Matches {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            m: bool,
+        }
+        for input in g.inputs.iter().filter(|i| !i.contains('\0')).take(50) {
+            let row: Matches = diesel::sql_query(format!("SELECT $1 ~ '{}' AS m", g.pcre))
+                .bind::<Text, _>(input)
+                .get_result(&mut conn)
+                .unwrap();
+            assert_eq!(
+                row.m,
+                (g.parse)(input),
+                "{}: PCRE_PATTERN in PostgreSQL",
+                shorten(input)
             );
         }
     }
@@ -735,24 +774,28 @@ fn postgresql_check_constraints_agree_with_the_parser() {
     assert!(insert(&mut conn, "el-a3f8\n").is_err());
 }
 
-const PYTHON_SCRIPT: &str = r#"
-import json, re, sys
-out = []
-for g in json.load(sys.stdin):
-    pattern, pcre = re.compile(g["pattern"]), re.compile(g["pcre"])
-    out.append([[pattern.search(s) is not None, pcre.search(s) is not None] for s in g["inputs"]])
-json.dump(out, sys.stdout)
-"#;
-
-#[test]
-fn python_re_search_needs_pcre_pattern() {
-    let grammars = grammars();
-    let request: Vec<Value> = grammars
-        .iter()
-        .map(|g| json!({"pattern": g.pattern, "pcre": g.pcre, "inputs": g.inputs}))
-        .collect();
-    let child = Command::new("python3")
-        .args(["-c", PYTHON_SCRIPT])
+/// Runs an external regex engine over every grammar: the program reads lines
+/// `G <pattern hex> <pcre hex>` and `I <input hex>` (UTF-8, hex so that any input fits
+/// on a line) and answers each `I` with two digits, `PATTERN` and `PCRE_PATTERN`
+/// matched or not. `None` when the program cannot be started.
+fn run_engine(
+    grammars: &[Grammar],
+    program: &str,
+    args: &[&str],
+    max_input: usize,
+) -> Option<Vec<Vec<(bool, bool)>>> {
+    fn hex(s: &str) -> String {
+        s.bytes().map(|b| format!("{b:02x}")).collect()
+    }
+    let mut request = String::new();
+    for g in grammars {
+        request.push_str(&format!("G {} {}\n", hex(g.pattern), hex(g.pcre)));
+        for input in g.inputs.iter().filter(|s| s.len() <= max_input) {
+            request.push_str(&format!("I {}\n", hex(input)));
+        }
+    }
+    let child = Command::new(program)
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -760,28 +803,54 @@ fn python_re_search_needs_pcre_pattern() {
     let mut child = match child {
         Ok(child) => child,
         Err(e) => {
-            eprintln!("SKIPPED python_re_search_needs_pcre_pattern: cannot run python3: {e}");
-            return;
+            eprintln!("SKIPPED: cannot run {program}: {e}");
+            return None;
         }
     };
     let mut stdin = child.stdin.take().unwrap();
-    let body = serde_json::to_vec(&request).unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&body));
+    let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
     let output = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
     assert!(
         output.status.success(),
-        "python3 failed: {}",
+        "{program} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let answers: Vec<Vec<(bool, bool)>> = serde_json::from_slice(&output.stdout).unwrap();
+    let mut answers: Vec<Vec<(bool, bool)>> = Vec::new();
+    for line in String::from_utf8(output.stdout).unwrap().lines() {
+        match line.as_bytes() {
+            b"G" => answers.push(Vec::new()),
+            [p, q] => answers
+                .last_mut()
+                .expect("an answer before any grammar")
+                .push((*p == b'1', *q == b'1')),
+            _ => panic!("{program} answered {line:?}"),
+        }
+    }
+    Some(answers)
+}
 
-    let mut newline_escapes = 0;
+/// Checks an engine's answers: `PCRE_PATTERN` agrees with the parser everywhere, and
+/// `PATTERN` only differs on valid IDs followed by one of `terminators` — all of which it
+/// lets through. Returns how many it let through.
+fn check_engine(
+    engine: &str,
+    grammars: &[Grammar],
+    answers: &[Vec<(bool, bool)>],
+    max_input: usize,
+    terminators: &[&str],
+) -> usize {
+    assert_eq!(answers.len(), grammars.len(), "{engine}");
+    let mut escapes = 0;
+    let mut expected_escapes = 0;
     let mut failures = Vec::new();
-    for (g, answers) in grammars.iter().zip(&answers) {
-        assert_eq!(answers.len(), g.inputs.len());
-        for (input, &(by_pattern, by_pcre)) in g.inputs.iter().zip(answers) {
+    for (g, answers) in grammars.iter().zip(answers) {
+        let inputs: Vec<&String> = g.inputs.iter().filter(|s| s.len() <= max_input).collect();
+        assert_eq!(answers.len(), inputs.len(), "{engine} {}", g.name);
+        for (input, &(by_pattern, by_pcre)) in inputs.into_iter().zip(answers) {
             let parsed = (g.parse)(input);
+            let escapes_here = valid_but_for_final_terminator(g, input, terminators);
+            expected_escapes += usize::from(escapes_here);
             if by_pcre != parsed {
                 failures.push(format!(
                     "{} PCRE_PATTERN: {} -> {by_pcre}",
@@ -790,8 +859,8 @@ fn python_re_search_needs_pcre_pattern() {
                 ));
             }
             if by_pattern != parsed {
-                if by_pattern && valid_but_for_final_newline(g, input) {
-                    newline_escapes += 1;
+                if by_pattern && escapes_here {
+                    escapes += 1;
                 } else {
                     failures.push(format!(
                         "{} PATTERN: {} -> {by_pattern}",
@@ -802,19 +871,42 @@ fn python_re_search_needs_pcre_pattern() {
             }
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    // Under Python's `$`, PATTERN lets every valid ID with a final "\n" through.
-    let with_final_newline: usize = grammars
-        .iter()
-        .map(|g| {
-            g.inputs
-                .iter()
-                .filter(|s| valid_but_for_final_newline(g, s))
-                .count()
-        })
-        .sum();
-    assert!(with_final_newline > grammars.len());
-    assert_eq!(newline_escapes, with_final_newline);
+    assert!(failures.is_empty(), "{engine}:\n{}", failures.join("\n"));
+    assert!(
+        expected_escapes > grammars.len(),
+        "{engine}: {expected_escapes}"
+    );
+    assert_eq!(escapes, expected_escapes, "{engine}");
+    escapes
+}
+
+const PYTHON_ENGINE: &str = r#"
+import re, sys
+p = q = None
+for line in sys.stdin:
+    kind, *fields = line.split()
+    text = [bytes.fromhex(f).decode("utf-8") for f in fields] if fields else [""]
+    if kind == "G":
+        p, q = re.compile(text[0]), re.compile(text[1])
+        print("G")
+    else:
+        print("%d%d" % (p.search(text[0]) is not None, q.search(text[0]) is not None))
+"#;
+
+/// Python's `re.search` (what Python's `jsonschema` uses for `pattern`).
+#[test]
+fn python_re_search_needs_pcre_pattern() {
+    let grammars = grammars();
+    let Some(answers) = run_engine(&grammars, "python3", &["-c", PYTHON_ENGINE], usize::MAX) else {
+        return;
+    };
+    check_engine(
+        "python3",
+        &grammars,
+        &answers,
+        usize::MAX,
+        PYTHON_TERMINATORS,
+    );
     let el = grammars.iter().position(|g| g.name == "ElementId").unwrap();
     let at = grammars[el]
         .inputs
@@ -826,4 +918,68 @@ fn python_re_search_needs_pcre_pattern() {
         (true, false),
         "el-a3f8\\n: PATTERN matches, PCRE_PATTERN not"
     );
+}
+
+const JAVA_ENGINE: &str = r#"
+import java.io.*;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.*;
+
+public class Engine {
+    public static void main(String[] args) throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        StringBuilder out = new StringBuilder();
+        Pattern p = null, q = null;
+        for (String line; (line = in.readLine()) != null; ) {
+            String[] f = line.split(" ", -1);
+            if (f[0].equals("G")) {
+                p = Pattern.compile(text(f[1]));
+                q = Pattern.compile(text(f[2]));
+                out.append("G\n");
+            } else {
+                String s = f.length > 1 ? text(f[1]) : "";
+                out.append(p.matcher(s).find() ? '1' : '0').append(q.matcher(s).find() ? '1' : '0').append('\n');
+            }
+        }
+        System.out.print(out);
+    }
+
+    static String text(String hex) {
+        byte[] b = new byte[hex.length() / 2];
+        for (int i = 0; i < b.length; i++) b[i] = (byte) Integer.parseInt(hex.substring(2 * i, 2 * i + 2), 16);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}
+"#;
+
+/// Java's `Matcher.find` (what Java JSON Schema validators use): its `$` also matches
+/// before a final `\r`, `\r\n`, `\u{85}`, `\u{2028}` or `\u{2029}`, which a `(?!\n)`
+/// lookahead would miss.
+#[test]
+fn java_matcher_find_needs_pcre_pattern() {
+    let dir = std::env::temp_dir().join(format!("typed-id-java-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = dir.join("Engine.java");
+    std::fs::write(&source, JAVA_ENGINE).unwrap();
+    let grammars = grammars();
+    // The 1 MiB inputs are over every length limit and add nothing but hex to parse.
+    let max_input = 4096;
+    let answers = run_engine(&grammars, "java", &[source.to_str().unwrap()], max_input);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let Some(answers) = answers else {
+        return;
+    };
+    let escapes = check_engine("java", &grammars, &answers, max_input, JAVA_TERMINATORS);
+    // Beyond "\n": a final "\r" or "\u{2028}" gets through PATTERN as well.
+    let newline_only: usize = grammars
+        .iter()
+        .map(|g| {
+            g.inputs
+                .iter()
+                .filter(|s| s.len() <= max_input)
+                .filter(|s| valid_but_for_final_terminator(g, s, PYTHON_TERMINATORS))
+                .count()
+        })
+        .sum();
+    assert!(escapes > newline_only, "{escapes} / {newline_only}");
 }

@@ -174,7 +174,7 @@ fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
     let doc_pattern = "The anchored regular expression the parser agrees with, byte for byte \
                        (usable in a SQL `CHECK` constraint or an OpenAPI schema).";
     let doc_pcre_pattern = "`PATTERN` made exact for engines whose `$` also matches before a \
-                            final newline (Python's `re`, PCRE, Java, .NET); see \
+                            final line break (Python's `re`, PCRE, Perl, Java, .NET); see \
                             [`TypedId::PCRE_PATTERN`](::typed_id::TypedId::PCRE_PATTERN).";
     let doc_parse = format!(
         "Parses canonical `{name}` text such as `{}`.\n\n# Errors\n\nA [`ParseIdError`](::typed_id::ParseIdError) naming `{name}`, the byte at fault and what was expected.",

@@ -45,22 +45,25 @@ pub trait TypedId:
     /// See [`PCRE_PATTERN`](Self::PCRE_PATTERN) for engines where `$` also matches before
     /// a final newline.
     const PATTERN: &'static str;
-    /// [`PATTERN`](Self::PATTERN) followed by `(?!\n)`: exact in engines whose `$` also
-    /// matches just before a final `\n` — Python's `re` (`re.search`, `re.match`, and so
-    /// Python's `jsonschema`), PCRE and PHP, Perl, Java, .NET.
+    /// [`PATTERN`](Self::PATTERN) followed by `(?![\s\S])` ("no character follows"):
+    /// exact in engines whose `$` also matches before a final line break — Python's `re`
+    /// (`re.search`, `re.match`, and so Python's `jsonschema`), PCRE and PHP, Perl, .NET
+    /// (before a final `\n`) and Java (before a final `\n`, `\r\n`, `\r`, `\u{85}`,
+    /// `\u{2028}` or `\u{2029}`).
     ///
-    /// Under those engines `PATTERN` accepts `"el-a3f8\n"`, which the parser rejects; the
-    /// negative lookahead forbids the newline. No single pattern is exact everywhere:
-    /// `\z` would do it in PCRE, Perl, Java and .NET, but Python's `re` only gained it
-    /// in 3.14 and ECMAScript has none, while RE2, Go and Rust's `regex` reject
-    /// lookaround. So use:
+    /// Under those engines `PATTERN` accepts `"el-a3f8\n"`, which the parser rejects.
+    /// No single pattern is exact everywhere: `\z` would do in PCRE, Perl, Java and .NET,
+    /// but Python's `re` only gained it in 3.14 and ECMAScript has none; `(?!\n)` misses
+    /// Java's other line terminators; RE2, Go and Rust's `regex` have no lookaround. Named after the Perl-compatible
+    /// family of engines, where this `$` comes from. So use:
     ///
-    /// | engine | `$` | exact constant | the other one |
+    /// | engine | `$` matches | exact constant | the other one |
     /// |---|---|---|---|
-    /// | ECMAScript (JSON Schema, OpenAPI) | end of text | `PATTERN` | also exact |
-    /// | PostgreSQL `~` (a `CHECK` constraint) | end of text | `PATTERN` | also exact |
-    /// | Rust `regex`, RE2, Go `regexp` | end of text | `PATTERN` | does not compile (no lookaround) |
-    /// | Python `re`, PCRE, PHP, Perl, Java, .NET | end, or before a final `\n` | `PCRE_PATTERN` | `PATTERN` accepts a trailing `\n` |
+    /// | ECMAScript (JSON Schema, OpenAPI) | at the end | `PATTERN` | also exact |
+    /// | PostgreSQL `~` (a `CHECK` constraint) | at the end | `PATTERN` | also exact (PostgreSQL 14+) |
+    /// | Rust `regex`, RE2, Go `regexp` | at the end | `PATTERN` | does not compile |
+    /// | Python `re`, PCRE, PHP, Perl, .NET | also before a final `\n` | `PCRE_PATTERN` | accepts a final `\n` |
+    /// | Java `java.util.regex` | also before a final line terminator | `PCRE_PATTERN` | accepts a final terminator |
     ///
     /// ```
     /// use typed_id::{HashId, TypedId};
@@ -69,7 +72,7 @@ pub trait TypedId:
     /// #[typed_id(prefix = "el")]
     /// struct ElementId(HashId);
     ///
-    /// assert_eq!(ElementId::PCRE_PATTERN, format!("{}(?!\\n)", ElementId::PATTERN));
+    /// assert_eq!(ElementId::PCRE_PATTERN, format!(r"{}(?![\s\S])", ElementId::PATTERN));
     /// ```
     const PCRE_PATTERN: &'static str = pcre_pattern(Self::PATTERN).as_str();
     /// Longest valid input in bytes; longer input is rejected before it is scanned.
@@ -97,9 +100,10 @@ pub trait TypedId:
     }
 }
 
-/// `pattern` followed by a negative lookahead for `\n` (see [`TypedId::PCRE_PATTERN`]).
+/// `pattern` followed by a lookahead that no character follows (see
+/// [`TypedId::PCRE_PATTERN`]).
 const fn pcre_pattern(pattern: &str) -> Pattern {
-    Pattern::new().push(pattern).push("(?!\\n)")
+    Pattern::new().push(pattern).push(r"(?![\s\S])")
 }
 
 /// Longest valid input of a type: its longest prefix, `-`, its longest body.
