@@ -278,6 +278,9 @@ fn inherent_common(ident: &Ident, body: &TokenStream, checked: &Checked) -> Toke
     );
     let doc_pattern = "The anchored regular expression the parser agrees with, byte for byte \
                        (usable in a SQL `CHECK` constraint or an OpenAPI schema).";
+    let doc_pcre_pattern = "`PATTERN` made exact for engines whose `$` also matches before a \
+                            final line break (Python's `re`, PCRE, Perl, Java, .NET); see \
+                            [`TypedId::PCRE_PATTERN`](::typed_id::TypedId::PCRE_PATTERN).";
     let doc_parse = format!(
         "Parses canonical `{name}` text such as `{}`.\n\n# Errors\n\nA [`ParseIdError`](::typed_id::ParseIdError) naming `{name}`, the byte at fault and what was expected.",
         example(prefix, &checked.spec)
@@ -291,6 +294,8 @@ fn inherent_common(ident: &Ident, body: &TokenStream, checked: &Checked) -> Toke
         pub const PREFIX: &'static str = #prefix;
         #[doc = #doc_pattern]
         pub const PATTERN: &'static str = <Self as ::typed_id::TypedId>::PATTERN;
+        #[doc = #doc_pcre_pattern]
+        pub const PCRE_PATTERN: &'static str = <Self as ::typed_id::TypedId>::PCRE_PATTERN;
 
         #[doc = #doc_parse]
         #[inline]
@@ -320,9 +325,28 @@ fn integrations(ident: &Ident, checked: &Checked) -> TokenStream {
         BodyKind::TypeId => quote! { ::typed_id::__impl_diesel!(#ident, typeid); },
         _ => quote! { ::typed_id::__impl_diesel!(#ident, text); },
     };
+    let sqlx = match checked.kind {
+        BodyKind::Snowflake => quote! { ::typed_id::__impl_sqlx!(#ident, snowflake); },
+        _ => quote! { ::typed_id::__impl_sqlx!(#ident, text); },
+    };
+    // JSON Schema and OpenAPI describe what serde writes: a string, or a number.
+    let schemas = if checked.serde_number {
+        quote! {
+            ::typed_id::__impl_schemars!(#ident, number);
+            ::typed_id::__impl_utoipa!(#ident, number);
+        }
+    } else {
+        quote! {
+            ::typed_id::__impl_schemars!(#ident);
+            ::typed_id::__impl_utoipa!(#ident);
+        }
+    };
+
     quote! {
         #serde
         #diesel
+        #sqlx
+        #schemas
     }
 }
 

@@ -7,20 +7,37 @@ pub use crate::body::Body;
 pub use crate::pattern::Pattern;
 pub use crate::typed::max_len;
 pub use core::{fmt, hash, primitive::str, result::Result, str::FromStr};
+pub use std::borrow::Cow;
 
 // The integrations (`external/`): the crates generated code names, so users need not
-// depend on them directly, and the generic functions `__impl_serde!`/`__impl_diesel!`
-// forward to.
-#[cfg(any(feature = "serde", feature = "diesel"))]
+// depend on them directly, and the generic functions the `__impl_*!` macros forward to.
+#[cfg(any(
+    feature = "serde",
+    feature = "diesel",
+    feature = "sqlx-sqlite",
+    feature = "sqlx-postgres"
+))]
 pub use crate::external::IdText;
 #[cfg(feature = "diesel")]
 pub use crate::external::diesel_support as diesel_id;
+#[cfg(feature = "schemars")]
+pub use crate::external::schemars_support as schemars_id;
 #[cfg(feature = "serde")]
 pub use crate::external::serde_support as serde_id;
+#[cfg(any(feature = "sqlx-sqlite", feature = "sqlx-postgres"))]
+pub use crate::external::sqlx_support as sqlx_id;
+#[cfg(feature = "utoipa")]
+pub use crate::external::utoipa_support as utoipa_id;
 #[cfg(feature = "diesel")]
 pub use diesel;
+#[cfg(feature = "schemars")]
+pub use schemars;
 #[cfg(feature = "serde")]
 pub use serde;
+#[cfg(any(feature = "sqlx-sqlite", feature = "sqlx-postgres"))]
+pub use sqlx;
+#[cfg(feature = "utoipa")]
+pub use utoipa;
 
 use crate::error::{IdError, ParseIdError};
 use crate::typed::{self, TypedId};

@@ -5,6 +5,7 @@ use core::fmt;
 
 use crate::body::Body;
 use crate::error::{IdError, ParseErrorKind, ParseIdError};
+use crate::pattern::Pattern;
 
 /// A prefixed ID type: a newtype over a [`Body`] with a prefix, options and a pattern.
 ///
@@ -37,8 +38,43 @@ pub trait TypedId:
     const ACCEPT: &'static [&'static str];
     /// The type's body options.
     const SPEC: <Self::Body as Body>::Spec;
-    /// The anchored regular expression the parser agrees with, byte for byte.
+    /// The anchored regular expression the parser agrees with, byte for byte, in engines
+    /// whose `$` matches only at the end of the text: ECMAScript (so JSON Schema and
+    /// OpenAPI validators), RE2 and Go, Rust's `regex`, PostgreSQL's `~`.
+    ///
+    /// See [`PCRE_PATTERN`](Self::PCRE_PATTERN) for engines where `$` also matches before
+    /// a final newline.
     const PATTERN: &'static str;
+    /// [`PATTERN`](Self::PATTERN) followed by `(?![\s\S])` ("no character follows"):
+    /// exact in engines whose `$` also matches before a final line break — Python's `re`
+    /// (`re.search`, `re.match`, and so Python's `jsonschema`), PCRE and PHP, Perl, .NET
+    /// (before a final `\n`) and Java (before a final `\n`, `\r\n`, `\r`, `\u{85}`,
+    /// `\u{2028}` or `\u{2029}`).
+    ///
+    /// Under those engines `PATTERN` accepts `"el-a3f8\n"`, which the parser rejects.
+    /// No single pattern is exact everywhere: `\z` would do in PCRE, Perl, Java and .NET,
+    /// but Python's `re` only gained it in 3.14 and ECMAScript has none; `(?!\n)` misses
+    /// Java's other line terminators; RE2, Go and Rust's `regex` have no lookaround. Named after the Perl-compatible
+    /// family of engines, where this `$` comes from. So use:
+    ///
+    /// | engine | `$` matches | exact constant | the other one |
+    /// |---|---|---|---|
+    /// | ECMAScript (JSON Schema, OpenAPI) | at the end | `PATTERN` | also exact |
+    /// | PostgreSQL `~` (a `CHECK` constraint) | at the end | `PATTERN` | also exact (PostgreSQL 14+) |
+    /// | Rust `regex`, RE2, Go `regexp` | at the end | `PATTERN` | does not compile |
+    /// | Python `re`, PCRE, PHP, Perl, .NET | also before a final `\n` | `PCRE_PATTERN` | accepts a final `\n` |
+    /// | Java `java.util.regex` | also before a final line terminator | `PCRE_PATTERN` | accepts a final terminator |
+    ///
+    /// ```
+    /// use typed_id::{HashId, TypedId};
+    ///
+    /// #[derive(TypedId)]
+    /// #[typed_id(prefix = "el")]
+    /// struct ElementId(HashId);
+    ///
+    /// assert_eq!(ElementId::PCRE_PATTERN, format!(r"{}(?![\s\S])", ElementId::PATTERN));
+    /// ```
+    const PCRE_PATTERN: &'static str = pcre_pattern(Self::PATTERN).as_str();
     /// Longest valid input in bytes; longer input is rejected before it is scanned.
     const MAX_LEN: usize;
 
@@ -62,6 +98,12 @@ pub trait TypedId:
     fn to_body(&self) -> Self::Body {
         self.body_ref().bare()
     }
+}
+
+/// `pattern` followed by a lookahead that no character follows (see
+/// [`TypedId::PCRE_PATTERN`]).
+const fn pcre_pattern(pattern: &str) -> Pattern {
+    Pattern::new().push(pattern).push(r"(?![\s\S])")
 }
 
 /// Longest valid input of a type: its longest prefix, `-`, its longest body.

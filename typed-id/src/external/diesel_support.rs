@@ -47,75 +47,6 @@ pub fn to_i64<T: TypedId<Body = Snowflake>>(id: &T) -> i64 {
     id.body_ref().as_i64()
 }
 
-/// Checks on values read back from a database (only with a backend).
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod check {
-    use core::fmt;
-
-    use crate::Snowflake;
-    use crate::typed::{self, TypedId};
-
-    /// A snowflake ID from a `BIGINT` value, rejecting negative values.
-    pub(super) fn from_i64<T: TypedId<Body = Snowflake>>(
-        value: i64,
-    ) -> diesel::deserialize::Result<T> {
-        let body = Snowflake::from_i64(value)
-            .map_err(|_| InvalidDbValue::boxed::<T>(Problem::Negative(value)))?;
-        typed::try_from_body(body).map_err(|_| InvalidDbValue::boxed::<T>(Problem::Negative(value)))
-    }
-
-    /// Parses stored text as a `T`; the error is the [`ParseIdError`](crate::ParseIdError),
-    /// which names the type, the text and the byte at fault.
-    pub(super) fn parse<T: TypedId>(text: &str) -> diesel::deserialize::Result<T> {
-        typed::parse::<T>(text).map_err(|e| Box::new(e) as _)
-    }
-
-    /// A stored value that is not a valid ID of the column's type, for reasons the parser
-    /// does not cover.
-    #[derive(Debug)]
-    pub(super) struct InvalidDbValue {
-        type_name: &'static str,
-        problem: Problem,
-    }
-
-    #[derive(Debug)]
-    pub(super) enum Problem {
-        /// A negative `BIGINT`: snowflakes are `0..=i64::MAX`.
-        Negative(i64),
-        /// Text bytes that are not UTF-8.
-        #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-        NotUtf8,
-        /// A SQLite value of another storage class where an integer was expected.
-        #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-        NotInteger(&'static str),
-    }
-
-    impl InvalidDbValue {
-        #[cold]
-        pub(super) fn boxed<T: TypedId>(
-            problem: Problem,
-        ) -> Box<dyn std::error::Error + Send + Sync> {
-            Box::new(InvalidDbValue {
-                type_name: T::NAME,
-                problem,
-            })
-        }
-    }
-
-    impl fmt::Display for InvalidDbValue {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "invalid {} in the database: ", self.type_name)?;
-            match self.problem {
-                Problem::Negative(v) => write!(f, "BIGINT value {v} is negative"),
-                Problem::NotUtf8 => f.write_str("text is not valid UTF-8"),
-                Problem::NotInteger(found) => write!(f, "expected an integer, found {found}"),
-            }
-        }
-    }
-
-    impl std::error::Error for InvalidDbValue {}
-}
-
 /// What the SQLite impls of derived types forward to.
 #[cfg(feature = "sqlite")]
 pub mod sqlite {
@@ -124,9 +55,9 @@ pub mod sqlite {
     use diesel::sqlite::{Sqlite, SqliteType, SqliteValue};
 
     use super::TextBind;
-    use super::check::{self, InvalidDbValue, Problem};
     use crate::Snowflake;
     use crate::external::IdText;
+    use crate::external::stored::{self as check, InvalidDbValue, Problem};
     use crate::typed::TypedId;
 
     impl<T> ToSql<Text, Sqlite> for TextBind<T>
@@ -207,9 +138,9 @@ pub mod pg {
     use diesel::sql_types::{BigInt, Text};
 
     use super::TextBind;
-    use super::check::{self, InvalidDbValue, Problem};
     use crate::Snowflake;
     use crate::external::IdText;
+    use crate::external::stored::{self as check, InvalidDbValue, Problem};
     use crate::typed::TypedId;
 
     impl<T> ToSql<Text, Pg> for TextBind<T>
