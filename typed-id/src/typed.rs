@@ -54,8 +54,9 @@ pub trait TypedId:
     /// Under those engines `PATTERN` accepts `"el-a3f8\n"`, which the parser rejects.
     /// No single pattern is exact everywhere: `\z` would do in PCRE, Perl, Java and .NET,
     /// but Python's `re` only gained it in 3.14 and ECMAScript has none; `(?!\n)` misses
-    /// Java's other line terminators; RE2, Go and Rust's `regex` have no lookaround. Named after the Perl-compatible
-    /// family of engines, where this `$` comes from. So use:
+    /// Java's other line terminators; RE2, Go and Rust's `regex` have no lookaround.
+    /// Named after the Perl-compatible family of engines, where this `$` comes from.
+    /// So use:
     ///
     /// | engine | `$` matches | exact constant | the other one |
     /// |---|---|---|---|
