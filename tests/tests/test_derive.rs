@@ -210,6 +210,58 @@ fn snowflake_ids() {
     );
     assert!(MessageId::from_u64(5).unwrap() < MessageId::from_u64(6).unwrap());
     assert_eq!(size_of::<MessageId>(), 8);
+    // The sign bit is always clear, so it serves as the niche for `None`.
+    assert_eq!(size_of::<Option<MessageId>>(), 8);
+    assert_eq!(size_of::<Option<Snowflake>>(), 8);
+    assert_eq!(size_of::<Option<EventId>>(), 8);
+    // Order, equality and the default survive the stored form, at both ends.
+    let zero = MessageId::from_u64(0).unwrap();
+    let max = MessageId::from_u64(i64::MAX as u64).unwrap();
+    assert!(zero < m && m < max);
+    assert_eq!(Snowflake::default().as_u64(), 0);
+    assert_eq!(zero.to_string(), "msg-0");
+    assert_eq!(max.to_string(), format!("msg-{}", i64::MAX));
+    assert_eq!(Some(zero).map(|z| z.as_u64()), Some(0));
+}
+
+/// `to_text()` gives every kind's canonical text on the stack, equal to `Display`, and
+/// `Display` agrees with `std`'s formatting of the number for snowflakes at every digit
+/// count (the digits are written by hand, eight at a time).
+#[test]
+fn to_text_and_display_agree_for_every_kind() {
+    let texts = [
+        ElementId::parse("el-a3f8e9.1.2").unwrap().to_text(),
+        WorkItemId::new(42).unwrap().to_text(),
+        OdinKey::parse("odin-PS-8f4a2b").unwrap().to_text(),
+        MessageId::from_u64(1_767_053_847_123_456_789).unwrap().to_text(),
+        EventId::from_u64(1_767_053_847_123_456_789).unwrap().to_text(),
+    ];
+    let expected = [
+        "el-a3f8e9.1.2".to_owned(),
+        "WORK-042".to_owned(),
+        "odin-PS-8f4a2b".to_owned(),
+        "msg-1767053847123456789".to_owned(),
+        format!("evt-{}", typed_id::codec::encode_base62(1_767_053_847_123_456_789)),
+    ];
+    for (text, expected) in texts.iter().zip(&expected) {
+        assert_eq!(text.as_str(), expected);
+        assert_eq!(&**text, expected.as_str());
+    }
+    let mut reused = String::new();
+    for k in 0..19u32 {
+        for v in [10u64.pow(k) - 1, 10u64.pow(k), 10u64.pow(k) + 7, 3u64.pow(k.min(39))] {
+            let id = MessageId::from_u64(v).unwrap();
+            assert_eq!(id.to_string(), format!("msg-{v}"));
+            assert_eq!(id.to_text().as_str(), format!("msg-{v}"));
+            assert_eq!(Snowflake::new(v).unwrap().to_string(), v.to_string());
+            reused.clear();
+            use std::fmt::Write as _;
+            write!(reused, "{id}").unwrap();
+            assert_eq!(reused, format!("msg-{v}"));
+            let e = EventId::from_u64(v).unwrap();
+            assert_eq!(EventId::parse(e.to_text().as_str()).unwrap(), e);
+        }
+    }
 }
 
 #[test]

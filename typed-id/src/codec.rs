@@ -22,6 +22,8 @@ const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 
 /// Longest base36 text of a `u64` (`3w5e11264sgsf`).
 pub const BASE36_MAX_LEN: usize = 13;
+/// Longest decimal text of a `u64` (`18446744073709551615`).
+pub const DECIMAL_MAX_LEN: usize = 20;
 /// Longest base62 text of a `u64` (`LygHa16AHYF`).
 pub const BASE62_MAX_LEN: usize = 11;
 
@@ -56,6 +58,82 @@ impl<const N: usize> fmt::Debug for Encoded<N> {
 impl<const N: usize> fmt::Display for Encoded<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Number of decimal digits of `v`.
+#[inline]
+pub(crate) fn decimal_len(v: u64) -> usize {
+    v.checked_ilog10().map_or(1, |log| log as usize + 1)
+}
+
+/// The eight decimal digits of `n < 10^8` (with leading zeros), without a loop or a
+/// division instruction: the halves, quarters and single digits are split in parallel
+/// lanes of one `u64`, each division by 10^4, 100 or 10 a multiplication and a shift.
+#[inline(always)]
+pub(crate) fn digits8(n: u32) -> [u8; 8] {
+    debug_assert!(n < 100_000_000);
+    // Two 32-bit lanes: n / 10^4 (the first four digits) and n % 10^4.
+    let x = u64::from(n / 10_000) | (u64::from(n % 10_000) << 32);
+    // Each lane (< 10^4) into 16-bit lanes of its value / 100 and % 100: for v < 10^4,
+    // v / 100 == (v * 10486) >> 20, and v * 10486 < 2^27 stays within its lane.
+    let hundreds = ((x * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let y = hundreds | ((x - hundreds * 100) << 16);
+    // Each 16-bit lane (< 100) into bytes of its value / 10 and % 10: for v < 100,
+    // v / 10 == (v * 103) >> 10, and v * 103 < 2^14.
+    let tens = ((y * 103) >> 10) & 0x000f_000f_000f_000f;
+    let z = tens | ((y - tens * 10) << 8);
+    // First digit in the lowest byte: little-endian bytes are the text.
+    (z + 0x3030_3030_3030_3030).to_le_bytes()
+}
+
+/// Writes the `len` (= [`decimal_len`]) decimal digits of `v` at the start of `out`
+/// with two or three 8-byte stores, none before the first digit; when `len < 8` the
+/// first store also writes zeros up to byte 8. `out` holds at least 8 and `len` bytes.
+#[inline(always)]
+pub(crate) fn put_decimal(v: u64, len: usize, out: &mut [u8]) {
+    const E8: u64 = 100_000_000;
+    let word = |n: u64| u64::from_le_bytes(digits8(n as u32));
+    let low = word(v % E8);
+    // The first word holds the leading digits: its first bytes are zeros (as text,
+    // `0`s) that the shift drops, filling zeros in at the end instead.
+    let (first, shift) = match len {
+        0..=8 => (low, 8 - len),
+        9..=16 => (word(v / E8 % E8), 16 - len),
+        _ => (word(v / (E8 * E8)), 24 - len), // v / 10^16 <= 1844
+    };
+    out[..8].copy_from_slice(&(first >> (8 * shift)).to_le_bytes());
+    if len > 16 {
+        out[len - 16..len - 8].copy_from_slice(&word(v / E8 % E8).to_le_bytes());
+    }
+    if len > 8 {
+        out[len - 8..len].copy_from_slice(&low.to_le_bytes());
+    }
+}
+
+/// The decimal text of `v` (at most 20 digits), in a stack buffer.
+///
+/// The digits come eight at a time from a few multiplications (no division
+/// instruction, no loop per digit); measured against the `itoa` crate in
+/// `benches/display.rs`: see BENCHMARKS.md.
+///
+/// ```
+/// use typed_id::codec;
+///
+/// assert_eq!(codec::encode_decimal(0).as_str(), "0");
+/// assert_eq!(codec::encode_decimal(u64::MAX).as_str(), "18446744073709551615");
+/// ```
+#[must_use]
+#[inline]
+pub fn encode_decimal(v: u64) -> Encoded<DECIMAL_MAX_LEN> {
+    let len = decimal_len(v);
+    let mut buf = [0u8; 24];
+    put_decimal(v, len, &mut buf);
+    let mut out = [0u8; DECIMAL_MAX_LEN];
+    out.copy_from_slice(&buf[..DECIMAL_MAX_LEN]);
+    Encoded {
+        buf: out,
+        len: len as u8,
     }
 }
 
@@ -235,6 +313,40 @@ pub fn decode_base62(s: &str) -> Result<u64, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digit_words_match_std() {
+        let edges = [0, 1, 9, 10, 99, 100, 9_999, 10_000, 99_999_999];
+        let sample = (0..100_000).chain((0..100_000_000).step_by(9_973));
+        for n in sample.chain(edges) {
+            assert_eq!(digits8(n), *format!("{n:08}").as_bytes(), "{n}");
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let powers = (0..20).flat_map(|k| [10u64.pow(k) - 1, 10u64.pow(k)]);
+        for (i, v) in (0..10_000u64).map(|i| (i, i)).chain(powers.map(|v| (0, v))) {
+            x = x.rotate_left(17) ^ i.wrapping_mul(0x2545_f491_4f6c_dd1d);
+            for v in [v, x, x >> (i % 64), u64::MAX] {
+                let text = v.to_string();
+                let mut out = [b'x'; 28];
+                put_decimal(v, decimal_len(v), &mut out[2..]);
+                assert_eq!(&out[..2], b"xx", "{v}: nothing before the digits");
+                assert_eq!(&out[2..2 + text.len()], text.as_bytes());
+                let written = text.len().max(8);
+                assert!(out[2 + text.len()..2 + written].iter().all(|&b| b == 0));
+                assert!(out[2 + written..].iter().all(|&b| b == b'x'), "{v}");
+            }
+        }
+        for v in (0..1_000)
+            .chain(powers_of_ten())
+            .chain([u64::MAX, 1_767_053_847_123_456_789])
+        {
+            assert_eq!(encode_decimal(v).as_str(), v.to_string());
+        }
+    }
+
+    fn powers_of_ten() -> impl Iterator<Item = u64> {
+        (0..20).flat_map(|k| [10u64.pow(k) - 1, 10u64.pow(k), 10u64.pow(k) + 1])
+    }
 
     #[test]
     fn extremes() {

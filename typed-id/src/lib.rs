@@ -195,6 +195,7 @@ pub mod codec;
 mod error;
 mod external;
 pub mod generator;
+mod id_text;
 pub mod instance;
 mod pattern;
 pub mod store;
@@ -214,6 +215,7 @@ pub use generator::{
     CollisionCheck, GenerateError, HashIdGenerator, HashInput, InstanceKeyGenerator, Layout,
     MemoryCollisionCheck, ProcessInstanceId, SnowflakeGenerator,
 };
+pub use id_text::IdText;
 pub use pattern::Pattern;
 pub use store::{ChildCounter, DisplayIdAllocator, StoreError};
 pub use typed::TypedId;

@@ -5,6 +5,7 @@ use core::fmt;
 
 use crate::body::Body;
 use crate::error::{IdError, ParseErrorKind, ParseIdError};
+use crate::id_text::IdText;
 use crate::pattern::Pattern;
 
 /// A prefixed ID type: a newtype over a [`Body`] with a prefix, options and a pattern.
@@ -98,6 +99,28 @@ pub trait TypedId:
     /// The body alone, without the prefix.
     fn to_body(&self) -> Self::Body {
         self.body_ref().bare()
+    }
+
+    /// The canonical text in a stack buffer: a `&str` without allocating, for every
+    /// kind (text bodies also lend theirs for free through `as_str()`; a snowflake's
+    /// digits exist only once written).
+    fn to_text(&self) -> IdText {
+        struct Canonical<'a, T>(&'a T);
+        impl<T: TypedId> fmt::Display for Canonical<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt_display(self.0, f)
+            }
+        }
+        let mut text = IdText::new();
+        // Every canonical text fits `IdText::CAP` (the longest, a TypeID with a
+        // 63-character prefix, is 90 bytes), so the write cannot fail.
+        let written = fmt::write(&mut text, format_args!("{}", Canonical(self)));
+        debug_assert!(
+            written.is_ok(),
+            "{} text longer than IdText::CAP",
+            Self::NAME
+        );
+        text
     }
 }
 

@@ -5,6 +5,7 @@
 //! (`0-9A-Za-z`) has no leading zero either. No sign, no spaces, no `+`.
 
 use core::fmt;
+use core::num::NonZeroU64;
 
 use super::{Body, scan_decimal, sealed};
 use crate::codec;
@@ -13,6 +14,9 @@ use crate::pattern::{self, Pattern, Radix};
 
 /// Largest snowflake value: the sign bit stays clear.
 const MAX: u64 = i64::MAX as u64;
+/// Room for a prefixed snowflake's text on the stack: a 32-byte prefix, `-`, 19 digits.
+const PREFIXED_CAP: usize = 64;
+
 /// Digits of `i64::MAX` in decimal.
 const DECIMAL_DIGITS: usize = 19;
 /// Digits of `i64::MAX` in base62 (`AzL8n0Y58m7`).
@@ -108,8 +112,22 @@ impl SnowflakeSpec {
 /// assert!(Snowflake::new(u64::MAX).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Snowflake(u64);
+///
+/// The value is kept with its (always clear) sign bit set, so it is never zero: the
+/// compiler uses zero as `None`, and `Option<Snowflake>` (like `Option` of every
+/// derived snowflake type) is 8 bytes. Setting one bit keeps the order.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Snowflake(NonZeroU64);
+
+/// The bit [`Snowflake`] sets in its stored value (the value's own sign bit, always
+/// clear), so the stored value is never zero.
+const NICHE_BIT: u64 = 1 << 63;
+
+impl Default for Snowflake {
+    fn default() -> Self {
+        Snowflake::from_valid(0)
+    }
+}
 
 impl Snowflake {
     /// The anchored decimal pattern [`Snowflake::parse`] accepts.
@@ -117,7 +135,22 @@ impl Snowflake {
     /// The anchored base62 pattern [`Snowflake::parse_base62`] accepts.
     pub const BASE62_PATTERN: &'static str = BASE62_PATTERN.as_str();
     /// The largest value, `i64::MAX`.
-    pub const MAX: Snowflake = Snowflake(MAX);
+    pub const MAX: Snowflake = Snowflake::from_valid(MAX);
+
+    /// `value` (at most [`MAX`](Self::MAX)) as stored.
+    #[inline(always)]
+    const fn from_valid(value: u64) -> Self {
+        match NonZeroU64::new(value | NICHE_BIT) {
+            Some(stored) => Snowflake(stored),
+            None => unreachable!(),
+        }
+    }
+
+    /// The value, without the bit set in storage.
+    #[inline(always)]
+    const fn value(self) -> u64 {
+        self.0.get() & !NICHE_BIT
+    }
 
     /// A snowflake from its value.
     ///
@@ -127,7 +160,7 @@ impl Snowflake {
         if value > MAX {
             Err(IdError::Overflow { max: MAX })
         } else {
-            Ok(Snowflake(value))
+            Ok(Snowflake::from_valid(value))
         }
     }
 
@@ -139,20 +172,20 @@ impl Snowflake {
         if value < 0 {
             Err(IdError::Overflow { max: MAX })
         } else {
-            Ok(Snowflake(value as u64))
+            Ok(Snowflake::from_valid(value as u64))
         }
     }
 
     /// The value.
     #[must_use]
     pub const fn as_u64(self) -> u64 {
-        self.0
+        self.value()
     }
 
     /// The value as a signed integer (always non-negative), for `BIGINT` columns.
     #[must_use]
     pub const fn as_i64(self) -> i64 {
-        self.0 as i64
+        self.value() as i64
     }
 
     /// Parses canonical decimal text.
@@ -175,7 +208,7 @@ impl Snowflake {
     /// The base62 text.
     #[must_use]
     pub fn to_base62(self) -> codec::Encoded<{ codec::BASE62_MAX_LEN }> {
-        codec::encode_base62(self.0)
+        codec::encode_base62(self.value())
     }
 }
 
@@ -185,13 +218,13 @@ const BASE62_PATTERN: Pattern = pattern::fits(Pattern::anchored(&SnowflakeSpec::
 
 impl fmt::Display for Snowflake {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        f.write_str(codec::encode_decimal(self.value()).as_str())
     }
 }
 
 impl fmt::Debug for Snowflake {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Snowflake({})", self.0)
+        write!(f, "Snowflake({})", self.value())
     }
 }
 
@@ -205,7 +238,7 @@ impl core::str::FromStr for Snowflake {
 
 impl From<Snowflake> for u64 {
     fn from(s: Snowflake) -> u64 {
-        s.0
+        s.value()
     }
 }
 
@@ -255,7 +288,7 @@ impl Body for Snowflake {
             SnowflakeEncoding::Base62 => parse_base62(bytes),
         }
         .map_err(|e| (e.index, e.kind))?;
-        Ok(Snowflake(value))
+        Ok(Snowflake::from_valid(value))
     }
 
     fn fmt_prefixed(
@@ -264,10 +297,34 @@ impl Body for Snowflake {
         spec: &SnowflakeSpec,
         f: &mut fmt::Formatter<'_>,
     ) -> fmt::Result {
-        match spec.encoding {
-            SnowflakeEncoding::Decimal => write!(f, "{prefix}-{}", self.0),
-            SnowflakeEncoding::Base62 => write!(f, "{prefix}-{}", self.to_base62()),
+        let (decimal, base62);
+        let digits = match spec.encoding {
+            SnowflakeEncoding::Decimal => {
+                decimal = codec::encode_decimal(self.value());
+                decimal.as_str()
+            }
+            SnowflakeEncoding::Base62 => {
+                base62 = self.to_base62();
+                base62.as_str()
+            }
+        };
+        // One `write_str` of the whole text: the formatter's writer (a `String` in
+        // `to_string()`) then grows once, not once per piece.
+        let mut buf = [0u8; PREFIXED_CAP];
+        let len = prefix.len() + 1 + digits.len();
+        if len > PREFIXED_CAP {
+            // Longer than any derived prefix allows; still written correctly.
+            f.write_str(prefix)?;
+            f.write_str("-")?;
+            return f.write_str(digits);
         }
+        buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
+        buf[prefix.len()] = b'-';
+        buf[prefix.len() + 1..len].copy_from_slice(digits.as_bytes());
+        // SAFETY: `buf[..len]` is a `&str` (the prefix), `-` and another `&str` (the
+        // digits), so it is valid UTF-8; checking it again would cost a tenth of the
+        // whole `to_string()`.
+        f.write_str(unsafe { core::str::from_utf8_unchecked(&buf[..len]) })
     }
 
     fn adopt(self, _prefix: &'static str, _spec: &SnowflakeSpec) -> Result<Self, ParseErrorKind> {
