@@ -291,40 +291,41 @@ impl Body for Snowflake {
         Ok(Snowflake::from_valid(value))
     }
 
+    #[inline]
     fn fmt_prefixed(
         &self,
         prefix: &str,
         spec: &SnowflakeSpec,
         f: &mut fmt::Formatter<'_>,
     ) -> fmt::Result {
-        let (decimal, base62);
-        let digits = match spec.encoding {
-            SnowflakeEncoding::Decimal => {
-                decimal = codec::encode_decimal(self.value());
-                decimal.as_str()
-            }
-            SnowflakeEncoding::Base62 => {
-                base62 = self.to_base62();
-                base62.as_str()
-            }
-        };
-        // One `write_str` of the whole text: the formatter's writer (a `String` in
-        // `to_string()`) then grows once, not once per piece.
-        let mut buf = [0u8; PREFIXED_CAP];
-        let len = prefix.len() + 1 + digits.len();
-        if len > PREFIXED_CAP {
+        // The whole text is composed on the stack and written with one `write_str`: the
+        // formatter's writer (a `String` in `to_string()`) then grows once, not once
+        // per piece. Inlined into a derived type's `Display`, the prefix's length is a
+        // constant and its copy a few moves.
+        let at = prefix.len() + 1;
+        if at + codec::DECIMAL_MAX_LEN > PREFIXED_CAP {
             // Longer than any derived prefix allows; still written correctly.
             f.write_str(prefix)?;
             f.write_str("-")?;
-            return f.write_str(digits);
+            return match spec.encoding {
+                SnowflakeEncoding::Decimal => fmt::Display::fmt(self, f),
+                SnowflakeEncoding::Base62 => f.write_str(self.to_base62().as_str()),
+            };
         }
+        let mut buf = [0u8; PREFIXED_CAP];
         buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
         buf[prefix.len()] = b'-';
-        buf[prefix.len() + 1..len].copy_from_slice(digits.as_bytes());
-        // SAFETY: `buf[..len]` is a `&str` (the prefix), `-` and another `&str` (the
-        // digits), so it is valid UTF-8; checking it again would cost a tenth of the
-        // whole `to_string()`.
-        f.write_str(unsafe { core::str::from_utf8_unchecked(&buf[..len]) })
+        let digits = match spec.encoding {
+            SnowflakeEncoding::Decimal => codec::write_decimal(self.value(), &mut buf[at..]),
+            SnowflakeEncoding::Base62 => {
+                let text = self.to_base62();
+                buf[at..at + text.as_bytes().len()].copy_from_slice(text.as_bytes());
+                text.as_bytes().len()
+            }
+        };
+        // SAFETY: `buf[..at + digits]` is a `&str` (the prefix), `-` and ASCII digits,
+        // so it is valid UTF-8; validating it again cost a fifth of `to_string()`.
+        f.write_str(unsafe { core::str::from_utf8_unchecked(&buf[..at + digits]) })
     }
 
     fn adopt(self, _prefix: &'static str, _spec: &SnowflakeSpec) -> Result<Self, ParseErrorKind> {
