@@ -77,7 +77,10 @@ fn child_process() {
             let numbers: Vec<u64> = (0..count)
                 .map(|_| store.allocate("imported").unwrap())
                 .collect();
-            assert!(numbers.iter().all(|&n| n > seen), "{numbers:?} not above {seen}");
+            assert!(
+                numbers.iter().all(|&n| n > seen),
+                "{numbers:?} not above {seen}"
+            );
             write_lines(out.as_path(), numbers.iter().map(u64::to_string));
         }
         "crash-file" => log_until_killed(&FileStore::open(&target).unwrap(), &out),
@@ -357,7 +360,10 @@ fn observed_display_numbers_hold_across_processes_on_the_file_store() {
     let lines = run_workers("observe-file", target, dir, 500);
     assert_all_distinct("observe-file", &lines);
     let all: Vec<u64> = lines.iter().flatten().map(|l| l.parse().unwrap()).collect();
-    assert!(all.iter().all(|&n| n > 1004), "a number at or below one handed out before");
+    assert!(
+        all.iter().all(|&n| n > 1004),
+        "a number at or below one handed out before"
+    );
     let store = FileStore::open(&counters).unwrap();
     let last = store.last("imported").unwrap();
     assert!(last >= 4000 && last >= *all.iter().max().unwrap(), "{last}");

@@ -647,7 +647,10 @@ mod tests {
         let old = ProcessInstanceId::parse("20250104-143052-12345").unwrap();
         assert_eq!(old.unix_ms(), 1_736_001_052_000);
         assert_eq!(old.pid(), 12345);
-        assert_eq!(ProcessInstanceId::from_legacy_parts(1_736_001_052, 12345), Ok(old));
+        assert_eq!(
+            ProcessInstanceId::from_legacy_parts(1_736_001_052, 12345),
+            Ok(old)
+        );
         assert!(ProcessInstanceId::from_legacy_parts(i64::MAX, 1).is_err());
         assert!(ProcessInstanceId::from_legacy_parts(MAX_UNIX_MS / 1000 + 1, 1).is_err());
         // Never equal to a current ID of the same instant and pid.

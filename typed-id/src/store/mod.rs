@@ -302,7 +302,11 @@ pub trait DisplayIdAllocator {
     ///
     /// # Errors
     /// As [`observe_display_number`](Self::observe_display_number).
-    fn observe_display_id<T: TypedId<Body = Seq>>(&self, scope: &str, id: &T) -> Result<(), StoreError>
+    fn observe_display_id<T: TypedId<Body = Seq>>(
+        &self,
+        scope: &str,
+        id: &T,
+    ) -> Result<(), StoreError>
     where
         Self: Sized,
     {

@@ -215,6 +215,10 @@ mod tests {
             store.observe_display_number("s", crate::Seq::MAX + 1),
             Err(StoreError::Exhausted { .. })
         ));
-        assert_eq!(store.allocate("s").unwrap(), 27, "a refused observe changes nothing");
+        assert_eq!(
+            store.allocate("s").unwrap(),
+            27,
+            "a refused observe changes nothing"
+        );
     }
 }

@@ -752,11 +752,21 @@ mod serde_impl {
         }
     }
 
+    /// A field's value whose errors name the field (`worker_id: invalid value: …`).
+    struct Named<T>(&'static str, PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Named<T> {
+        type Value = T;
+
+        fn deserialize<De: Deserializer<'de>>(self, deserializer: De) -> Result<T, De::Error> {
+            T::deserialize(deserializer)
+                .map_err(|e| de::Error::custom(format_args!("{}: {e}", self.0)))
+        }
+    }
+
     struct MetaVisitor<I, D>(PhantomData<(I, D)>);
 
-    impl<'de, I: TypedId<Body = Snowflake>, D: TypedId<Body = Seq>> Visitor<'de>
-        for MetaVisitor<I, D>
-    {
+    impl<'de, I: TypedId<Body = Snowflake>, D: TypedId<Body = Seq>> Visitor<'de> for MetaVisitor<I, D> {
         type Value = WorkItemMeta<I, D>;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -780,7 +790,7 @@ mod serde_impl {
                 if slot.is_some() {
                     return Err(de::Error::duplicate_field(name));
                 }
-                *slot = Some(map.next_value()?);
+                *slot = Some(map.next_value_seed(Named(name, PhantomData))?);
                 Ok(())
             }
             while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
@@ -1120,10 +1130,22 @@ mod tests {
 
     #[test]
     fn numbers_are_strict() {
-        assert_eq!(parse_decimal("1767053847123456789"), Some(1_767_053_847_123_456_789));
+        assert_eq!(
+            parse_decimal("1767053847123456789"),
+            Some(1_767_053_847_123_456_789)
+        );
         assert_eq!(parse_decimal("0"), Some(0));
         assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
-        for bad in ["", "01", "+1", "-1", "1 ", "18446744073709551616", "1e3", "١"] {
+        for bad in [
+            "",
+            "01",
+            "+1",
+            "-1",
+            "1 ",
+            "18446744073709551616",
+            "1e3",
+            "١",
+        ] {
             assert_eq!(parse_decimal(bad), None, "{bad:?}");
         }
         assert_eq!(parse_hex("0x1885D61C98C7F315"), Some(0x1885_d61c_98c7_f315));
