@@ -544,18 +544,22 @@ pub fn instance_key(data: &[u8]) {
     }
 }
 
-/// `ProcessInstanceId::parse` (only what `Display` writes is accepted); IDs built from
-/// the raw bytes display and parse back.
+/// `ProcessInstanceId::parse` (only what `Display` writes is accepted, current and
+/// legacy forms); IDs built from the raw bytes display and parse back.
 pub fn process_instance_id(data: &[u8]) {
     let s = text(data);
     let s = s.as_ref();
     let parsed = ProcessInstanceId::parse(s);
     check_parsed("ProcessInstanceId", s, &parsed, s, ProcessInstanceId::parse);
     if let Ok(id) = parsed {
-        assert_eq!(
-            ProcessInstanceId::from_parts(id.unix_ms(), id.pid(), id.random()).ok(),
-            Some(id)
-        );
+        let rebuilt = if id.is_legacy() {
+            // The legacy, second-precision form: whole seconds, no random part.
+            assert_eq!((id.unix_ms() % 1000, id.random()), (0, 0), "{s:?}");
+            ProcessInstanceId::from_legacy_parts(id.unix_ms() / 1000, id.pid())
+        } else {
+            ProcessInstanceId::from_parts(id.unix_ms(), id.pid(), id.random())
+        };
+        assert_eq!(rebuilt.ok(), Some(id));
         let _ = id.timestamp();
     }
 

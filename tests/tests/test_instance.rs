@@ -2,8 +2,9 @@
 //! environment, including the exact messages an operator reads.
 
 use typed_id::instance::{
-    DetectError, Detection, DetectionSource, EnvSource, Environment, KNOWN_DEFAULTS, MapEnv, OsEnv,
-    RefusalReason, ValidationWarning, detect, validate,
+    DEFAULT_ALLOW_INSECURE_VAR, DetectError, Detection, DetectionSource, EnvSource, Environment,
+    KNOWN_DEFAULTS, MapEnv, OptInError, OsEnv, RefusalReason, ValidationWarning, Validator, detect,
+    validate,
 };
 
 const OVERRIDE: &str = "APP_INSTANCE_ID";
@@ -355,14 +356,238 @@ fn overridden(id: &str) -> Detection {
 }
 
 #[test]
-fn development_accepts_anything_silently() {
-    for id in ["", " ", "localhost", "127.0.0.1", "a", "${HOSTNAME}", "x y"] {
+fn development_accepts_insecure_ids_only_when_opted_in() {
+    let insecure = [
+        ("", RefusalReason::Empty),
+        (" ", RefusalReason::Blank),
+        ("localhost", RefusalReason::KnownDefault),
+        ("127.0.0.1", RefusalReason::KnownDefault),
+        ("${HOSTNAME}", RefusalReason::UnexpandedPlaceholder),
+        ("x y", RefusalReason::InnerWhitespace),
+    ];
+    let opted_in = Validator::new(OVERRIDE).allow_insecure_in_development(true);
+    for (id, reason) in insecure {
+        // Without the opt-in: refused, and the message says both ways out.
+        let err = validate(&overridden(id), Environment::Development, OVERRIDE).unwrap_err();
+        assert_eq!(err.reason(), reason, "{id:?}");
+        assert_eq!(err.environment(), Environment::Development);
+        assert_eq!(err.allow_insecure_var(), DEFAULT_ALLOW_INSECURE_VAR);
+        let message = err.to_string();
+        assert!(
+            message.contains("Set APP_INSTANCE_ID to a name unique"),
+            "{message}"
+        );
+        assert!(
+            message.ends_with(
+                "; to accept it anyway on a development machine, set \
+                 APP_ALLOW_INSECURE_INSTANCE_ID=1"
+            ),
+            "{message}"
+        );
+        // With it: accepted, with a warning for the start-up log.
         assert_eq!(
-            validate(&overridden(id), Environment::Development, OVERRIDE),
-            Ok(vec![]),
+            opted_in.validate(&overridden(id), Environment::Development),
+            Ok(vec![ValidationWarning::InsecureAllowed {
+                id: id.to_owned(),
+                reason
+            }]),
             "{id:?}"
         );
+        // Staging and production ignore the opt-in.
+        for strict in [Environment::Staging, Environment::Production] {
+            let err = opted_in.validate(&overridden(id), strict).unwrap_err();
+            assert_eq!(err.reason(), reason);
+            assert!(!err.to_string().contains("development machine"), "{err}");
+        }
     }
+    // A good ID needs no opt-in anywhere, and short ones only warn where strict.
+    assert_eq!(
+        validate(&overridden("a"), Environment::Development, OVERRIDE),
+        Ok(vec![])
+    );
+    assert_eq!(
+        opted_in.validate(&overridden("orders-api-7f3c2a91"), Environment::Development),
+        Ok(vec![])
+    );
+    // The opt-in given in production is worth a warning: it does nothing there.
+    assert_eq!(
+        opted_in.validate(&overridden("orders-api-7f3c2a91"), Environment::Production),
+        Ok(vec![ValidationWarning::InsecureOptInIgnored {
+            environment: Environment::Production,
+            variable: DEFAULT_ALLOW_INSECURE_VAR.into()
+        }])
+    );
+    assert_eq!(
+        ValidationWarning::InsecureOptInIgnored {
+            environment: Environment::Production,
+            variable: DEFAULT_ALLOW_INSECURE_VAR.into()
+        }
+        .to_string(),
+        "insecure instance IDs are allowed in development only: the opt-in \
+         (APP_ALLOW_INSECURE_INSTANCE_ID or the application's flag) is ignored in production"
+    );
+}
+
+#[test]
+fn the_opt_in_variable_is_read_strictly() {
+    let found = overridden("localhost");
+    for yes in ["1", "true", "TRUE", "yes", "On", " 1 "] {
+        let env = MapEnv::new().var(DEFAULT_ALLOW_INSECURE_VAR, yes);
+        let v = Validator::new(OVERRIDE)
+            .allow_insecure_from_env(&env)
+            .unwrap();
+        assert!(v.allows_insecure(), "{yes:?}");
+        assert!(v.validate(&found, Environment::Development).is_ok());
+    }
+    for no in ["0", "false", "No", "off", "", "  "] {
+        let env = MapEnv::new().var(DEFAULT_ALLOW_INSECURE_VAR, no);
+        let v = Validator::new(OVERRIDE)
+            .allow_insecure_from_env(&env)
+            .unwrap();
+        assert!(!v.allows_insecure(), "{no:?}");
+        assert!(v.validate(&found, Environment::Development).is_err());
+    }
+    // A "no" does not take back the application's own flag.
+    let env = MapEnv::new().var(DEFAULT_ALLOW_INSECURE_VAR, "0");
+    assert!(
+        Validator::new(OVERRIDE)
+            .allow_insecure_in_development(true)
+            .allow_insecure_from_env(&env)
+            .unwrap()
+            .allows_insecure()
+    );
+    // Unset: no opt-in.
+    assert!(
+        !Validator::new(OVERRIDE)
+            .allow_insecure_from_env(&MapEnv::new())
+            .unwrap()
+            .allows_insecure()
+    );
+    // Anything else is an error that says what is valid; hostile values are quoted.
+    for bad in ["maybe", "2", "y", "truee", "1\u{202E}", "\u{200B}1"] {
+        let env = MapEnv::new().var(DEFAULT_ALLOW_INSECURE_VAR, bad);
+        let err: OptInError = Validator::new(OVERRIDE)
+            .allow_insecure_from_env(&env)
+            .unwrap_err();
+        assert_eq!(err.value(), bad);
+        assert_eq!(err.variable(), DEFAULT_ALLOW_INSECURE_VAR);
+        let message = err.to_string();
+        assert!(
+            !message.contains('\u{202E}') && !message.contains('\u{200B}'),
+            "{message:?}"
+        );
+        assert!(
+            message.ends_with(
+                "in APP_ALLOW_INSECURE_INSTANCE_ID: expected 1, true, yes or on to allow \
+                 insecure instance IDs in development, or 0, false, no, off (or unset) to \
+                 refuse them"
+            ),
+            "{message}"
+        );
+    }
+    assert_eq!(
+        Validator::new(OVERRIDE)
+            .allow_insecure_from_env(&MapEnv::new().var(DEFAULT_ALLOW_INSECURE_VAR, "maybe"))
+            .unwrap_err()
+            .to_string(),
+        "invalid value \"maybe\" in APP_ALLOW_INSECURE_INSTANCE_ID: expected 1, true, yes or \
+         on to allow insecure instance IDs in development, or 0, false, no, off (or unset) to \
+         refuse them"
+    );
+    // The variable's name is configurable, and the messages use it.
+    let env = MapEnv::new().var("ORDERS_DEV_INSECURE", "yes");
+    let v = Validator::new(OVERRIDE)
+        .allow_insecure_var("ORDERS_DEV_INSECURE")
+        .allow_insecure_from_env(&env)
+        .unwrap();
+    assert!(v.allows_insecure());
+    let strict = Validator::new(OVERRIDE).allow_insecure_var("ORDERS_DEV_INSECURE");
+    let err = strict
+        .validate(&found, Environment::Development)
+        .unwrap_err();
+    assert!(
+        err.to_string().ends_with("set ORDERS_DEV_INSECURE=1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn application_defaults_are_refused_with_a_fix() {
+    let validator = Validator::new("ASYNCGATE_INSTANCE_ID")
+        .known_default("asyncgate-1")
+        .known_defaults(["  asyncgate-local\n", "", "   "]);
+    assert_eq!(
+        validator.application_defaults(),
+        ["asyncgate-1", "asyncgate-local"]
+    );
+    let source = DetectionSource::Override {
+        variable: "ASYNCGATE_INSTANCE_ID".into(),
+    };
+    for id in [
+        "asyncgate-1",
+        "AsyncGate-1",
+        " asyncgate-1\t",
+        "asyncgate-local",
+    ] {
+        for env in Environment::ALL {
+            let err = validator
+                .validate(&Detection::new(id, source.clone()), env)
+                .unwrap_err();
+            assert_eq!(
+                err.reason(),
+                RefusalReason::ApplicationDefault,
+                "{id:?} in {env}"
+            );
+        }
+    }
+    let err = validator
+        .validate(
+            &Detection::new("asyncgate-1", source.clone()),
+            Environment::Production,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "refusing instance ID \"asyncgate-1\" in production: it is this application's \
+         default, which every instance shares until it is given its own (detected from \
+         override ASYNCGATE_INSTANCE_ID). Set ASYNCGATE_INSTANCE_ID to a name unique to this \
+         instance, e.g. ASYNCGATE_INSTANCE_ID=orders-api-7f3c2a91, or unset \
+         ASYNCGATE_INSTANCE_ID to use the platform's ID"
+    );
+    // Detected from a platform, the message does not suggest unsetting an override.
+    let err = validator
+        .validate(
+            &Detection::new("asyncgate-1", DetectionSource::Kubernetes),
+            Environment::Staging,
+        )
+        .unwrap_err();
+    assert!(!err.to_string().contains("unset"), "{err}");
+    // Only whole IDs: names that merely contain a default are fine.
+    for id in ["asyncgate-12", "asyncgate-1-eu", "eu-asyncgate-1"] {
+        assert!(
+            validator
+                .validate(&Detection::new(id, source.clone()), Environment::Production)
+                .is_ok(),
+            "{id}"
+        );
+    }
+    // The built-in list still applies, and comes first.
+    let err = validator
+        .validate(
+            &Detection::new("localhost", source),
+            Environment::Production,
+        )
+        .unwrap_err();
+    assert_eq!(err.reason(), RefusalReason::KnownDefault);
+    // Without the application's list, its default passes (it is not a known default).
+    assert!(
+        validate(
+            &overridden("asyncgate-1"),
+            Environment::Production,
+            OVERRIDE
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -656,9 +881,20 @@ fn invisible_character_message_says_how_to_fix_it() {
 }
 
 #[test]
-fn development_accepts_invisible_characters_with_a_warning() {
+fn development_accepts_invisible_characters_with_a_warning_when_opted_in() {
     let found = overridden("orders-api\u{200B}-7f3c2a91");
-    let warnings = validate(&found, Environment::Development, OVERRIDE).unwrap();
+    let err = validate(&found, Environment::Development, OVERRIDE).unwrap_err();
+    assert_eq!(
+        err.reason(),
+        RefusalReason::FormatCharacter {
+            found: '\u{200B}',
+            index: 10
+        }
+    );
+    let warnings = Validator::new(OVERRIDE)
+        .allow_insecure_in_development(true)
+        .validate(&found, Environment::Development)
+        .unwrap();
     assert_eq!(
         warnings,
         vec![ValidationWarning::FormatCharacter {

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use typed_id::generator::{Layout, ManualClock};
 use typed_id::instance::{
     Environment, Heartbeat, IssueError, LeaseOptions, MapEnv, NewInstance, Registry, RegistryError,
-    RegistryOptions, StartConfig, StartError, WorkerLease, start_with_env,
+    RegistryOptions, StartConfig, StartError, ValidationWarning, WorkerLease, start_with_env,
 };
 use typed_id::{GenerateError, Snowflake};
 use typed_id_tests::pg::TestDatabase;
@@ -816,13 +816,57 @@ fn start_detects_validates_registers_and_leases(db: &Db) {
     )
     .unwrap_err();
     assert!(matches!(err, StartError::Environment(_)));
-    // Development accepts it.
-    let dev = start_with_env(
+    // Development refuses it too, unless insecure IDs are allowed explicitly: by the
+    // developer's variable, or by the application's flag.
+    let err = start_with_env(
         StartConfig::new("orders", db.url()).default_environment(Environment::Development),
         &bad,
     )
+    .unwrap_err();
+    assert!(matches!(err, StartError::Validation(_)));
+    assert!(
+        err.to_string()
+            .ends_with("set APP_ALLOW_INSECURE_INSTANCE_ID=1"),
+        "{err}"
+    );
+    let err = start_with_env(
+        StartConfig::new("orders", db.url()).default_environment(Environment::Development),
+        &bad.clone().var("APP_ALLOW_INSECURE_INSTANCE_ID", "perhaps"),
+    )
+    .unwrap_err();
+    assert!(matches!(err, StartError::OptIn(_)), "{err}");
+    let dev = start_with_env(
+        StartConfig::new("orders", db.url()).default_environment(Environment::Development),
+        &bad.clone().var("APP_ALLOW_INSECURE_INSTANCE_ID", "1"),
+    )
     .unwrap();
     assert_eq!((dev.id(), dev.worker_id()), ("localhost", 2));
+    assert!(matches!(
+        dev.warnings(),
+        [ValidationWarning::InsecureAllowed { .. }]
+    ));
+    // ...which production ignores.
+    let err = start_with_env(
+        StartConfig::new("orders", db.url()).allow_insecure_in_development(true),
+        &bad.clone().var("APP_ALLOW_INSECURE_INSTANCE_ID", "1"),
+    )
+    .unwrap_err();
+    assert!(matches!(err, StartError::Validation(_)));
+    // The application's own default is refused in production with the fix.
+    let err = start_with_env(
+        StartConfig::new("orders", db.url()).known_default("asyncgate-1"),
+        &MapEnv::new().var("APP_INSTANCE_ID", "asyncgate-1"),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "it is this application's default, which every instance shares until it is \
+             given its own"
+        ) && err
+            .to_string()
+            .contains("Set APP_INSTANCE_ID to a name unique"),
+        "{err}"
+    );
 
     // Shutdown releases the worker ID and closes the registration.
     let registry = instance.registry().clone();

@@ -18,8 +18,8 @@ use diesel::sql_types::Text;
 use typed_id::generator::{CollisionCheck as _, HashIdGenerator, HashInput};
 use typed_id::store::{
     ChildCounter, DisplayIdAllocator, FileStore, IdColumn, MemoryStore, PgStore, ReconnectPolicy,
-    Segmented, SqlStore, SqliteOptions, SqliteStore, StoreConnection, StoreError, Synchronous,
-    WorkItemKey,
+    Segmented, SqlStore, SqliteOptions, SqliteStore, StoreConnection, StoreError, StoredWorkItem,
+    Synchronous, WorkItemKey, WorkItemMeta, WorkItemMetaError,
 };
 use typed_id::{HashId, IdError, Seq, Snowflake, SnowflakeGenerator, TypedId};
 use typed_id_tests::pg::{ClusterConfig, PrivateCluster, TestDatabase};
@@ -148,6 +148,60 @@ fn check_children(store: &impl ChildCounter) {
     ));
 }
 
+/// Starting a scope from existing data: `observe` the highest number already issued.
+/// `reopen` gives another handle on the same data (a new process, for the stores that
+/// outlive one), which must see what the first one observed.
+fn check_observe<A: DisplayIdAllocator>(store: &A, reopen: impl Fn() -> A) {
+    // A project migrating its items WORK-001 … WORK-041.
+    store.observe_display_number("migrated", 41).unwrap();
+    assert_eq!(store.last("migrated").unwrap(), 41);
+    assert_eq!(
+        store.next_id::<WorkItemId>("migrated").unwrap().as_str(),
+        "WORK-042"
+    );
+    // Below or at the current value: nothing changes.
+    for below in [0, 1, 41, 42] {
+        store.observe_display_number("migrated", below).unwrap();
+    }
+    assert_eq!(store.last("migrated").unwrap(), 42);
+    assert_eq!(store.allocate("migrated").unwrap(), 43);
+    // A display ID, as read from an imported item.
+    store
+        .observe_display_id("migrated", &WorkItemId::parse("WORK-1000").unwrap())
+        .unwrap();
+    assert_eq!(store.allocate("migrated").unwrap(), 1001);
+    // Another handle continues above it.
+    let other = reopen();
+    assert_eq!(other.allocate("migrated").unwrap(), 1002);
+    other.observe_display_number("migrated", 2000).unwrap();
+    drop(other);
+    assert_eq!(store.allocate("migrated").unwrap(), 2001);
+    // Scopes stay apart; 0 on a fresh scope creates nothing to count from.
+    store.observe_display_number("fresh", 0).unwrap();
+    assert_eq!(store.allocate("fresh").unwrap(), 1);
+    // Hostile arguments: typed errors, nothing changed.
+    for bad in ["", "with space", "ünï", &"x".repeat(65)] {
+        assert!(matches!(
+            store.observe_display_number(bad, 5),
+            Err(StoreError::InvalidScope { .. })
+        ));
+    }
+    for too_big in [Seq::MAX + 1, u64::MAX] {
+        assert!(matches!(
+            store.observe_display_number("migrated", too_big),
+            Err(StoreError::Exhausted { max, .. }) if max == Seq::MAX
+        ));
+    }
+    assert_eq!(store.last("migrated").unwrap(), 2001);
+    // The very end of the range: observed, then nothing is left.
+    store.observe_display_number("full", Seq::MAX).unwrap();
+    assert!(matches!(
+        store.allocate("full"),
+        Err(StoreError::Exhausted { .. })
+    ));
+    assert_eq!(store.last("full").unwrap(), Seq::MAX);
+}
+
 /// Many threads, one allocator: every number once.
 fn check_threads<A: DisplayIdAllocator + Send + Sync + 'static>(
     store: Arc<A>,
@@ -182,6 +236,77 @@ fn memory_store() {
     check_allocator(&store);
     check_children(&store);
     check_threads(Arc::new(MemoryStore::new()), "threads", 10_000);
+}
+
+#[test]
+fn observe_on_memory_and_segments() {
+    let store = Arc::new(MemoryStore::new());
+    check_observe(&store, || Arc::clone(&store));
+    // Segments over any store: the held block is skipped up to the observed number.
+    let below = MemoryStore::new();
+    // (Blocks of one: a second handle's block would be its own, see below.)
+    check_observe(&Segmented::new(&below, 1), || Segmented::new(&below, 1));
+    let below = MemoryStore::new();
+    let a = Segmented::new(&below, 100);
+    let b = Segmented::new(&below, 100);
+    assert_eq!(a.allocate("s").unwrap(), 1); // a holds 2..=100
+    assert_eq!(b.allocate("s").unwrap(), 101); // b holds 102..=200
+    a.observe_display_number("s", 150).unwrap();
+    // a drops its block (all of it is at or below 150); the store is raised past b's.
+    assert_eq!(a.remaining("s"), 0);
+    assert_eq!(a.allocate("s").unwrap(), 201);
+    // b's own block is b's: observing through a cannot reach into another process's
+    // memory, which is why observing comes before the scope's users start.
+    assert_eq!(b.allocate("s").unwrap(), 102);
+}
+
+#[test]
+fn observe_on_the_file_store() {
+    let tmp = TempSqlite::new();
+    let dir = dir_of(&tmp).join("observed");
+    let store = FileStore::open(&dir).unwrap();
+    check_observe(&store, || FileStore::open(&dir).unwrap());
+    // The observed value is on disk for stores opened later.
+    drop(store);
+    assert_eq!(
+        FileStore::open(&dir).unwrap().last("migrated").unwrap(),
+        2001
+    );
+    // Every allocation flushed: an observe above the ceiling writes the ceiling.
+    let strict = FileStore::open(dir.join("strict")).unwrap().with_reserve(1);
+    strict.observe_display_number("s", 77).unwrap();
+    let ceiling = fs::read_to_string(strict.counter_path("s").unwrap()).unwrap();
+    assert!(ceiling.contains("77"), "{ceiling}");
+    assert_eq!(strict.allocate("s").unwrap(), 78);
+    // A damaged counter file is reported, not overwritten by an observe.
+    let damaged = FileStore::open(dir.join("damaged")).unwrap();
+    damaged.allocate("s").unwrap();
+    drop(damaged);
+    fs::write(dir.join("damaged").join("s.counter"), "garbage").unwrap();
+    fs::write(dir.join("damaged").join("s.lock"), "").unwrap();
+    let reopened = FileStore::open(dir.join("damaged")).unwrap();
+    assert!(matches!(
+        reopened.observe_display_number("s", 5000),
+        Err(StoreError::CorruptCounter { .. })
+    ));
+    assert_eq!(
+        fs::read_to_string(dir.join("damaged").join("s.counter")).unwrap(),
+        "garbage"
+    );
+}
+
+#[test]
+fn observe_on_sqlite() {
+    let db = TempSqlite::new();
+    let store = SqliteStore::open(db.url()).unwrap();
+    check_observe(&store, || SqliteStore::open(db.url()).unwrap());
+}
+
+#[test]
+fn observe_on_postgres() {
+    let db = TestDatabase::new();
+    let store = PgStore::open(db.url()).unwrap();
+    check_observe(&store, || PgStore::open(db.url()).unwrap());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1257,7 +1382,7 @@ fn work_item_key_serialises_both_ids() {
     );
     let back: WorkItemKey<WorkItemSnowflake, WorkItemId> = serde_json::from_str(&json).unwrap();
     assert_eq!(back, key);
-    assert_eq!(key.to_string(), format!("WORK-042 ({})", key.id));
+    assert_eq!(key.to_string(), "WORK-042");
     // Field order and unknown fields do not matter; missing, duplicate and invalid
     // fields are errors that say what is wrong.
     let swapped = format!(r#"{{"display":"WORK-042","extra":[1],"id":"{}"}}"#, key.id);
@@ -1285,4 +1410,290 @@ fn work_item_key_serialises_both_ids() {
             .to_string();
         assert!(err.contains(needle), "{bad}: {err}");
     }
+}
+
+#[test]
+fn work_item_key_identity_is_the_internal_id() {
+    use std::collections::hash_map::DefaultHasher;
+    use std::hash::{Hash, Hasher};
+    fn hash_of(k: &WorkItemKey<WorkItemSnowflake, WorkItemId>) -> u64 {
+        let mut h = DefaultHasher::new();
+        k.hash(&mut h);
+        h.finish()
+    }
+    let id = WorkItemSnowflake::parse("wi-1767053847123456789").unwrap();
+    let key = WorkItemKey::new(id, WorkItemId::parse("WORK-042").unwrap());
+    let renumbered = WorkItemKey::new(id, WorkItemId::parse("WORK-007").unwrap());
+    let other = WorkItemKey::new(
+        WorkItemSnowflake::parse("wi-1767053847123456790").unwrap(),
+        WorkItemId::parse("WORK-042").unwrap(),
+    );
+    assert_eq!(key, renumbered);
+    assert_eq!(hash_of(&key), hash_of(&renumbered));
+    assert_ne!(
+        key, other,
+        "the same display ID on another item is another item"
+    );
+    assert!(key < other);
+    let set: HashSet<_> = [key, renumbered, other].into_iter().collect();
+    assert_eq!(set.len(), 2);
+    // What it shows.
+    assert_eq!(key.to_string(), "WORK-042");
+    assert_eq!(
+        format!("{key:?}"),
+        "WorkItemKey { display: WORK-042, id: wi-1767053847123456789 }"
+    );
+    assert_eq!(key.internal_id(), 1_767_053_847_123_456_789);
+    assert_eq!(key.internal_id_hex(), "0x1885d61c98c7f315");
+    assert_eq!(
+        Snowflake::parse_base62(key.internal_id_base62().as_str())
+            .unwrap()
+            .as_u64(),
+        1_767_053_847_123_456_789
+    );
+    assert_eq!(key.display_number(), 42);
+    // Small internal IDs keep 16 hex digits.
+    let small = WorkItemKey::new(
+        WorkItemSnowflake::parse("wi-255").unwrap(),
+        WorkItemId::parse("WORK-1000").unwrap(),
+    );
+    assert_eq!(small.internal_id_hex(), "0x00000000000000ff");
+    assert_eq!(small.internal_id_base62().as_str(), "47");
+    assert_eq!(small.display_number(), 1000);
+}
+
+type Meta = WorkItemMeta<WorkItemSnowflake, WorkItemId>;
+type Stored<T> = StoredWorkItem<WorkItemSnowflake, WorkItemId, T>;
+
+/// The reference system's file, with an internal ID whose hex agrees with it.
+const REFERENCE_FILE: &str = r#"{"_meta": {"internal_id": "1767053847123456789", "internal_id_hex": "0x1885d61c98c7f315", "display_id": "WORK-042", "created_at": "2026-01-09T14:30:00Z", "worker_id": 742}, "title": "Fix the login bug", "status": "in_progress"}"#;
+
+#[test]
+fn stored_work_items_load_unchanged_and_write_back_the_same() {
+    #[derive(serde::Deserialize, serde::Serialize, Debug, PartialEq)]
+    struct Item {
+        title: String,
+        status: String,
+    }
+    let item: Stored<Item> = serde_json::from_str(REFERENCE_FILE).unwrap();
+    assert_eq!(item.meta.key().to_string(), "WORK-042");
+    assert_eq!(item.meta.key().internal_id(), 1_767_053_847_123_456_789);
+    assert_eq!(item.meta.created_at(), "2026-01-09T14:30:00Z");
+    assert_eq!(item.meta.created_at_unix_ms(), 1_767_969_000_000);
+    assert_eq!(item.meta.worker_id(), 742);
+    assert_eq!(
+        item.data,
+        Item {
+            title: "Fix the login bug".into(),
+            status: "in_progress".into()
+        }
+    );
+    // Written back: the same object, `_meta` first, every value as it was.
+    let written = serde_json::to_value(&item).unwrap();
+    let original: serde_json::Value = serde_json::from_str(REFERENCE_FILE).unwrap();
+    assert_eq!(written, original);
+    assert!(
+        serde_json::to_string(&item)
+            .unwrap()
+            .starts_with(r#"{"_meta":{"internal_id":"1767053847123456789","#)
+    );
+    // Any map keeps keys the application does not know about.
+    let loose: Stored<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(REFERENCE_FILE).unwrap();
+    assert_eq!(loose.data.len(), 2);
+    assert!(!loose.data.contains_key("_meta"));
+    assert_eq!(serde_json::to_value(&loose).unwrap(), original);
+    // `_meta` anywhere in the object, unknown keys inside it ignored.
+    let shuffled = r#"{"status": "done", "_meta": {"worker_id": 1, "future": [1, 2], "display_id": "WORK-001", "created_at": "2026-01-09T15:30:00+01:00", "internal_id_hex": "0x1", "internal_id": "1"}}"#;
+    let item: Stored<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(shuffled).unwrap();
+    assert_eq!(item.meta.created_at_unix_ms(), 1_767_969_000_000);
+    assert_eq!(item.meta.key().internal_id_hex(), "0x0000000000000001");
+    // Or a `_meta` field in the application's own struct.
+    #[derive(serde::Deserialize, serde::Serialize)]
+    struct Own {
+        #[serde(rename = "_meta")]
+        meta: Meta,
+        title: String,
+    }
+    let own: Own = serde_json::from_str(REFERENCE_FILE).unwrap();
+    assert_eq!(own.meta.key().display_number(), 42);
+    assert_eq!(own.title, "Fix the login bug");
+    // A new item: time and worker from its snowflake.
+    let generator = SnowflakeGenerator::new(742).unwrap();
+    let id: WorkItemSnowflake = generator.generate().unwrap();
+    let meta = Meta::from_snowflake(
+        WorkItemKey::new(id, WorkItemId::parse("WORK-043").unwrap()),
+        generator.layout(),
+    );
+    assert_eq!(meta.worker_id(), 742);
+    let back: Meta = serde_json::from_value(serde_json::to_value(&meta).unwrap()).unwrap();
+    assert_eq!(back, meta);
+    assert_eq!(back.created_at(), meta.created_at());
+    let parts = generator.decompose(id.to_body());
+    assert_eq!(meta.created_at_unix_ms(), parts.timestamp_ms as i64);
+    // Data that is not an object cannot sit beside `_meta`.
+    let err = serde_json::to_string(&Stored::new(meta.clone(), vec![1])).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("must serialise as a map or a struct"),
+        "{err}"
+    );
+    #[derive(serde::Serialize)]
+    struct Clash {
+        _meta: u8,
+    }
+    let err = serde_json::to_string(&Stored::new(meta, Clash { _meta: 1 })).unwrap_err();
+    assert!(err.to_string().contains("`_meta`"), "{err}");
+}
+
+#[test]
+fn hostile_meta_objects_are_refused_with_the_reason() {
+    let with = |field: &str, value: &str| -> String {
+        let mut v: serde_json::Value = serde_json::from_str(REFERENCE_FILE).unwrap();
+        v["_meta"][field] = serde_json::from_str(value).unwrap();
+        v.to_string()
+    };
+    let without = |field: &str| -> String {
+        let mut v: serde_json::Value = serde_json::from_str(REFERENCE_FILE).unwrap();
+        v["_meta"].as_object_mut().unwrap().remove(field);
+        v.to_string()
+    };
+    let cases = [
+        // The issue's own example: its hex is another number than its decimal.
+        (
+            with("internal_id_hex", r#""0x188a1c2d3e4f5678""#),
+            "internal_id_hex \"0x188a1c2d3e4f5678\" does not match internal_id \
+             1767053847123456789, which is 0x1885d61c98c7f315",
+        ),
+        (
+            with("internal_id_hex", r#""1885d61c98c7f315""#),
+            "is not hex",
+        ),
+        (with("internal_id_hex", r#""0x""#), "is not hex"),
+        (
+            with("internal_id_hex", r#""0x01885d61c98c7f315""#),
+            "is not hex",
+        ),
+        (
+            with("internal_id", r#""01767053847123456789""#),
+            "is not a snowflake",
+        ),
+        (with("internal_id", r#""-1""#), "is not a snowflake"),
+        (
+            with("internal_id", r#""9223372036854775808""#),
+            "is not a snowflake",
+        ),
+        (
+            with("internal_id", r#""99999999999999999999999""#),
+            "is not a snowflake",
+        ),
+        (
+            with("internal_id", r#""1767053847123456789 ""#),
+            "is not a snowflake",
+        ),
+        (
+            with("internal_id", "[1]"),
+            "a snowflake as a decimal string",
+        ),
+        (
+            with("display_id", r#""WORK-42""#),
+            "display_id: invalid WorkItemId",
+        ),
+        (
+            with("display_id", r#""BUG-042""#),
+            "display_id: invalid WorkItemId",
+        ),
+        (
+            with("display_id", r#""""#),
+            "display_id: invalid WorkItemId",
+        ),
+        (
+            with("created_at", r#""2026-01-09T14:30:00""#),
+            "a zone (Z or ±hh:mm) is required",
+        ),
+        (
+            with("created_at", r#""2026-02-30T14:30:00Z""#),
+            "no such day",
+        ),
+        (
+            with("created_at", r#""yesterday""#),
+            "created_at \"yesterday\" is not an RFC 3339 time",
+        ),
+        (with("worker_id", "-1"), "worker_id"),
+        (with("worker_id", r#""742""#), "worker_id"),
+        (without("internal_id"), "missing field `internal_id`"),
+        (
+            without("internal_id_hex"),
+            "missing field `internal_id_hex`",
+        ),
+        (without("display_id"), "missing field `display_id`"),
+        (without("created_at"), "missing field `created_at`"),
+        (without("worker_id"), "missing field `worker_id`"),
+        (r#"{"title": "x"}"#.to_owned(), "missing field `_meta`"),
+        (r#"{"_meta": 5}"#.to_owned(), "_meta"),
+        (r#"[1, 2]"#.to_owned(), "a stored work item"),
+        (
+            REFERENCE_FILE.replacen(
+                r#""worker_id": 742}"#,
+                r#""worker_id": 742, "worker_id": 1}"#,
+                1,
+            ),
+            "duplicate field `worker_id`",
+        ),
+        (
+            REFERENCE_FILE.replacen(r#""status""#, r#""_meta": {}, "status""#, 1),
+            "duplicate field `_meta`",
+        ),
+    ];
+    for (bad, needle) in cases {
+        let err = serde_json::from_str::<Stored<serde_json::Map<String, serde_json::Value>>>(&bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(needle), "{bad}\n  {err}\n  wanted: {needle}");
+    }
+    // The same checks without serde, as typed errors.
+    let err = Meta::from_fields("1", "0x2", "WORK-001", "2026-01-09T14:30:00Z", 1).unwrap_err();
+    assert_eq!(
+        err,
+        WorkItemMetaError::HexMismatch {
+            hex: "0x2".into(),
+            internal_id: 1
+        }
+    );
+    let long = "9".repeat(10_000);
+    match Meta::from_fields(&long, "0x1", "WORK-001", "2026-01-09T14:30:00Z", 1) {
+        Err(WorkItemMetaError::InternalId { value }) => assert_eq!(value.len(), 64),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        Meta::from_fields("1", "0x1", "WORK-001", &long, 1),
+        Err(WorkItemMetaError::CreatedAt { .. })
+    ));
+    let err = Meta::from_fields("1", "0x1", "WORK-1", "2026-01-09T14:30:00Z", 1).unwrap_err();
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the parse error is its source"
+    );
+    // Times outside what RFC 3339 can write.
+    let key = WorkItemKey::new(
+        WorkItemSnowflake::parse("wi-1").unwrap(),
+        WorkItemId::parse("WORK-001").unwrap(),
+    );
+    let far = std::time::UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+    assert!(matches!(
+        Meta::new(key, far, 1),
+        Err(WorkItemMetaError::CreatedAt { .. })
+    ));
+    let meta = Meta::new(
+        key,
+        std::time::UNIX_EPOCH + Duration::from_millis(1_767_969_000_250),
+        3,
+    )
+    .unwrap();
+    assert_eq!(meta.created_at(), "2026-01-09T14:30:00.250Z");
+    assert_eq!(
+        meta.created_at_time(),
+        std::time::UNIX_EPOCH + Duration::from_millis(1_767_969_000_250)
+    );
 }

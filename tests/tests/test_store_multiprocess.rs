@@ -67,6 +67,22 @@ fn child_process() {
         }
         "display-sqlite" => take_numbers(&SqliteStore::open(&target).unwrap(), &out, count),
         "display-postgres" => take_numbers(&PgStore::open(&target).unwrap(), &out, count),
+        "observe-file" => {
+            // Worker i has imported items up to 1 000 × (i + 1) (a few of them in two
+            // calls, the second below the first), then takes numbers.
+            let store = FileStore::open(&target).unwrap();
+            let seen = 1000 * (worker as u64 + 1);
+            store.observe_display_number("imported", seen).unwrap();
+            store.observe_display_number("imported", seen / 2).unwrap();
+            let numbers: Vec<u64> = (0..count)
+                .map(|_| store.allocate("imported").unwrap())
+                .collect();
+            assert!(
+                numbers.iter().all(|&n| n > seen),
+                "{numbers:?} not above {seen}"
+            );
+            write_lines(out.as_path(), numbers.iter().map(u64::to_string));
+        }
         "crash-file" => log_until_killed(&FileStore::open(&target).unwrap(), &out),
         "crash-sqlite" => log_until_killed(&SqliteStore::open(&target).unwrap(), &out),
         other => panic!("unknown job {other}"),
@@ -312,6 +328,46 @@ fn postgres_children_from_4_processes() {
         CHILDREN,
     );
     assert_exactly_one_to("children-postgres", &lines, (PROCESSES * CHILDREN) as u64);
+}
+
+/// A file store's observed number is shared by the folder: a process that observes
+/// and exits leaves the next process numbering above it, and processes observing and
+/// allocating at once never receive a number twice nor one at or below what they
+/// observed.
+#[test]
+fn observed_display_numbers_hold_across_processes_on_the_file_store() {
+    let tmp = TempSqlite::new();
+    let dir = tmp.path().parent().unwrap();
+    let counters = dir.join("observed");
+    let target = counters.to_str().unwrap();
+    // One process observes 1 000 and takes 3, then exits; the next starts above.
+    let out = dir.join("observe-one.out");
+    let status = worker("observe-file", target, &out, 3, 0).status().unwrap();
+    assert!(status.success());
+    let first: Vec<u64> = fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(first, [1001, 1002, 1003]);
+    let store = FileStore::open(&counters).unwrap();
+    assert_eq!(store.allocate("imported").unwrap(), 1004);
+    // Observing below what the folder has reached changes nothing for anyone.
+    store.observe_display_number("imported", 10).unwrap();
+    drop(store);
+
+    // Four at once, observing 1 000 to 4 000.
+    let lines = run_workers("observe-file", target, dir, 500);
+    assert_all_distinct("observe-file", &lines);
+    let all: Vec<u64> = lines.iter().flatten().map(|l| l.parse().unwrap()).collect();
+    assert!(
+        all.iter().all(|&n| n > 1004),
+        "a number at or below one handed out before"
+    );
+    let store = FileStore::open(&counters).unwrap();
+    let last = store.last("imported").unwrap();
+    assert!(last >= 4000 && last >= *all.iter().max().unwrap(), "{last}");
+    assert_eq!(store.allocate("imported").unwrap(), last + 1);
 }
 
 #[test]

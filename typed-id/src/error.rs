@@ -307,6 +307,9 @@ pub enum Expected {
     DotOrEnd,
     /// A `-` separator.
     Dash,
+    /// A `.` before milliseconds or a `-` before a pid (a process instance ID's
+    /// legacy, second-precision form).
+    DotOrDash,
     /// An ASCII letter or digit.
     Alphanumeric,
     /// A TypeID suffix character: lowercase Crockford base32 (`0-9 a-z` without
@@ -330,6 +333,7 @@ impl fmt::Display for Expected {
             Expected::HexDigit => "a lowercase hex digit (0-9, a-f)",
             Expected::DotOrEnd => "'.' or the end",
             Expected::Dash => "'-'",
+            Expected::DotOrDash => "'.' or '-'",
             Expected::Alphanumeric => "an ASCII letter or digit",
             Expected::Base32Digit => "a lowercase base32 digit (0-9, a-z except i, l, o, u)",
             Expected::Base32Lead => "a base32 digit 0-7 (a suffix holds at most 128 bits)",

@@ -2,7 +2,8 @@
 //! logs) and instance keys (`odin-PS-8f4a2b`, registered in the instance registry).
 //!
 //! Neither is second-precision alone: a process ID carries the millisecond, the pid and
-//! 32 random bits; an instance key is a SHA-256 of the time in nanoseconds, 16 random
+//! 32 random bits (older, second-precision IDs without the random part still parse, as
+//! a legacy form); an instance key is a SHA-256 of the time in nanoseconds, 16 random
 //! bytes, the project and the type.
 
 use core::fmt;
@@ -15,8 +16,8 @@ use crate::body::{Body, HexKey, HexSpec, InstanceKey};
 use crate::error::{Expected, ParseErrorKind, ParseIdError};
 use crate::typed::TypedId;
 
-/// Length of the text form with a one-digit pid: `YYYYMMDD-HHMMSS.mmm-P-RRRRRRRR`.
-const MIN_TEXT: usize = 30;
+/// Length of the legacy text form with a one-digit pid: `YYYYMMDD-HHMMSS-P`.
+const MIN_TEXT: usize = 17;
 /// Length of the text form with a ten-digit pid.
 const MAX_TEXT: usize = 39;
 /// 9999-12-31T23:59:59.999Z: the last instant with a four-digit year.
@@ -32,6 +33,13 @@ const NAME: &str = "ProcessInstanceId";
 /// in the same millisecond with the same pid (containers restarting, pid namespaces)
 /// still differ with probability 1 − 2⁻³².
 ///
+/// IDs written before the millisecond and the random part were added,
+/// `YYYYMMDD-HHMMSS-PID` (`20250104-143052-12345`), parse as a **legacy** form: the
+/// time to the second and the pid, [`is_legacy`](Self::is_legacy) true, random part 0,
+/// and displayed exactly as they were written. A legacy ID never equals a current one,
+/// and sorts after a current ID of the same millisecond, pid and random part.
+/// [`generate`](Self::generate) never makes legacy IDs.
+///
 /// ```
 /// use typed_id::generator::ProcessInstanceId;
 ///
@@ -42,6 +50,12 @@ const NAME: &str = "ProcessInstanceId";
 /// // This process's own ID, made once.
 /// let me = ProcessInstanceId::current();
 /// assert_eq!(me.pid(), std::process::id());
+///
+/// // An ID from before milliseconds and random bits: read and written back unchanged.
+/// let old: ProcessInstanceId = "20250104-143052-12345".parse()?;
+/// assert!(old.is_legacy());
+/// assert_eq!((old.unix_ms(), old.pid()), (1_736_001_052_000, 12345));
+/// assert_eq!(old.to_string(), "20250104-143052-12345");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -49,6 +63,8 @@ pub struct ProcessInstanceId {
     unix_ms: i64,
     pid: u32,
     random: u32,
+    /// The second-precision form without a random part, `YYYYMMDD-HHMMSS-PID`.
+    legacy: bool,
 }
 
 impl ProcessInstanceId {
@@ -81,6 +97,7 @@ impl ProcessInstanceId {
                         .min(MAX_UNIX_MS),
                     pid: std::process::id(),
                     random: (ns ^ (ns >> 32)) as u32,
+                    legacy: false,
                 }
             })
         })
@@ -102,10 +119,33 @@ impl ProcessInstanceId {
             unix_ms,
             pid,
             random,
+            legacy: false,
         })
     }
 
-    /// Parses the text form; exactly what `Display` writes is accepted.
+    /// A legacy, second-precision ID (`20250104-143052-12345`): `unix_s` seconds since
+    /// the Unix epoch and the pid, no random part. For tests and migrations; new IDs
+    /// come from [`generate`](Self::generate).
+    ///
+    /// # Errors
+    /// [`GenerateError::InvalidConfig`] outside the years 0000 to 9999.
+    pub fn from_legacy_parts(unix_s: i64, pid: u32) -> Result<Self, GenerateError> {
+        let unix_ms = unix_s
+            .checked_mul(1000)
+            .filter(|ms| (MIN_UNIX_MS..=MAX_UNIX_MS).contains(ms))
+            .ok_or(GenerateError::InvalidConfig {
+                reason: "process instance time must be within the years 0000 to 9999",
+            })?;
+        Ok(ProcessInstanceId {
+            unix_ms,
+            pid,
+            random: 0,
+            legacy: true,
+        })
+    }
+
+    /// Parses the text form: exactly what `Display` writes is accepted, the current
+    /// form `YYYYMMDD-HHMMSS.mmm-PID-RRRRRRRR` and the legacy `YYYYMMDD-HHMMSS-PID`.
     ///
     /// # Errors
     /// A [`ParseIdError`] naming the byte at fault.
@@ -148,9 +188,18 @@ impl ProcessInstanceId {
         let hour = fixed(9, 2)?;
         let minute = fixed(11, 2)?;
         let second = fixed(13, 2)?;
-        sep(15, b'.', Expected::DotOrEnd)?;
-        let milli = fixed(16, 3)?;
-        sep(19, b'-', Expected::Dash)?;
+        let legacy = match b.get(15) {
+            Some(b'.') => false,
+            Some(b'-') => true,
+            _ => return Err(at_char(s, 15, Expected::DotOrDash)),
+        };
+        let (milli, pid_at) = if legacy {
+            (0, 16)
+        } else {
+            let milli = fixed(16, 3)?;
+            sep(19, b'-', Expected::Dash)?;
+            (milli, 20)
+        };
         let range = |at: usize, v: u64, lo: u64, hi: u64| {
             if v < lo {
                 Err(err(at, ParseErrorKind::ZeroNumber))
@@ -167,7 +216,6 @@ impl ProcessInstanceId {
         range(13, second, 0, 59)?;
 
         // The pid: canonical decimal (no leading zero), at most u32::MAX.
-        let pid_at = 20;
         let pid_len = b[pid_at..]
             .iter()
             .take_while(|c| c.is_ascii_digit())
@@ -188,6 +236,21 @@ impl ProcessInstanceId {
             ));
         };
         let dash = pid_at + pid_len;
+        let days = days_from_civil(year as i64, month as u32, day as u32);
+        let in_day = (hour * 3600 + minute * 60 + second) * 1000 + milli;
+        let unix_ms = days * 86_400_000 + in_day as i64;
+        if legacy {
+            // Nothing after the pid: a digit was expected, or the end.
+            if dash != b.len() {
+                return Err(at_char(s, dash, Expected::Digit));
+            }
+            return Ok(ProcessInstanceId {
+                unix_ms,
+                pid,
+                random: 0,
+                legacy: true,
+            });
+        }
         sep(dash, b'-', Expected::Dash)?;
         let hex_at = dash + 1;
         let hex = &b[hex_at..];
@@ -210,14 +273,12 @@ impl ProcessInstanceId {
             (acc << 4) | (c as char).to_digit(16).unwrap_or(0)
         });
 
-        let days = days_from_civil(year as i64, month as u32, day as u32);
-        let in_day = (hour * 3600 + minute * 60 + second) * 1000 + milli;
-        let unix_ms = days * 86_400_000 + in_day as i64;
         debug_assert!((MIN_TEXT..=MAX_TEXT).contains(&s.len()));
         Ok(ProcessInstanceId {
             unix_ms,
             pid,
             random,
+            legacy: false,
         })
     }
 
@@ -245,10 +306,17 @@ impl ProcessInstanceId {
         self.pid
     }
 
-    /// The random part.
+    /// The random part (0 for a legacy ID).
     #[must_use]
     pub fn random(&self) -> u32 {
         self.random
+    }
+
+    /// Whether this is the legacy, second-precision form `YYYYMMDD-HHMMSS-PID`, which
+    /// has no millisecond and no random part.
+    #[must_use]
+    pub fn is_legacy(&self) -> bool {
+        self.legacy
     }
 }
 
@@ -265,7 +333,7 @@ fn is_leap(year: u64) -> bool {
     (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
-fn days_in_month(year: u64, month: u64) -> u64 {
+pub(crate) fn days_in_month(year: u64, month: u64) -> u64 {
     match month {
         2 if is_leap(year) => 29,
         2 => 28,
@@ -275,7 +343,7 @@ fn days_in_month(year: u64, month: u64) -> u64 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -286,7 +354,7 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// The date of a day count since 1970-01-01: `(year, month, day)`.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -304,6 +372,16 @@ impl fmt::Display for ProcessInstanceId {
         let secs = self.unix_ms.div_euclid(1000);
         let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
         let rem = secs.rem_euclid(86_400);
+        if self.legacy {
+            return write!(
+                f,
+                "{y:04}{mo:02}{d:02}-{:02}{:02}{:02}-{}",
+                rem / 3600,
+                rem / 60 % 60,
+                rem % 60,
+                self.pid
+            );
+        }
         write!(
             f,
             "{y:04}{mo:02}{d:02}-{:02}{:02}{:02}.{:03}-{}-{:08x}",
@@ -535,6 +613,74 @@ mod tests {
         let age = system_now_ms() as i64 - a.unix_ms();
         assert!(age < 60_000);
         assert_eq!(ProcessInstanceId::current(), ProcessInstanceId::current());
+    }
+
+    #[test]
+    fn a_thousand_ids_in_a_tight_loop_are_distinct() {
+        let ids: Vec<ProcessInstanceId> = (0..1000)
+            .map(|_| ProcessInstanceId::generate().unwrap())
+            .collect();
+        let distinct: std::collections::HashSet<_> = ids.iter().copied().collect();
+        assert_eq!(distinct.len(), ids.len());
+        // Their text too: what a log line shows.
+        let texts: std::collections::HashSet<String> =
+            ids.iter().map(ToString::to_string).collect();
+        assert_eq!(texts.len(), ids.len());
+        assert!(ids.iter().all(|id| !id.is_legacy()));
+    }
+
+    #[test]
+    fn legacy_second_precision_ids_parse_and_display_as_written() {
+        for text in [
+            "20250104-143052-12345",
+            "19700101-000000-1",
+            "20240229-235959-4294967295",
+            "99991231-235959-0",
+        ] {
+            let id = ProcessInstanceId::parse(text).unwrap();
+            assert!(id.is_legacy(), "{text}");
+            assert_eq!(id.random(), 0);
+            assert_eq!(id.unix_ms() % 1000, 0);
+            assert_eq!(id.to_string(), text);
+            assert_eq!(format!("{id:?}"), format!("ProcessInstanceId(\"{text}\")"));
+        }
+        let old = ProcessInstanceId::parse("20250104-143052-12345").unwrap();
+        assert_eq!(old.unix_ms(), 1_736_001_052_000);
+        assert_eq!(old.pid(), 12345);
+        assert_eq!(
+            ProcessInstanceId::from_legacy_parts(1_736_001_052, 12345),
+            Ok(old)
+        );
+        assert!(ProcessInstanceId::from_legacy_parts(i64::MAX, 1).is_err());
+        assert!(ProcessInstanceId::from_legacy_parts(MAX_UNIX_MS / 1000 + 1, 1).is_err());
+        // Never equal to a current ID of the same instant and pid.
+        let current = ProcessInstanceId::from_parts(1_736_001_052_000, 12345, 0).unwrap();
+        assert_ne!(old, current);
+        assert_eq!(current.to_string(), "20250104-143052.000-12345-00000000");
+        assert!(old > current);
+
+        // Hostile legacy-looking text: the byte at fault.
+        for (bad, index) in [
+            ("20250104-143052-", 16),
+            ("20250104-143052-012345", 16),
+            ("20250104-143052-4294967296", 16),
+            ("20250104-143052-12345-", 21),
+            ("20250104-143052-12345-a7f3c92d", 21),
+            ("20250104-143052-12345 ", 21),
+            ("20250104-143052-12345\n", 21),
+            ("20250104-143052-+12345", 16),
+            ("20250104-143052_12345", 15),
+            ("20250104-143052", 15),
+            ("20250104-246052-12345", 9),
+            ("20250230-143052-12345", 6),
+            ("20250104-143052-1234567890123", 16),
+        ] {
+            let err = ProcessInstanceId::parse(bad).unwrap_err();
+            assert_eq!(err.index(), index, "{bad}: {err}");
+            assert_eq!(err.type_name(), "ProcessInstanceId");
+        }
+        let err = ProcessInstanceId::parse("20250104-143052_12345").unwrap_err();
+        assert!(err.to_string().contains("'.' or '-'"), "{err}");
     }
 
     #[test]

@@ -13,7 +13,7 @@
 
 mod collision;
 mod hash;
-mod instance;
+pub(crate) mod instance;
 mod layout;
 mod snowflake;
 mod source;

@@ -71,11 +71,17 @@
 //!
 //! `APP_ENV` (name configurable) says where the process runs: `development`, `staging`
 //! or `production` (`dev`, `stage`, `prod` also work; [`start`] assumes production when
-//! it is unset). Development accepts any ID. Staging and production refuse names that
-//! many instances would share — empty or blank IDs, `localhost`, `127.0.0.1`, `default`,
-//! `changeme` and the rest of [`KNOWN_DEFAULTS`], stray whitespace, unexpanded
+//! it is unset). Staging and production refuse names that many instances would share
+//! — empty or blank IDs, `localhost`, `127.0.0.1`, `default`, `changeme` and the rest of
+//! [`KNOWN_DEFAULTS`], the application's own defaults ([`Validator::known_default`],
+//! [`StartConfig::known_default`]), stray whitespace, invisible characters, unexpanded
 //! `${PLACEHOLDERS}` — with a message that tells the operator what to set, and warn
-//! (a returned [`ValidationWarning`], never printed) about IDs under 8 characters:
+//! (a returned [`ValidationWarning`], never printed) about IDs under 8 characters.
+//! Development refuses the same names unless insecure IDs were allowed explicitly: by
+//! the application ([`Validator::allow_insecure_in_development`],
+//! [`StartConfig::allow_insecure_in_development`]) or by the developer with
+//! `APP_ALLOW_INSECURE_INSTANCE_ID=1` ([`DEFAULT_ALLOW_INSECURE_VAR`]); staging and
+//! production ignore that opt-in.
 //!
 //! ```
 //! use typed_id::instance::{validate, Detection, DetectionSource, Environment};
@@ -88,7 +94,7 @@
 //!      instances share (detected from Kubernetes pod HOSTNAME). Set APP_INSTANCE_ID to a \
 //!      name unique to this instance, e.g. APP_INSTANCE_ID=orders-api-7f3c2a91"
 //! );
-//! assert!(validate(&found, Environment::Development, "APP_INSTANCE_ID")?.is_empty());
+//! assert!(validate(&found, Environment::Development, "APP_INSTANCE_ID").is_err());
 //! # Ok::<(), typed_id::instance::ValidationError>(())
 //! ```
 //!
@@ -202,8 +208,9 @@ pub use detect::{
     DEFAULT_OVERRIDE_VAR, DetectError, Detection, DetectionSource, EnvSource, MapEnv, OsEnv, detect,
 };
 pub use validate::{
-    DEFAULT_ENVIRONMENT_VAR, Environment, EnvironmentError, KNOWN_DEFAULTS, MIN_RECOMMENDED_LEN,
-    RefusalReason, ValidationError, ValidationWarning, validate,
+    DEFAULT_ALLOW_INSECURE_VAR, DEFAULT_ENVIRONMENT_VAR, Environment, EnvironmentError,
+    KNOWN_DEFAULTS, MIN_RECOMMENDED_LEN, OptInError, RefusalReason, ValidationError,
+    ValidationWarning, Validator, validate,
 };
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

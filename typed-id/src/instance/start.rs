@@ -13,8 +13,8 @@ use super::heartbeat::{Heartbeat, HeartbeatBuilder};
 use super::lease::{DEFAULT_LEASE_PERIOD, LeaseOptions, WorkerLease};
 use super::registry::{NewInstance, Registration, Registry, RegistryOptions};
 use super::validate::{
-    DEFAULT_ENVIRONMENT_VAR, Environment, EnvironmentError, ValidationError, ValidationWarning,
-    validate,
+    DEFAULT_ENVIRONMENT_VAR, Environment, EnvironmentError, OptInError, ValidationError,
+    ValidationWarning, Validator,
 };
 use crate::generator::{Clock, Layout, SystemClock};
 
@@ -29,6 +29,9 @@ pub struct StartConfig<C = SystemClock> {
     override_var: String,
     environment_var: String,
     default_environment: Environment,
+    known_defaults: Vec<String>,
+    allow_insecure: bool,
+    allow_insecure_var: String,
     scope: Option<String>,
     lease_period: Duration,
     heartbeat_interval: Option<Duration>,
@@ -48,7 +51,8 @@ impl StartConfig<SystemClock> {
     /// path or a `postgres://` URL, see [`Registry::open`]).
     ///
     /// Defaults: override variable `APP_INSTANCE_ID`, environment variable `APP_ENV`
-    /// (production when unset), lease scope = the project, a 30 s lease renewed every
+    /// (production when unset), no application defaults, insecure IDs refused in
+    /// development unless `APP_ALLOW_INSECURE_INSTANCE_ID=1`, lease scope = the project, a 30 s lease renewed every
     /// 10 s, instances stale after 120 s, [`Layout::DEFAULT`], the system clock.
     pub fn new(project: impl Into<String>, database_url: impl Into<String>) -> Self {
         Self::with_database(project, Database::Url(database_url.into()))
@@ -67,6 +71,9 @@ impl StartConfig<SystemClock> {
             override_var: DEFAULT_OVERRIDE_VAR.to_owned(),
             environment_var: DEFAULT_ENVIRONMENT_VAR.to_owned(),
             default_environment: Environment::Production,
+            known_defaults: Vec::new(),
+            allow_insecure: false,
+            allow_insecure_var: super::validate::DEFAULT_ALLOW_INSECURE_VAR.to_owned(),
             scope: None,
             lease_period: DEFAULT_LEASE_PERIOD,
             heartbeat_interval: None,
@@ -95,6 +102,32 @@ impl<C: Clock + 'static> StartConfig<C> {
     /// told otherwise).
     pub fn default_environment(mut self, environment: Environment) -> Self {
         self.default_environment = environment;
+        self
+    }
+
+    /// Adds one of the application's own default instance IDs (`asyncgate-1`, the
+    /// value in its sample configuration), refused like the built-in
+    /// [`KNOWN_DEFAULTS`](super::KNOWN_DEFAULTS) with a message that says which
+    /// variable to set; see [`Validator::known_default`].
+    pub fn known_default(mut self, id: impl Into<String>) -> Self {
+        self.known_defaults.push(id.into());
+        self
+    }
+
+    /// Allows insecure instance IDs (known defaults, blanks, placeholders…) when the
+    /// environment is development; staging and production ignore it. Without it,
+    /// development accepts them only when the developer sets the opt-in variable
+    /// (`APP_ALLOW_INSECURE_INSTANCE_ID=1`, see [`allow_insecure_var`](Self::allow_insecure_var)).
+    pub fn allow_insecure_in_development(mut self, allow: bool) -> Self {
+        self.allow_insecure = allow;
+        self
+    }
+
+    /// The name of the variable that opts in to insecure IDs in development (default
+    /// [`DEFAULT_ALLOW_INSECURE_VAR`](super::DEFAULT_ALLOW_INSECURE_VAR),
+    /// `APP_ALLOW_INSECURE_INSTANCE_ID`).
+    pub fn allow_insecure_var(mut self, name: impl Into<String>) -> Self {
+        self.allow_insecure_var = name.into();
         self
     }
 
@@ -139,6 +172,9 @@ impl<C: Clock + 'static> StartConfig<C> {
             override_var: self.override_var,
             environment_var: self.environment_var,
             default_environment: self.default_environment,
+            known_defaults: self.known_defaults,
+            allow_insecure: self.allow_insecure,
+            allow_insecure_var: self.allow_insecure_var,
             scope: self.scope,
             lease_period: self.lease_period,
             heartbeat_interval: self.heartbeat_interval,
@@ -169,6 +205,9 @@ impl<C> fmt::Debug for StartConfig<C> {
             .field("override_var", &self.override_var)
             .field("environment_var", &self.environment_var)
             .field("default_environment", &self.default_environment)
+            .field("known_defaults", &self.known_defaults)
+            .field("allow_insecure", &self.allow_insecure)
+            .field("allow_insecure_var", &self.allow_insecure_var)
             .field("scope", &self.scope)
             .field("lease_period", &self.lease_period)
             .field("layout", &self.layout)
@@ -182,6 +221,8 @@ impl<C> fmt::Debug for StartConfig<C> {
 pub enum StartError {
     /// The environment variable holds an unknown value.
     Environment(EnvironmentError),
+    /// The opt-in variable for insecure IDs holds neither yes nor no.
+    OptIn(OptInError),
     /// Detection needed randomness and had none.
     Detect(DetectError),
     /// The instance ID is not acceptable in this environment.
@@ -196,6 +237,7 @@ impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StartError::Environment(e) => fmt::Display::fmt(e, f),
+            StartError::OptIn(e) => fmt::Display::fmt(e, f),
             StartError::Detect(e) => fmt::Display::fmt(e, f),
             StartError::Validation(e) => fmt::Display::fmt(e, f),
             StartError::Registry(e) => fmt::Display::fmt(e, f),
@@ -208,6 +250,7 @@ impl std::error::Error for StartError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             StartError::Environment(e) => std::error::Error::source(e),
+            StartError::OptIn(e) => std::error::Error::source(e),
             StartError::Detect(e) => std::error::Error::source(e),
             StartError::Validation(e) => std::error::Error::source(e),
             StartError::Registry(e) => std::error::Error::source(e),
@@ -354,8 +397,9 @@ pub fn start<C: Clock + 'static>(config: StartConfig<C>) -> Result<Instance<C>, 
 /// heartbeat. A failure after registering closes the registration again.
 ///
 /// # Errors
-/// [`StartError`]: an unknown environment, an ID refused in staging or production
-/// (the message says which variable to set), or a registry failure.
+/// [`StartError`]: an unknown environment or opt-in value, an ID refused (in staging
+/// and production, or in development without the opt-in to insecure IDs; the message
+/// says which variable to set), or a registry failure.
 pub fn start_with_env<C: Clock + 'static, E: EnvSource + ?Sized>(
     config: StartConfig<C>,
     env: &E,
@@ -363,9 +407,16 @@ pub fn start_with_env<C: Clock + 'static, E: EnvSource + ?Sized>(
     let environment =
         Environment::from_env(env, &config.environment_var, config.default_environment)
             .map_err(StartError::Environment)?;
+    let validator = Validator::new(config.override_var.clone())
+        .known_defaults(config.known_defaults)
+        .allow_insecure_var(config.allow_insecure_var)
+        .allow_insecure_in_development(config.allow_insecure)
+        .allow_insecure_from_env(env)
+        .map_err(StartError::OptIn)?;
     let detection = detect(env, &config.override_var).map_err(StartError::Detect)?;
-    let warnings =
-        validate(&detection, environment, &config.override_var).map_err(StartError::Validation)?;
+    let warnings = validator
+        .validate(&detection, environment)
+        .map_err(StartError::Validation)?;
     let registry = match config.database {
         Database::Url(url) => Arc::new(Registry::open_with(&url, config.registry_options)?),
         Database::Registry(registry) => registry,

@@ -1,8 +1,11 @@
-//! Is the detected instance ID good enough for where this process runs? Development
-//! takes anything (warning only about invisible characters); staging and production
-//! refuse names that many instances would share (`localhost`, `default`, an empty
-//! value…) or that hide characters (bidi overrides, zero-width spaces) with a message
-//! that says which variable to set, and warn about short names.
+//! Is the detected instance ID good enough for where this process runs? Staging and
+//! production refuse names that many instances would share (`localhost`, `default`, an
+//! empty value, the application's own defaults…) or that hide characters (bidi
+//! overrides, zero-width spaces) with a message that says which variable to set, and
+//! warn about short names. Development refuses the same names unless the application
+//! or the developer opted in to insecure IDs (a [`Validator`] flag, or the variable
+//! [`DEFAULT_ALLOW_INSECURE_VAR`]); once opted in it takes anything, warning only about
+//! invisible characters.
 
 use core::fmt;
 use core::str::FromStr;
@@ -11,6 +14,11 @@ use super::detect::{Detection, DetectionSource, EnvSource, Quoted, is_invisible_
 
 /// Default name of the variable holding the deployment environment.
 pub const DEFAULT_ENVIRONMENT_VAR: &str = "APP_ENV";
+
+/// Default name of the variable that opts in to insecure instance IDs in development
+/// (`1`, `true`, `yes` or `on`; see [`Validator::allow_insecure_from_env`]). Staging
+/// and production ignore it.
+pub const DEFAULT_ALLOW_INSECURE_VAR: &str = "APP_ALLOW_INSECURE_INSTANCE_ID";
 
 /// IDs shorter than this (in characters) draw a [`ValidationWarning::Short`] in staging
 /// and production.
@@ -227,6 +235,10 @@ pub enum RefusalReason {
     Blank,
     /// The ID is one of [`KNOWN_DEFAULTS`].
     KnownDefault,
+    /// The ID is one of the application's own defaults (see
+    /// [`Validator::known_default`]): the value every instance has until it is
+    /// configured, such as `asyncgate-1`.
+    ApplicationDefault,
     /// The ID starts or ends with whitespace (a stray space or newline in a config file).
     SurroundingWhitespace,
     /// The ID contains whitespace or control characters.
@@ -254,6 +266,10 @@ impl RefusalReason {
             RefusalReason::Empty => "it is empty",
             RefusalReason::Blank => "it is only whitespace",
             RefusalReason::KnownDefault => "it is a known default that many instances share",
+            RefusalReason::ApplicationDefault => {
+                "it is this application's default, which every instance shares until it is \
+                 given its own"
+            }
             RefusalReason::SurroundingWhitespace => "it has leading or trailing whitespace",
             RefusalReason::InnerWhitespace => "it contains whitespace or control characters",
             RefusalReason::UnexpandedPlaceholder => {
@@ -266,8 +282,10 @@ impl RefusalReason {
     }
 }
 
-/// An instance ID refused in staging or production. `Display` is the message for the
-/// operator: what is wrong, where the ID came from, and which variable to set.
+/// An instance ID refused in staging or production, or in development without the
+/// opt-in to insecure IDs. `Display` is the message for the operator: what is wrong,
+/// where the ID came from, and which variable to set (in development, also the
+/// variable that opts in).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidationError {
     id: String,
@@ -275,6 +293,7 @@ pub struct ValidationError {
     environment: Environment,
     reason: RefusalReason,
     override_var: String,
+    allow_insecure_var: String,
 }
 
 impl ValidationError {
@@ -307,6 +326,12 @@ impl ValidationError {
     pub fn override_var(&self) -> &str {
         &self.override_var
     }
+
+    /// The variable that opts in to insecure IDs (mentioned in development only).
+    #[must_use]
+    pub fn allow_insecure_var(&self) -> &str {
+        &self.allow_insecure_var
+    }
 }
 
 impl fmt::Display for ValidationError {
@@ -336,6 +361,13 @@ impl fmt::Display for ValidationError {
         )?;
         if let DetectionSource::Override { .. } = self.source {
             write!(f, ", or unset {var} to use the platform's ID")?;
+        }
+        if !self.environment.is_strict() {
+            write!(
+                f,
+                "; to accept it anyway on a development machine, set {}=1",
+                self.allow_insecure_var
+            )?;
         }
         Ok(())
     }
@@ -369,6 +401,21 @@ pub enum ValidationWarning {
         /// The variable the ID is usually set with.
         override_var: String,
     },
+    /// Staging or production: the opt-in to insecure IDs was given (flag or variable)
+    /// and is ignored there.
+    InsecureOptInIgnored {
+        /// The environment that ignored it.
+        environment: Environment,
+        /// The opt-in variable.
+        variable: String,
+    },
+    /// Development with the opt-in: the ID would be refused without it.
+    InsecureAllowed {
+        /// The ID.
+        id: String,
+        /// Why it would be refused.
+        reason: RefusalReason,
+    },
 }
 
 impl fmt::Display for ValidationWarning {
@@ -398,25 +445,273 @@ impl fmt::Display for ValidationWarning {
                 Quoted(id),
                 u32::from(*found),
             ),
+            ValidationWarning::InsecureOptInIgnored {
+                environment,
+                variable,
+            } => write!(
+                f,
+                "insecure instance IDs are allowed in development only: the opt-in \
+                 ({variable} or the application's flag) is ignored in {environment}"
+            ),
+            ValidationWarning::InsecureAllowed { id, reason } => write!(
+                f,
+                "accepting instance ID {} only because insecure IDs are allowed in \
+                 development: {}",
+                Quoted(id),
+                reason.explain(),
+            ),
         }
     }
 }
 
-/// Checks a detected ID for `environment`. Development accepts anything and warns only
-/// about invisible formatting characters ([`ValidationWarning::FormatCharacter`]), which
-/// are never meant and cheapest to fix before the value reaches a stricter
-/// environment; staging and production refuse empty and blank IDs, [`KNOWN_DEFAULTS`],
-/// invisible formatting characters ([`RefusalReason::FormatCharacter`]), surrounding or
-/// inner whitespace, control characters and unexpanded placeholders, and warn about IDs
-/// under [`MIN_RECOMMENDED_LEN`] characters. `override_var` is the
-/// variable the messages tell the operator to set.
+/// Checks instance IDs: the built-in [`KNOWN_DEFAULTS`] and the application's own,
+/// by environment, with or without the development opt-in to insecure IDs.
+///
+/// - **Staging and production** refuse empty and blank IDs, [`KNOWN_DEFAULTS`], the
+///   application's defaults ([`known_default`](Self::known_default)), invisible
+///   formatting characters ([`RefusalReason::FormatCharacter`]), surrounding or inner
+///   whitespace, control characters and unexpanded placeholders, with a
+///   [`ValidationError`] that says which variable to set, and warn about IDs under
+///   [`MIN_RECOMMENDED_LEN`] characters. The opt-in is ignored there (with a
+///   [`ValidationWarning::InsecureOptInIgnored`]).
+/// - **Development** refuses the same IDs, the message adding how to opt in, unless
+///   insecure IDs were allowed explicitly: by the application
+///   ([`allow_insecure_in_development`](Self::allow_insecure_in_development)) or by
+///   the developer, with the variable `APP_ALLOW_INSECURE_INSTANCE_ID=1`
+///   ([`DEFAULT_ALLOW_INSECURE_VAR`], name configurable, read by
+///   [`allow_insecure_from_env`](Self::allow_insecure_from_env) and by
+///   [`start`](super::start)). Then it accepts anything, with a
+///   [`ValidationWarning::InsecureAllowed`] for an ID it would have refused.
+///
+/// ```
+/// use typed_id::instance::{Detection, DetectionSource, Environment, MapEnv, Validator};
+///
+/// // Every instance of this application starts as `asyncgate-1` until configured.
+/// let validator = Validator::new("ASYNCGATE_INSTANCE_ID").known_default("asyncgate-1");
+/// let found = Detection::new("asyncgate-1", DetectionSource::Override {
+///     variable: "ASYNCGATE_INSTANCE_ID".into(),
+/// });
+/// let err = validator.validate(&found, Environment::Production).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "refusing instance ID \"asyncgate-1\" in production: it is this application's \
+///      default, which every instance shares until it is given its own (detected from \
+///      override ASYNCGATE_INSTANCE_ID). Set ASYNCGATE_INSTANCE_ID to a name unique to \
+///      this instance, e.g. ASYNCGATE_INSTANCE_ID=orders-api-7f3c2a91, or unset \
+///      ASYNCGATE_INSTANCE_ID to use the platform's ID"
+/// );
+///
+/// // Development refuses it too, unless the developer opts in.
+/// assert!(validator.validate(&found, Environment::Development).is_err());
+/// let env = MapEnv::new().var("APP_ALLOW_INSECURE_INSTANCE_ID", "1");
+/// let relaxed = validator.clone().allow_insecure_from_env(&env)?;
+/// assert_eq!(relaxed.validate(&found, Environment::Development).map(|w| w.len()), Ok(1));
+/// // ...which staging and production ignore.
+/// assert!(relaxed.validate(&found, Environment::Staging).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Validator {
+    override_var: String,
+    allow_insecure_var: String,
+    known_defaults: Vec<String>,
+    allow_insecure: bool,
+}
+
+impl Validator {
+    /// A validator whose messages tell the operator to set `override_var` (the
+    /// instance ID's override variable, e.g. `APP_INSTANCE_ID`); no application
+    /// defaults, no opt-in, opt-in variable [`DEFAULT_ALLOW_INSECURE_VAR`].
+    #[must_use]
+    pub fn new(override_var: impl Into<String>) -> Self {
+        Validator {
+            override_var: override_var.into(),
+            allow_insecure_var: DEFAULT_ALLOW_INSECURE_VAR.to_owned(),
+            known_defaults: Vec::new(),
+            allow_insecure: false,
+        }
+    }
+
+    /// Adds one of the application's own defaults (compared like [`KNOWN_DEFAULTS`]:
+    /// case-insensitively, surrounding whitespace ignored), refused with
+    /// [`RefusalReason::ApplicationDefault`].
+    #[must_use]
+    pub fn known_default(mut self, id: impl Into<String>) -> Self {
+        let id = id.into();
+        let trimmed = id.trim();
+        if !trimmed.is_empty() {
+            self.known_defaults.push(trimmed.to_owned());
+        }
+        self
+    }
+
+    /// Adds several of the application's own defaults.
+    #[must_use]
+    pub fn known_defaults<S: Into<String>>(self, ids: impl IntoIterator<Item = S>) -> Self {
+        ids.into_iter().fold(self, Self::known_default)
+    }
+
+    /// The application's own defaults.
+    #[must_use]
+    pub fn application_defaults(&self) -> &[String] {
+        &self.known_defaults
+    }
+
+    /// Allows insecure IDs in development (the application's explicit opt-in, e.g.
+    /// for its test suite); staging and production ignore it.
+    #[must_use]
+    pub fn allow_insecure_in_development(mut self, allow: bool) -> Self {
+        self.allow_insecure = allow;
+        self
+    }
+
+    /// The name of the opt-in variable, for messages and
+    /// [`allow_insecure_from_env`](Self::allow_insecure_from_env) (default
+    /// [`DEFAULT_ALLOW_INSECURE_VAR`]).
+    #[must_use]
+    pub fn allow_insecure_var(mut self, name: impl Into<String>) -> Self {
+        self.allow_insecure_var = name.into();
+        self
+    }
+
+    /// Whether insecure IDs are allowed in development (flag or variable).
+    #[must_use]
+    pub fn allows_insecure(&self) -> bool {
+        self.allow_insecure
+    }
+
+    /// Also opts in when the opt-in variable of `env` says so: `1`, `true`, `yes` or
+    /// `on` (case-insensitive) opt in; `0`, `false`, `no`, `off`, blank or unset leave
+    /// the validator as it was (a flag set by the application stays set).
+    ///
+    /// # Errors
+    /// [`OptInError`] for any other value: a typo must not silently mean either.
+    pub fn allow_insecure_from_env<E: EnvSource + ?Sized>(
+        mut self,
+        env: &E,
+    ) -> Result<Self, OptInError> {
+        let Some(value) = env.var(&self.allow_insecure_var) else {
+            return Ok(self);
+        };
+        let v = value.trim();
+        let is = |names: &[&str]| names.iter().any(|n| v.eq_ignore_ascii_case(n));
+        if is(&["1", "true", "yes", "on"]) {
+            self.allow_insecure = true;
+        } else if !(v.is_empty() || is(&["0", "false", "no", "off"])) {
+            return Err(OptInError {
+                variable: self.allow_insecure_var.clone(),
+                value,
+            });
+        }
+        Ok(self)
+    }
+
+    /// Checks `detection` for `environment` (see the type's docs).
+    ///
+    /// # Errors
+    /// [`ValidationError`] with the operator-facing message.
+    pub fn validate(
+        &self,
+        detection: &Detection,
+        environment: Environment,
+    ) -> Result<Vec<ValidationWarning>, ValidationError> {
+        let id = detection.id();
+        let refused = refusal(id, &self.known_defaults);
+        let mut warnings = Vec::new();
+        if !environment.is_strict() && self.allow_insecure {
+            // An invisible character is never meant: worth its own warning even here,
+            // since it is cheapest to fix before the value reaches a stricter
+            // environment.
+            if let Some((index, found)) = first_invisible(id) {
+                warnings.push(ValidationWarning::FormatCharacter {
+                    id: id.to_owned(),
+                    found,
+                    index,
+                    override_var: self.override_var.clone(),
+                });
+            } else if let Some(reason) = refused {
+                warnings.push(ValidationWarning::InsecureAllowed {
+                    id: id.to_owned(),
+                    reason,
+                });
+            }
+            return Ok(warnings);
+        }
+        if let Some(reason) = refused {
+            return Err(ValidationError {
+                id: id.to_owned(),
+                source: detection.source().clone(),
+                environment,
+                reason,
+                override_var: self.override_var.clone(),
+                allow_insecure_var: self.allow_insecure_var.clone(),
+            });
+        }
+        if !environment.is_strict() {
+            return Ok(warnings);
+        }
+        if self.allow_insecure {
+            warnings.push(ValidationWarning::InsecureOptInIgnored {
+                environment,
+                variable: self.allow_insecure_var.clone(),
+            });
+        }
+        let len = id.chars().count();
+        if len < MIN_RECOMMENDED_LEN {
+            warnings.push(ValidationWarning::Short {
+                id: id.to_owned(),
+                len,
+                override_var: self.override_var.clone(),
+            });
+        }
+        Ok(warnings)
+    }
+}
+
+/// The opt-in variable holds a value that is neither yes nor no.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptInError {
+    variable: String,
+    value: String,
+}
+
+impl OptInError {
+    /// The variable.
+    #[must_use]
+    pub fn variable(&self) -> &str {
+        &self.variable
+    }
+
+    /// Its value.
+    #[must_use]
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+}
+
+impl fmt::Display for OptInError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid value {} in {}: expected 1, true, yes or on to allow insecure instance \
+             IDs in development, or 0, false, no, off (or unset) to refuse them",
+            Quoted(&self.value),
+            self.variable
+        )
+    }
+}
+
+impl std::error::Error for OptInError {}
+
+/// Checks a detected ID for `environment` with [`Validator::new`]`(override_var)`: no
+/// application defaults, and no opt-in to insecure IDs, so development refuses what
+/// staging and production refuse (see [`Validator`]). `override_var` is the variable
+/// the messages tell the operator to set.
 ///
 /// ```
 /// use typed_id::instance::{validate, Detection, DetectionSource, Environment};
 ///
 /// let found = Detection::new("localhost", DetectionSource::Override { variable: "APP_INSTANCE_ID".into() });
-/// assert!(validate(&found, Environment::Development, "APP_INSTANCE_ID")?.is_empty());
-///
 /// let err = validate(&found, Environment::Production, "APP_INSTANCE_ID").unwrap_err();
 /// assert_eq!(
 ///     err.to_string(),
@@ -425,54 +720,26 @@ impl fmt::Display for ValidationWarning {
 ///      name unique to this instance, e.g. APP_INSTANCE_ID=orders-api-7f3c2a91, or unset \
 ///      APP_INSTANCE_ID to use the platform's ID"
 /// );
+/// let err = validate(&found, Environment::Development, "APP_INSTANCE_ID").unwrap_err();
+/// assert!(err.to_string().ends_with(
+///     "; to accept it anyway on a development machine, set APP_ALLOW_INSECURE_INSTANCE_ID=1"
+/// ));
 ///
 /// let found = Detection::new("web-1", DetectionSource::Kubernetes);
 /// let warnings = validate(&found, Environment::Staging, "APP_INSTANCE_ID")?;
 /// assert_eq!(warnings.len(), 1);
+/// assert!(validate(&found, Environment::Development, "APP_INSTANCE_ID")?.is_empty());
 /// # Ok::<(), typed_id::instance::ValidationError>(())
 /// ```
 ///
 /// # Errors
-/// [`ValidationError`] in staging and production, with the operator-facing message.
+/// [`ValidationError`] with the operator-facing message.
 pub fn validate(
     detection: &Detection,
     environment: Environment,
     override_var: &str,
 ) -> Result<Vec<ValidationWarning>, ValidationError> {
-    let id = detection.id();
-    if !environment.is_strict() {
-        // Development takes any ID, but an invisible character is worth a warning
-        // there: it is never meant, and it is cheapest to fix before the value is
-        // copied into a staging or production configuration, which refuse it.
-        return Ok(match first_invisible(id) {
-            Some((index, found)) => vec![ValidationWarning::FormatCharacter {
-                id: id.to_owned(),
-                found,
-                index,
-                override_var: override_var.to_owned(),
-            }],
-            None => Vec::new(),
-        });
-    }
-    if let Some(reason) = refusal(id) {
-        return Err(ValidationError {
-            id: id.to_owned(),
-            source: detection.source().clone(),
-            environment,
-            reason,
-            override_var: override_var.to_owned(),
-        });
-    }
-    let len = id.chars().count();
-    let mut warnings = Vec::new();
-    if len < MIN_RECOMMENDED_LEN {
-        warnings.push(ValidationWarning::Short {
-            id: id.to_owned(),
-            len,
-            override_var: override_var.to_owned(),
-        });
-    }
-    Ok(warnings)
+    Validator::new(override_var).validate(detection, environment)
 }
 
 /// The first invisible formatting character in `id` and its byte index.
@@ -480,8 +747,9 @@ fn first_invisible(id: &str) -> Option<(usize, char)> {
     id.char_indices().find(|&(_, c)| is_invisible_format(c))
 }
 
-/// The first reason to refuse `id` in a strict environment, if any.
-fn refusal(id: &str) -> Option<RefusalReason> {
+/// The first reason to refuse `id`, if any; `application` holds the application's own
+/// defaults (trimmed).
+fn refusal(id: &str, application: &[String]) -> Option<RefusalReason> {
     let trimmed = id.trim();
     if id.is_empty() {
         return Some(RefusalReason::Empty);
@@ -494,6 +762,9 @@ fn refusal(id: &str) -> Option<RefusalReason> {
         .any(|d| d.eq_ignore_ascii_case(trimmed))
     {
         return Some(RefusalReason::KnownDefault);
+    }
+    if application.iter().any(|d| d.eq_ignore_ascii_case(trimmed)) {
+        return Some(RefusalReason::ApplicationDefault);
     }
     if let Some((index, found)) = first_invisible(id) {
         return Some(RefusalReason::FormatCharacter { found, index });
@@ -514,37 +785,41 @@ fn refusal(id: &str) -> Option<RefusalReason> {
 mod tests {
     use super::*;
 
+    fn refusal_(id: &str) -> Option<RefusalReason> {
+        refusal(id, &[])
+    }
+
     #[test]
     fn refusals() {
-        assert_eq!(refusal(""), Some(RefusalReason::Empty));
-        assert_eq!(refusal(" \t\n"), Some(RefusalReason::Blank));
-        assert_eq!(refusal("LocalHost"), Some(RefusalReason::KnownDefault));
-        assert_eq!(refusal(" localhost\n"), Some(RefusalReason::KnownDefault));
+        assert_eq!(refusal_(""), Some(RefusalReason::Empty));
+        assert_eq!(refusal_(" \t\n"), Some(RefusalReason::Blank));
+        assert_eq!(refusal_("LocalHost"), Some(RefusalReason::KnownDefault));
+        assert_eq!(refusal_(" localhost\n"), Some(RefusalReason::KnownDefault));
         assert_eq!(
-            refusal("web-1\n"),
+            refusal_("web-1\n"),
             Some(RefusalReason::SurroundingWhitespace)
         );
-        assert_eq!(refusal("web 1"), Some(RefusalReason::InnerWhitespace));
-        assert_eq!(refusal("web\u{7}1"), Some(RefusalReason::InnerWhitespace));
+        assert_eq!(refusal_("web 1"), Some(RefusalReason::InnerWhitespace));
+        assert_eq!(refusal_("web\u{7}1"), Some(RefusalReason::InnerWhitespace));
         assert_eq!(
-            refusal("${HOSTNAME}"),
+            refusal_("${HOSTNAME}"),
             Some(RefusalReason::UnexpandedPlaceholder)
         );
-        assert_eq!(refusal("{{ pod }}"), Some(RefusalReason::InnerWhitespace));
+        assert_eq!(refusal_("{{ pod }}"), Some(RefusalReason::InnerWhitespace));
         assert_eq!(
-            refusal("{{pod}}"),
-            Some(RefusalReason::UnexpandedPlaceholder)
-        );
-        assert_eq!(
-            refusal("$(POD_NAME)"),
+            refusal_("{{pod}}"),
             Some(RefusalReason::UnexpandedPlaceholder)
         );
         assert_eq!(
-            refusal("$HOSTNAME"),
+            refusal_("$(POD_NAME)"),
             Some(RefusalReason::UnexpandedPlaceholder)
         );
         assert_eq!(
-            refusal("web\u{202E}1"),
+            refusal_("$HOSTNAME"),
+            Some(RefusalReason::UnexpandedPlaceholder)
+        );
+        assert_eq!(
+            refusal_("web\u{202E}1"),
             Some(RefusalReason::FormatCharacter {
                 found: '\u{202E}',
                 index: 3
@@ -552,13 +827,13 @@ mod tests {
         );
         // A byte order mark is not whitespace to `trim`: still caught, with its index.
         assert_eq!(
-            refusal("\u{FEFF}localhost"),
+            refusal_("\u{FEFF}localhost"),
             Some(RefusalReason::FormatCharacter {
                 found: '\u{FEFF}',
                 index: 0
             })
         );
-        assert_eq!(refusal("orders-api-7f3c2a91"), None);
-        assert_eq!(refusal("localhost-7f3c2a91"), None);
+        assert_eq!(refusal_("orders-api-7f3c2a91"), None);
+        assert_eq!(refusal_("localhost-7f3c2a91"), None);
     }
 }

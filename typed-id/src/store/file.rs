@@ -15,7 +15,7 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
-use super::{DisplayIdAllocator, StoreError, check_block, check_scope};
+use super::{DisplayIdAllocator, StoreError, check_block, check_observed, check_scope};
 use crate::Seq;
 
 /// First line of every counter file.
@@ -630,7 +630,7 @@ impl FileStore {
         state: &mut ScopeState,
         lock: &mut File,
     ) -> Result<RangeInclusive<u64>, StoreError> {
-        let (mut live, lock_len) = self.position(scope, state, lock, false)?;
+        let (live, lock_len) = self.position(scope, state, lock, false)?;
         let last = live.last;
         let new = last
             .checked_add(count)
@@ -639,6 +639,23 @@ impl FileStore {
                 key: scope.to_owned(),
                 max: Seq::MAX,
             })?;
+        self.advance(scope, live, new, lock_len, state, lock)?;
+        Ok(last + 1..=new)
+    }
+
+    /// Moves `scope`'s last number from `live.last` up to `new` (at most [`Seq::MAX`]):
+    /// raises the durable ceiling first when `new` is above it, then writes the live
+    /// record. Under the lock.
+    fn advance(
+        &self,
+        scope: &str,
+        mut live: Live,
+        new: u64,
+        lock_len: u64,
+        state: &mut ScopeState,
+        lock: &mut File,
+    ) -> Result<(), StoreError> {
+        let last = live.last;
         if new > live.ceiling {
             // Read (and so check) the file it is about to replace.
             let on_disk = self.counter(scope, state, lock_len > 0, Look::Read)?;
@@ -656,7 +673,7 @@ impl FileStore {
                 .map_err(|e| StoreError::io("write live record", self.file(scope, "lock"), e))?;
         }
         state.last_seen = new;
-        Ok(last + 1..=new)
+        Ok(())
     }
 
     /// Replaces `scope`'s counter file with `ceiling`, durably, and remembers it.
@@ -746,6 +763,19 @@ impl DisplayIdAllocator for FileStore {
         self.locked(scope, |state, lock| {
             self.position(scope, state, lock, true)
                 .map(|(live, _)| live.last)
+        })
+    }
+
+    /// Raises the live record (and the durable ceiling, when `n` is above it) under the
+    /// scope's lock, so every process sharing the folder continues above `n`.
+    fn observe_display_number(&self, scope: &str, n: u64) -> Result<(), StoreError> {
+        check_observed(scope, n)?;
+        self.locked(scope, |state, lock| {
+            let (live, lock_len) = self.position(scope, state, lock, false)?;
+            if n <= live.last {
+                return Ok(());
+            }
+            self.advance(scope, live, n, lock_len, state, lock)
         })
     }
 }

@@ -6,7 +6,9 @@ use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use super::{ChildCounter, DisplayIdAllocator, StoreError, check_block, check_scope};
+use super::{
+    ChildCounter, DisplayIdAllocator, StoreError, check_block, check_observed, check_scope,
+};
 use crate::Seq;
 
 /// Display sequences and child counters held in memory; thread-safe.
@@ -85,6 +87,14 @@ impl DisplayIdAllocator for MemoryStore {
             .unwrap_or_else(PoisonError::into_inner)
             .get(scope)
             .map_or(0, |c| c.load(Ordering::Relaxed)))
+    }
+
+    fn observe_display_number(&self, scope: &str, n: u64) -> Result<(), StoreError> {
+        check_observed(scope, n)?;
+        if n > 0 {
+            self.sequence(scope).fetch_max(n, Ordering::Relaxed);
+        }
+        Ok(())
     }
 }
 

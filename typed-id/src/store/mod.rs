@@ -137,7 +137,8 @@
 //!   file. The new file has lost numbers handed out since (all of them, or those after
 //!   the backup): before handing out more, seed the counters from the items' own tables
 //!   (`SqlStore::resync_children` or [`ChildCounter::observe`] for children,
-//!   `SqlStore::observe_display_number` with the largest display number per scope).
+//!   [`DisplayIdAllocator::observe_display_number`] with the largest display number per
+//!   scope).
 //!
 //! Content-hash roots are checked against your own table and inserted with
 //! `insert_unique`: the generator proposes a candidate that
@@ -202,7 +203,11 @@
 //! ```
 //!
 //! A work item often carries both an internal snowflake and a display ID:
-//! [`WorkItemKey`] pairs them and serialises both (`serde` feature).
+//! [`WorkItemKey`] pairs them (identity by the internal ID, display numbers may be
+//! reassigned); [`WorkItemMeta`] and [`StoredWorkItem`] read and write the `_meta`
+//! object of stored work items (`serde` feature), and
+//! [`DisplayIdAllocator::observe_display_id`] continues a migrated project's numbers
+//! above the highest one it already has.
 
 mod error;
 mod file;
@@ -224,7 +229,7 @@ pub use sql::SqliteStore;
 pub use sql::{IdColumn, ReconnectPolicy, SqlCollisionCheck, SqlStore, StoreConnection};
 #[cfg(feature = "sqlite")]
 pub use sql::{SqliteOptions, Synchronous};
-pub use work_item::WorkItemKey;
+pub use work_item::{StoredWorkItem, WorkItemKey, WorkItemMeta, WorkItemMetaError};
 
 use std::ops::RangeInclusive;
 use std::sync::Arc;
@@ -266,6 +271,48 @@ pub trait DisplayIdAllocator {
     /// [`StoreError::InvalidScope`] or the backend's error.
     fn last(&self, scope: &str) -> Result<u64, StoreError>;
 
+    /// Records that numbers up to `n` were already issued in `scope` (items imported
+    /// from another system, a counter seeded from the items' own table), so every
+    /// number handed out later is above `n`. A number at or below the last one
+    /// reserved changes nothing, and `0` never does.
+    ///
+    /// Call it before the scope's users start allocating: it raises the shared
+    /// counter, but numbers another process (or another [`Segmented`] value) already
+    /// reserved in a block below `n` are still handed out by it.
+    ///
+    /// ```
+    /// use typed_id::store::{DisplayIdAllocator, MemoryStore};
+    ///
+    /// let store = MemoryStore::new();
+    /// store.observe_display_number("odin", 41)?; // WORK-001 … WORK-041 exist already
+    /// assert_eq!(store.allocate("odin")?, 42);
+    /// store.observe_display_number("odin", 7)?; // below: nothing changes
+    /// assert_eq!(store.allocate("odin")?, 43);
+    /// # Ok::<(), typed_id::store::StoreError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidScope`]; [`StoreError::Exhausted`] when `n` is above
+    /// [`Seq::MAX`] (no display ID carries it); or the backend's error.
+    fn observe_display_number(&self, scope: &str, n: u64) -> Result<(), StoreError>;
+
+    /// Records an existing display ID (see
+    /// [`observe_display_number`](Self::observe_display_number)): `WORK-042` makes the
+    /// next number 43 or more.
+    ///
+    /// # Errors
+    /// As [`observe_display_number`](Self::observe_display_number).
+    fn observe_display_id<T: TypedId<Body = Seq>>(
+        &self,
+        scope: &str,
+        id: &T,
+    ) -> Result<(), StoreError>
+    where
+        Self: Sized,
+    {
+        self.observe_display_number(scope, id.body_ref().value())
+    }
+
     /// The next display ID of type `T` in `scope`, e.g. `WORK-042`.
     ///
     /// # Errors
@@ -296,6 +343,10 @@ macro_rules! forward_allocator {
 
             fn last(&self, scope: &str) -> Result<u64, StoreError> {
                 (**self).last(scope)
+            }
+
+            fn observe_display_number(&self, scope: &str, n: u64) -> Result<(), StoreError> {
+                (**self).observe_display_number(scope, n)
             }
         }
     )*};
@@ -406,6 +457,19 @@ pub(crate) fn check_scope(scope: &str) -> Result<(), StoreError> {
         scope: error::snippet(scope),
         reason,
     })
+}
+
+/// Checks the argument of [`DisplayIdAllocator::observe_display_number`]: a scope, and
+/// a number no display ID is too small for.
+pub(crate) fn check_observed(scope: &str, n: u64) -> Result<(), StoreError> {
+    check_scope(scope)?;
+    if n > Seq::MAX {
+        return Err(StoreError::Exhausted {
+            key: scope.to_owned(),
+            max: Seq::MAX,
+        });
+    }
+    Ok(())
 }
 
 /// Checks a block size: 1..=[`MAX_BLOCK`].

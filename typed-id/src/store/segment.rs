@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::sync::{Mutex, PoisonError};
 
-use super::{DisplayIdAllocator, StoreError, check_block, check_scope};
+use super::{DisplayIdAllocator, StoreError, check_block, check_observed, check_scope};
 
 /// Wraps an allocator and reserves `block` numbers at a time per scope, handing them out
 /// from memory: one round trip to the store per block instead of one per number.
@@ -158,6 +158,24 @@ impl<A: DisplayIdAllocator> DisplayIdAllocator for Segmented<A> {
         }
         self.inner.last(scope)
     }
+
+    /// Raises the store below, and skips the part of this value's block at or below
+    /// `n`: those numbers are taken by the observed items.
+    fn observe_display_number(&self, scope: &str, n: u64) -> Result<(), StoreError> {
+        check_observed(scope, n)?;
+        let mut segments = self.segments.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(segment) = segments.get_mut(scope)
+            && segment.next <= n
+        {
+            if segment.end <= n {
+                segments.remove(scope);
+            } else {
+                segment.next = n + 1;
+            }
+        }
+        // Under the lock, so no block below `n` is reserved in between.
+        self.inner.observe_display_number(scope, n)
+    }
 }
 
 #[cfg(test)]
@@ -177,5 +195,30 @@ mod tests {
         assert_eq!(store.allocate_block("s", 5).unwrap(), 10..=14);
         assert_eq!(store.allocate("s").unwrap(), 15);
         assert!(store.allocate("bad scope").is_err());
+    }
+
+    #[test]
+    fn observing_skips_the_held_block_up_to_the_number() {
+        let store = Segmented::new(MemoryStore::new(), 10);
+        assert_eq!(store.allocate("s").unwrap(), 1); // holds 2..=10
+        store.observe_display_number("s", 4).unwrap();
+        assert_eq!(store.allocate("s").unwrap(), 5);
+        assert_eq!(store.inner().last("s").unwrap(), 10);
+        store.observe_display_number("s", 3).unwrap(); // below: nothing changes
+        assert_eq!(store.allocate("s").unwrap(), 6);
+        // Past the block: the block is dropped and the store below raised.
+        store.observe_display_number("s", 25).unwrap();
+        assert_eq!(store.remaining("s"), 0);
+        assert_eq!(store.inner().last("s").unwrap(), 25);
+        assert_eq!(store.allocate("s").unwrap(), 26);
+        assert!(matches!(
+            store.observe_display_number("s", crate::Seq::MAX + 1),
+            Err(StoreError::Exhausted { .. })
+        ));
+        assert_eq!(
+            store.allocate("s").unwrap(),
+            27,
+            "a refused observe changes nothing"
+        );
     }
 }

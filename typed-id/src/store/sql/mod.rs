@@ -555,6 +555,10 @@ impl<C: StoreConnection> DisplayIdAllocator for SqlStore<C> {
         check_scope(scope)?;
         self.get(Counter::Display, scope)
     }
+
+    fn observe_display_number(&self, scope: &str, n: u64) -> Result<(), StoreError> {
+        SqlStore::<C>::observe_display_number(self, scope, n)
+    }
 }
 
 impl<C: StoreConnection> ChildCounter for SqlStore<C> {
