@@ -233,15 +233,22 @@ fn to_text_and_display_agree_for_every_kind() {
         ElementId::parse("el-a3f8e9.1.2").unwrap().to_text(),
         WorkItemId::new(42).unwrap().to_text(),
         OdinKey::parse("odin-PS-8f4a2b").unwrap().to_text(),
-        MessageId::from_u64(1_767_053_847_123_456_789).unwrap().to_text(),
-        EventId::from_u64(1_767_053_847_123_456_789).unwrap().to_text(),
+        MessageId::from_u64(1_767_053_847_123_456_789)
+            .unwrap()
+            .to_text(),
+        EventId::from_u64(1_767_053_847_123_456_789)
+            .unwrap()
+            .to_text(),
     ];
     let expected = [
         "el-a3f8e9.1.2".to_owned(),
         "WORK-042".to_owned(),
         "odin-PS-8f4a2b".to_owned(),
         "msg-1767053847123456789".to_owned(),
-        format!("evt-{}", typed_id::codec::encode_base62(1_767_053_847_123_456_789)),
+        format!(
+            "evt-{}",
+            typed_id::codec::encode_base62(1_767_053_847_123_456_789)
+        ),
     ];
     for (text, expected) in texts.iter().zip(&expected) {
         assert_eq!(text.as_str(), expected);
@@ -249,7 +256,12 @@ fn to_text_and_display_agree_for_every_kind() {
     }
     let mut reused = String::new();
     for k in 0..19u32 {
-        for v in [10u64.pow(k) - 1, 10u64.pow(k), 10u64.pow(k) + 7, 3u64.pow(k.min(39))] {
+        for v in [
+            10u64.pow(k) - 1,
+            10u64.pow(k),
+            10u64.pow(k) + 7,
+            3u64.pow(k.min(39)),
+        ] {
             let id = MessageId::from_u64(v).unwrap();
             assert_eq!(id.to_string(), format!("msg-{v}"));
             assert_eq!(id.to_text().as_str(), format!("msg-{v}"));

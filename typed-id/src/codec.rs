@@ -117,6 +117,12 @@ pub(crate) fn put_decimal(v: u64, len: usize, out: &mut [u8]) {
 /// Writes the decimal digits of `v` at the start of `out` and returns how many; `out`
 /// must hold at least [`DECIMAL_MAX_LEN`] bytes, and bytes after the digits up to
 /// the eighth may be overwritten with zeros.
+///
+/// Kept over the `itoa` crate after measuring both in place (`benches/display.rs`,
+/// interleaved, 2026-12-03): alone, itoa's digits take 8.3 ns against 12.1 ns here,
+/// but it writes into its own buffer, and with the copy into the ID's text a
+/// `MessageId`'s `to_string()` took 31.4 ns through itoa against 30.2 ns through this
+/// code, and a `write!` into a reused `String` 27.0 ns against 20.1 ns.
 #[inline(always)]
 pub(crate) fn write_decimal(v: u64, out: &mut [u8]) -> usize {
     let len = decimal_len(v);
@@ -229,8 +235,32 @@ pub fn encode_base36_fixed(v: u64, width: usize) -> Option<Encoded<BASE36_MAX_LE
 
 /// Canonical base62 text of `v`.
 #[must_use]
+#[inline]
 pub fn encode_base62(v: u64) -> Encoded<BASE62_MAX_LEN> {
-    encode(v, BASE62, 1)
+    // Two runs of five digits from `u32` remainders, which do not wait on each other,
+    // and the leading digit: not eleven dependent 64-bit divisions.
+    const P5: u64 = 62u64.pow(5);
+    fn five(mut n: u32, out: &mut [u8]) {
+        for slot in out.iter_mut().rev() {
+            *slot = BASE62[(n % 62) as usize];
+            n /= 62;
+        }
+    }
+    let mut buf = [b'0'; BASE62_MAX_LEN];
+    let (high, low) = (v / P5, (v % P5) as u32);
+    // `v / 62^10 < 62`, since `u64::MAX < 62^11`.
+    buf[0] = BASE62[(high / P5) as usize];
+    five((high % P5) as u32, &mut buf[1..6]);
+    five(low, &mut buf[6..]);
+    let start = buf[..BASE62_MAX_LEN - 1]
+        .iter()
+        .position(|&b| b != b'0')
+        .unwrap_or(BASE62_MAX_LEN - 1);
+    buf.copy_within(start.., 0);
+    Encoded {
+        buf,
+        len: (BASE62_MAX_LEN - start) as u8,
+    }
 }
 
 #[inline]
@@ -362,6 +392,21 @@ mod tests {
     fn extremes() {
         assert_eq!(encode_base36(u64::MAX).as_str(), "3w5e11264sgsf");
         assert_eq!(encode_base62(u64::MAX).as_str(), "LygHa16AHYF");
+        // The split encoder agrees with the digit-by-digit one at every power of 62
+        // and its neighbours, where the runs and the leading zeros change.
+        for k in 0..11u32 {
+            let p = 62u64.pow(k);
+            for v in [
+                p - 1,
+                p,
+                p + 1,
+                p.saturating_mul(61),
+                p.saturating_mul(62) - 1,
+            ] {
+                let slow: Encoded<BASE62_MAX_LEN> = encode(v, BASE62, 1);
+                assert_eq!(encode_base62(v).as_str(), slow.as_str(), "{v}");
+            }
+        }
         assert_eq!(encode_base62(0).as_str(), "0");
         assert_eq!(decode_base36("3w5e11264sgsf"), Ok(u64::MAX));
         assert_eq!(

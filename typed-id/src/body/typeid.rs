@@ -154,14 +154,19 @@ impl TypeIdUuid {
     /// The suffix text, written into a stack buffer.
     #[must_use]
     pub fn encode(self) -> [u8; SUFFIX_LEN] {
-        let mut out = [0u8; SUFFIX_LEN];
-        let mut v = self.0;
-        let mut i = SUFFIX_LEN;
-        while i > 0 {
-            i -= 1;
-            out[i] = ALPHABET[(v & 31) as usize];
-            v >>= 5;
+        // Three `u64` chunks of whole digits (12, 12 and the top 2), each written from
+        // its last digit: shifts of a `u64`, not of the `u128`.
+        fn put(mut chunk: u64, out: &mut [u8]) {
+            for slot in out.iter_mut().rev() {
+                *slot = ALPHABET[(chunk & 31) as usize];
+                chunk >>= 5;
+            }
         }
+        const LOW60: u128 = (1 << 60) - 1;
+        let mut out = [0u8; SUFFIX_LEN];
+        put((self.0 >> 120) as u64, &mut out[..2]);
+        put(((self.0 >> 60) & LOW60) as u64, &mut out[2..14]);
+        put((self.0 & LOW60) as u64, &mut out[14..]);
         out
     }
 
@@ -374,17 +379,34 @@ impl Body for TypeIdUuid {
             .map_err(|e| (e.index, e.kind))
     }
 
+    #[inline]
     fn fmt_prefixed(
         &self,
         prefix: &str,
         _spec: &TypeIdSpec,
         f: &mut fmt::Formatter<'_>,
     ) -> fmt::Result {
-        if !prefix.is_empty() {
+        // One `write_str` of the whole text (see `Snowflake`'s): the writer grows once.
+        let at = if prefix.is_empty() {
+            0
+        } else {
+            prefix.len() + 1
+        };
+        let mut buf = [0u8; MAX_PREFIX_LEN + 1 + SUFFIX_LEN];
+        if at + SUFFIX_LEN > buf.len() {
+            // Longer than any TypeID prefix; still written correctly.
             f.write_str(prefix)?;
             f.write_str("_")?;
+            return fmt::Display::fmt(self, f);
         }
-        fmt::Display::fmt(self, f)
+        if at > 0 {
+            buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
+            buf[prefix.len()] = b'_';
+        }
+        buf[at..at + SUFFIX_LEN].copy_from_slice(&self.encode());
+        // SAFETY: `buf[..at + SUFFIX_LEN]` is a `&str` (the prefix), `_` and base32
+        // digits (ASCII), so it is valid UTF-8.
+        f.write_str(unsafe { core::str::from_utf8_unchecked(&buf[..at + SUFFIX_LEN]) })
     }
 
     fn adopt(self, _prefix: &'static str, _spec: &TypeIdSpec) -> Result<Self, ParseErrorKind> {
