@@ -275,8 +275,9 @@ fn borrowed_text(ident: &Ident, kind: BodyKind) -> TokenStream {
     if matches!(kind, BodyKind::Snowflake | BodyKind::TypeId) {
         return TokenStream::new();
     }
-    let full_text =
-        quote!(::typed_id::__private::FullText::full_text(::typed_id::TypedId::body_ref(self)));
+    let full_text = quote!(::typed_id::__private::FullText::full_text(
+        ::typed_id::TypedId::body_ref(self)
+    ));
     let borrow = if borrows_as_str(kind) {
         quote! {
             #[automatically_derived]

@@ -30,8 +30,6 @@ mod uuid_support;
 
 #[cfg(any(feature = "schemars", feature = "utoipa"))]
 pub mod schema;
-#[cfg(any(feature = "proptest", feature = "arbitrary"))]
-pub mod strategy;
 #[cfg(any(
     feature = "sqlite",
     feature = "postgres",
@@ -39,6 +37,8 @@ pub mod strategy;
     feature = "sqlx-postgres"
 ))]
 pub(crate) mod stored;
+#[cfg(any(feature = "proptest", feature = "arbitrary"))]
+pub mod strategy;
 
 #[cfg(any(
     feature = "serde",

@@ -23,11 +23,11 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
 use serde::ser::{Serialize, SerializeStruct as _, Serializer};
 
+use crate::TypeIdUuid;
+use crate::body::Body;
 use crate::error::ParseIdError;
 use crate::generator::{ProcessInstanceId, SnowflakeParts};
-use crate::body::Body;
 use crate::{DynTypeId, HashId, HexKey, HexSpec, InstanceKey, Seq, SeqSpec, Snowflake};
-use crate::TypeIdUuid;
 
 /// Reads a string (or UTF-8 bytes) through `parse`.
 struct TextVisitor<T> {
@@ -159,7 +159,11 @@ impl Visitor<'_> for SnowflakeVisitor {
     type Value = Snowflake;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a Snowflake as a decimal string or a number in 0..={}", i64::MAX)
+        write!(
+            f,
+            "a Snowflake as a decimal string or a number in 0..={}",
+            i64::MAX
+        )
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Snowflake, E> {

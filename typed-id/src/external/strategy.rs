@@ -155,8 +155,10 @@ impl GenBody for Snowflake {
 impl GenBody for TypeIdUuid {
     fn generate<D: Draw>(_: &TypeIdSpec, draw: &mut D) -> Result<Self, IdError> {
         // Every 128-bit value is a valid TypeID suffix; a bit count chosen first gives
-        // short values (leading `0`s in the text) as often as long ones.
-        let n = draw.pick(0, 128) as u32;
+        // short values (leading `0`s in the text) as often as long ones. Full width,
+        // which alone reaches the first characters `4` to `7`, gets 9 of 137 chances
+        // rather than 1 of 129.
+        let n = draw.pick(0, 136).min(128) as u32;
         let high = draw.pick(0, u64::MAX);
         let low = draw.pick(0, u64::MAX);
         let value = (u128::from(high) << 64) | u128::from(low);
@@ -185,9 +187,15 @@ mod tests {
     #[test]
     fn no_choices_give_the_smallest_body() {
         let spec = HashSpec::new(4, 6, 2).unwrap();
-        assert_eq!(HashId::generate(&spec, &mut Fixed(&[])).unwrap().as_str(), "0000");
+        assert_eq!(
+            HashId::generate(&spec, &mut Fixed(&[])).unwrap().as_str(),
+            "0000"
+        );
         let seq = SeqSpec::new(3).unwrap();
-        assert_eq!(Seq::generate(&seq, &mut Fixed(&[])).unwrap().as_str(), "001");
+        assert_eq!(
+            Seq::generate(&seq, &mut Fixed(&[])).unwrap().as_str(),
+            "001"
+        );
         assert_eq!(
             TypeIdUuid::generate(&TypeIdSpec::DEFAULT, &mut Fixed(&[])).unwrap(),
             TypeIdUuid::NIL
