@@ -60,7 +60,7 @@ fn users() -> Vec<User> {
         },
         User {
             id: UserId::from_uuid(TypeIdUuid::MAX),
-            invited_by: Some(UserId::generate().unwrap()),
+            invited_by: Some(UserId::parse("user_01jz7b2m3q4r5s6t7v8w9x0y1z").unwrap()),
         },
     ]
 }
