@@ -68,7 +68,6 @@ where
 }
 
 /// `any::<T>()` of a derived type `T`.
-#[must_use]
 pub fn strategy<T>() -> IdStrategy<T>
 where
     T: TypedId,
