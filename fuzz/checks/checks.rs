@@ -18,6 +18,7 @@ use std::fmt::{Debug, Display};
 use std::str::FromStr;
 use std::sync::LazyLock;
 
+use arbitrary::{Arbitrary, Unstructured};
 use regex::Regex;
 use typed_id::codec;
 use typed_id::generator::ProcessInstanceId;
@@ -25,6 +26,7 @@ use typed_id::{
     Body, HashId, HashSpec, HexKey, HexSpec, InstanceKey, ParseErrorKind, ParseIdError, Pattern,
     Seq, SeqSpec, Snowflake, SnowflakeSpec, TypedId,
 };
+use typed_id::{DynTypeId, TypeIdUuid};
 
 /// A target's check: panics on a defect.
 pub type Check = fn(&[u8]);
@@ -42,6 +44,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("codec", codec),
     ("differential", differential),
     ("round_trip", round_trip),
+    ("typeid", typeid),
 ];
 
 // ---------------------------------------------------------------------------------
@@ -108,6 +111,16 @@ pub struct OdinKey(HexKey);
 #[derive(TypedId)]
 #[typed_id(prefix = "sess", len = 32)]
 pub struct SessionKey(HexKey);
+
+/// A TypeID type.
+#[derive(TypedId)]
+#[typed_id(prefix = "user")]
+pub struct UserId(TypeIdUuid);
+
+/// A TypeID prefix with `_`, and a legacy prefix that is its last segment.
+#[derive(TypedId)]
+#[typed_id(prefix = "order_item", accept = ["item"])]
+pub struct OrderItemId(TypeIdUuid);
 
 // ---------------------------------------------------------------------------------
 // Option sets for bare bodies
@@ -838,4 +851,92 @@ pub fn round_trip(data: &[u8]) {
     round_trip_one(s, s, ProcessInstanceId::parse);
     round_trip_one(s, s, |t| codec::decode_base36(t).map(codec::encode_base36));
     round_trip_one(s, s, |t| codec::decode_base62(t).map(codec::encode_base62));
+}
+
+// ---------------------------------------------------------------------------------
+// TypeID
+
+static TYPEID_PATTERNS: LazyLock<[Regex; 3]> = LazyLock::new(|| {
+    [DynTypeId::PATTERN, UserId::PATTERN, OrderItemId::PATTERN]
+        .map(|p| Regex::new(p).expect("TypeID patterns compile"))
+});
+
+/// TypeIDs: the dynamic parser and two derived types on the input as text (each agrees
+/// with its `PATTERN`, round-trips, and agrees with the others on what they share), and
+/// values built from the raw bytes (the derived types' `arbitrary::Arbitrary`, a UUID
+/// from 16 bytes) display, match the patterns and parse back.
+pub fn typeid(data: &[u8]) {
+    let s = text(data);
+    let s = s.as_ref();
+    let [dyn_pattern, user_pattern, order_pattern] = &*TYPEID_PATTERNS;
+
+    let parsed = DynTypeId::parse(s);
+    assert_eq!(
+        dyn_pattern.is_match(s),
+        parsed.is_ok(),
+        "TypeID: {s:?}: {parsed:?}"
+    );
+    match &parsed {
+        Ok(id) => {
+            assert_eq!(id.to_string(), s, "TypeID: {s:?} displays differently");
+            assert_eq!(DynTypeId::new(id.prefix(), id.uuid()).as_ref(), Ok(id));
+            assert!(DynTypeId::is_valid_prefix(id.prefix()));
+        }
+        Err(e) => check_error(DynTypeId::NAME, s, e),
+    }
+
+    let user = UserId::parse(s);
+    assert_eq!(
+        user_pattern.is_match(s),
+        user.is_ok(),
+        "UserId: {s:?}: {user:?}"
+    );
+    derived_one::<UserId>(s);
+    // A UserId is exactly a TypeID whose prefix is `user`.
+    let as_user = parsed.as_ref().ok().filter(|id| id.prefix() == "user");
+    assert_eq!(
+        user.as_ref().ok().map(|u| u.uuid()),
+        as_user.map(|id| id.uuid()),
+        "{s:?}"
+    );
+
+    let order = OrderItemId::parse(s);
+    assert_eq!(
+        order_pattern.is_match(s),
+        order.is_ok(),
+        "OrderItemId: {s:?}: {order:?}"
+    );
+    match &order {
+        Ok(id) => {
+            let shown = id.to_string();
+            let body = s
+                .strip_prefix("order_item_")
+                .or_else(|| s.strip_prefix("item_"));
+            assert_eq!(Some(&shown["order_item_".len()..]), body, "{s:?}");
+            assert_eq!(OrderItemId::parse(&shown).as_ref(), Ok(id));
+        }
+        Err(e) => check_error(OrderItemId::NAME, s, e),
+    }
+
+    // Values from the raw bytes.
+    let uuid = TypeIdUuid::from_bytes(bytes_at(data, 0));
+    let suffix = uuid.to_string();
+    assert_eq!(TypeIdUuid::parse(&suffix), Ok(uuid));
+    assert_eq!(DynTypeId::parse(&suffix).map(|id| id.uuid()), Ok(uuid));
+    let mut u = Unstructured::new(data);
+    let user = UserId::arbitrary(&mut u).expect("every input gives a UserId");
+    let order = OrderItemId::arbitrary(&mut u).expect("every input gives an OrderItemId");
+    for (text, pattern) in [
+        (user.to_string(), user_pattern),
+        (order.to_string(), order_pattern),
+    ] {
+        assert!(pattern.is_match(&text), "{text:?} from {data:?}");
+        assert!(dyn_pattern.is_match(&text), "{text:?}");
+        assert_eq!(
+            DynTypeId::parse(&text).map(|id| id.to_string()),
+            Ok(text.clone())
+        );
+    }
+    assert_eq!(UserId::parse(&user.to_string()), Ok(user));
+    assert_eq!(OrderItemId::parse(&order.to_string()), Ok(order));
 }

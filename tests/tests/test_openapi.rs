@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use typed_id::{HashId, HexKey, Seq, Snowflake, TypedId};
+use typed_id::{HashId, HexKey, Seq, Snowflake, TypeIdUuid, TypedId};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{Schema, Type};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
@@ -34,6 +34,10 @@ struct TickId(Snowflake);
 #[typed_id(prefix = "odin-PS")]
 struct OdinKey(HexKey);
 
+#[derive(TypedId)]
+#[typed_id(prefix = "user", accept = ["usr"])]
+struct UserId(TypeIdUuid);
+
 /// A request body with one field of each kind.
 #[derive(ToSchema, Serialize)]
 struct Element {
@@ -44,6 +48,8 @@ struct Element {
     event: EventId,
     tick: TickId,
     key: OdinKey,
+    owner: UserId,
+    editors: Vec<UserId>,
 }
 
 mod api {
@@ -72,6 +78,7 @@ fn ids_are_named_typed_strings_in_the_document() {
         ("MessageId", MessageId::PATTERN),
         ("EventId", EventId::PATTERN),
         ("OdinKey", OdinKey::PATTERN),
+        ("UserId", UserId::PATTERN),
     ] {
         let schema = &schemas[name];
         assert_eq!(schema["type"], "string", "{name}: {schema:#}");
@@ -97,6 +104,18 @@ fn ids_are_named_typed_strings_in_the_document() {
     assert_eq!(
         element["key"]["$ref"], "#/components/schemas/OdinKey",
         "{element:#}"
+    );
+    assert_eq!(
+        element["owner"]["$ref"], "#/components/schemas/UserId",
+        "{element:#}"
+    );
+    assert_eq!(
+        element["editors"]["items"]["$ref"], "#/components/schemas/UserId",
+        "{element:#}"
+    );
+    assert_eq!(
+        schemas["UserId"]["pattern"],
+        "^(?:user|usr)_[0-7][0-9a-hjkmnp-tv-z]{25}$"
     );
     assert!(
         element["parent"]
@@ -140,12 +159,17 @@ fn the_document_validates_request_bodies() {
         event: EventId::from_u64(61).unwrap(),
         tick: TickId::from_u64(7).unwrap(),
         key: OdinKey::parse("odin-PS-8f4a2b").unwrap(),
+        owner: UserId::parse("user_01h455vb4pex5vsknk084sn02q").unwrap(),
+        editors: vec![UserId::generate().unwrap(), UserId::generate().unwrap()],
     };
     let good = serde_json::to_value(&good).unwrap();
     assert!(validator.is_valid(&good), "{good}");
     let mut with_parent = good.clone();
     with_parent["parent"] = json!("elem-a3f8e9");
     assert!(validator.is_valid(&with_parent), "{with_parent}");
+    let mut legacy_owner = good.clone();
+    legacy_owner["owner"] = json!("usr_7zzzzzzzzzzzzzzzzzzzzzzzzz");
+    assert!(validator.is_valid(&legacy_owner), "{legacy_owner}");
 
     for (field, bad) in [
         ("id", json!("el-a3f8e9.0")),
@@ -157,6 +181,13 @@ fn the_document_validates_request_bodies() {
         ("tick", json!(-1)),
         ("tick", json!("tick-7")),
         ("key", json!("odin-PS-8F4A2B")),
+        ("owner", json!("user_81h455vb4pex5vsknk084sn02q")),
+        ("owner", json!("user_01H455VB4PEX5VSKNK084SN02Q")),
+        ("owner", json!("user-01h455vb4pex5vsknk084sn02q")),
+        ("owner", json!("user_01h455vb4pex5vsknk084sn02q\n")),
+        ("owner", json!("01h455vb4pex5vsknk084sn02q")),
+        ("editors", json!(["user_01h455vb4pex5vsknk084sn0"])),
+        ("editors", json!("user_01h455vb4pex5vsknk084sn02q")),
     ] {
         let mut body = good.clone();
         body[field] = bad.clone();

@@ -5,7 +5,8 @@
 //! Strings come from four sources, because uniformly random text almost never lands
 //! near the boundaries where a parser and a pattern can disagree:
 //!
-//! - valid IDs, built from values chosen around the numeric bounds;
+//! - valid IDs, built from values chosen around the numeric bounds (for derived types:
+//!   the type's own `proptest` strategy, `any::<T>()`, under every accepted prefix);
 //! - mutations of valid IDs: case flips, inserted and deleted characters, extra dots,
 //!   leading zeros, huge numbers, duplicated and truncated segments;
 //! - strings over the grammar's own alphabet, and over a wider ASCII alphabet;
@@ -20,8 +21,9 @@ use proptest::string::string_regex;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use regex::Regex;
 use typed_id::{
-    HashId, HashSpec, HexKey, HexSpec, InstanceKey, ParseErrorKind, ParseIdError, Pattern, Seq,
-    SeqSpec, Snowflake, SnowflakeEncoding, SnowflakeSpec, SpecError, TypedId, codec,
+    Body, HashId, HashSpec, HexKey, HexSpec, InstanceKey, ParseErrorKind, ParseIdError, Pattern,
+    Seq, SeqSpec, Snowflake, SnowflakeEncoding, SnowflakeSpec, SpecError, TypeIdSpec, TypeIdUuid,
+    TypedId, codec,
 };
 
 // Derived types: prefixed grammars, legacy prefixes, prefixes containing '-'.
@@ -61,6 +63,14 @@ struct OdinKey(HexKey);
 #[derive(TypedId)]
 #[typed_id(prefix = "sess", len = 16)]
 struct SessionKey(HexKey);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "user")]
+struct UserId(TypeIdUuid);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "order_item", accept = ["item"])]
+struct OrderItemId(TypeIdUuid);
 
 /// Cases per grammar and property; several grammars per body keep the total moderate.
 const CASES: u32 = 3_000;
@@ -411,16 +421,17 @@ fn hex_grammar(len: u8) -> Grammar {
     )
 }
 
-/// A derived type's grammar: its `PATTERN` against its `parse`, with valid text under
-/// every accepted prefix.
-fn typed_grammar<T: TypedId>(
-    body_pattern: Pattern,
-    valid_body: BoxedStrategy<String>,
-    alphabet: &'static str,
-) -> Grammar {
+/// A derived type's grammar: its `PATTERN` against its `parse`, with valid text from
+/// the type's own strategy (`any::<T>()`, canonical prefix only) put under every
+/// accepted prefix.
+fn typed_grammar<T>(body_pattern: Pattern, alphabet: &'static str) -> Grammar
+where
+    T: TypedId + Arbitrary,
+{
+    let separator = <T::Body as Body>::SEPARATOR;
     assert_eq!(
         T::PATTERN,
-        Pattern::prefixed(T::PREFIX, T::ACCEPT, &body_pattern)
+        Pattern::prefixed_with(T::PREFIX, T::ACCEPT, separator, &body_pattern)
             .unwrap()
             .as_str(),
         "{}",
@@ -429,61 +440,59 @@ fn typed_grammar<T: TypedId>(
     let prefixes: Vec<&'static str> = std::iter::once(T::PREFIX)
         .chain(T::ACCEPT.iter().copied())
         .collect();
-    let valid = (prop::sample::select(prefixes), valid_body)
-        .prop_map(|(p, b)| format!("{p}-{b}"))
+    let valid = (prop::sample::select(prefixes), any::<T>())
+        .prop_map(move |(p, id)| {
+            let text = id.to_string();
+            let body = text
+                .strip_prefix(T::PREFIX)
+                .and_then(|rest| rest.strip_prefix(char::from(separator)))
+                .unwrap_or_else(|| panic!("{text:?} does not start with {}", T::PREFIX));
+            format!("{p}{}{body}", char::from(separator))
+        })
         .boxed();
     Grammar::new(T::NAME, T::PATTERN, T::parse_id, valid, alphabet)
 }
 
 fn typed_grammars() -> Vec<Grammar> {
-    let snowflake_base62 = snowflake_value()
-        .prop_map(|v| codec::encode_base62(v).as_str().to_owned())
-        .boxed();
+    let typeid = TypeIdSpec::DEFAULT.pattern();
     vec![
         typed_grammar::<ElementId>(
             HashSpec::DEFAULT.pattern(),
-            valid_hash(HashSpec::DEFAULT),
             r"(el|elem|e|El)?-?[0-9a-z.]{0,30}",
         ),
         typed_grammar::<NodeId>(
             HashSpec::new(4, 6, 1).unwrap().pattern(),
-            valid_hash(HashSpec::new(4, 6, 1).unwrap()),
             r"(node|nod)?-?[0-9a-z.]{0,20}",
         ),
         typed_grammar::<DocumentId>(
             HashSpec::new(3, 8, 0).unwrap().pattern(),
-            valid_hash(HashSpec::new(3, 8, 0).unwrap()),
             r"(doc)?-?[0-9a-z.]{0,12}",
         ),
         typed_grammar::<WorkItemId>(
             SeqSpec::new(3).unwrap().pattern(),
-            valid_seq(3),
             r"(WORK|work)?-?[0-9]{0,21}",
         ),
         typed_grammar::<TicketId>(
             SeqSpec::new(5).unwrap().pattern(),
-            valid_seq(5),
             r"(TICKET|T|TICK)?-?[0-9]{0,21}",
         ),
-        typed_grammar::<MessageId>(
-            SnowflakeSpec::DECIMAL.pattern(),
-            snowflake_value().prop_map(|v| v.to_string()).boxed(),
-            r"(msg)?-?[0-9]{0,22}",
-        ),
+        typed_grammar::<MessageId>(SnowflakeSpec::DECIMAL.pattern(), r"(msg)?-?[0-9]{0,22}"),
         typed_grammar::<EventId>(
             SnowflakeSpec::BASE62.pattern(),
-            snowflake_base62,
             r"(evt)?-?[0-9A-Za-z]{0,13}",
         ),
         typed_grammar::<OdinKey>(
             HexSpec::new(6).unwrap().pattern(),
-            valid_hex(6),
             r"(odin-PS|odin|odin-ps|PS)?-?[0-9a-f]{0,8}",
         ),
         typed_grammar::<SessionKey>(
             HexSpec::new(16).unwrap().pattern(),
-            valid_hex(16),
             r"(sess)?-?[0-9a-fA-F]{0,18}",
+        ),
+        typed_grammar::<UserId>(typeid, r"(user|usr|User)?[_-]?[0-9a-zA-Z]{0,28}"),
+        typed_grammar::<OrderItemId>(
+            typeid,
+            r"(order_item|item|order|_item)?[_-]?[0-9a-hjkmnp-tv-zILOU]{0,28}",
         ),
     ]
 }

@@ -129,7 +129,8 @@ proptest! {
         let key = HexKey::from_bytes(&bytes, len).unwrap();
         let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         prop_assert_eq!(key.as_str(), &expected[..usize::from(len)]);
-        let parsed = HexKey::parse_with(&key.to_string(), &HexSpec::new(len).unwrap())
+        let shown = key.to_string(); // Display, not the borrowed text
+        let parsed = HexKey::parse_with(&shown, &HexSpec::new(len).unwrap())
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(parsed, key);
     }
@@ -179,7 +180,8 @@ proptest! {
         prop_assert_eq!(id.body(), body);
 
         let work = WorkItemId::new(number).unwrap();
-        prop_assert_eq!(WorkItemId::parse(&work.to_string()).unwrap(), work);
+        let shown = work.to_string(); // Display, not the borrowed text
+        prop_assert_eq!(WorkItemId::parse(&shown).unwrap(), work);
         prop_assert_eq!(work.to_string(), format!("WORK-{number:04}"));
 
         let event = EventId::from_u64(snowflake).unwrap();

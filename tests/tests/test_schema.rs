@@ -21,7 +21,7 @@ use diesel::sql_types::Text;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use typed_id::{HashId, HexKey, Seq, Snowflake, TypedId};
+use typed_id::{HashId, HexKey, Seq, Snowflake, TypeIdUuid, TypedId};
 
 #[derive(TypedId)]
 #[typed_id(prefix = "el", accept = ["elem"])]
@@ -62,6 +62,44 @@ struct OdinKey(HexKey);
 #[derive(TypedId)]
 #[typed_id(prefix = "k", len = 32)]
 struct WideKey(HexKey);
+
+#[derive(TypedId)]
+#[typed_id(prefix = "user")]
+struct UserId(TypeIdUuid);
+
+/// A TypeID prefix with `_`, and a legacy prefix.
+#[derive(TypedId)]
+#[typed_id(prefix = "order_item", accept = ["item"])]
+struct OrderItemId(TypeIdUuid);
+
+/// Near-misses of TypeID text: the specification's kinds of invalid suffix (wrong
+/// length, uppercase, `i l o u`, a first character above `7`, hyphens) and prefix
+/// shapes (empty, `_` at the edges, uppercase, digits), for every type's corpus.
+const TYPEID_TABLE: &[&str] = &[
+    "01h455vb4pex5vsknk084sn02q",
+    "_01h455vb4pex5vsknk084sn02q",
+    "user__01h455vb4pex5vsknk084sn02q",
+    "user_01H455VB4PEX5VSKNK084SN02Q",
+    "user_01h455vb4pex5vsknk084sn02",
+    "user_01h455vb4pex5vsknk084sn02qq",
+    "user_81h455vb4pex5vsknk084sn02q",
+    "user_7zzzzzzzzzzzzzzzzzzzzzzzzz",
+    "user_8zzzzzzzzzzzzzzzzzzzzzzzzz",
+    "user_0ih455vb4pex5vsknk084sn02q",
+    "user_0lh455vb4pex5vsknk084sn02q",
+    "user_0oh455vb4pex5vsknk084sn02q",
+    "user_0uh455vb4pex5vsknk084sn02q",
+    "user_01h455vb-4pex5vsknk084sn02q",
+    "user_01h455vb4pex5vsknk084sn02q_",
+    "User_01h455vb4pex5vsknk084sn02q",
+    "us3r_01h455vb4pex5vsknk084sn02q",
+    "order_item_01h455vb4pex5vsknk084sn02q",
+    "order__item_01h455vb4pex5vsknk084sn02q",
+    "item_00000000000000000000000000",
+    "item_0000000000000000000000000\u{0}",
+    "user_01h455vb4pex5vsknk084sn02q\n",
+    "user_01h455vb4pex5vsknk084sn0é",
+];
 
 /// Every input of the parser tables in `test_parse.rs` (bodies and whole IDs), once.
 const PARSER_TABLE: &[&str] = &[
@@ -323,6 +361,7 @@ fn corpus<T: TypedId>(valid: &[String]) -> Vec<String> {
             out.push(format!("{p}_{body}"));
         }
     }
+    out.extend(TYPEID_TABLE.iter().map(|s| (*s).to_owned()));
     for v in valid {
         assert!(
             T::parse_id(v).is_ok(),
@@ -429,6 +468,28 @@ fn valid_wide_keys() -> Vec<String> {
     ["k-0123456789abcdef0123456789abcdef".to_owned()].into()
 }
 
+fn valid_user_ids() -> Vec<String> {
+    let mut out: Vec<String> = [
+        "user_01h455vb4pex5vsknk084sn02q",
+        "user_00000000000000000000000000",
+        "user_7zzzzzzzzzzzzzzzzzzzzzzzzz",
+    ]
+    .map(str::to_owned)
+    .into();
+    out.push(UserId::generate().unwrap().to_string());
+    out
+}
+
+fn valid_order_item_ids() -> Vec<String> {
+    [
+        "order_item_01h455vb4pex5vsknk084sn02q",
+        "item_01h455vb4pex5vsknk084sn02q",
+        "item_7zzzzzzzzzzzzzzzzzzzzzzzzz",
+    ]
+    .map(str::to_owned)
+    .into()
+}
+
 fn grammars() -> Vec<Grammar> {
     vec![
         Grammar::of::<ElementId>(&valid_element_ids()),
@@ -440,6 +501,8 @@ fn grammars() -> Vec<Grammar> {
         Grammar::of::<EventId>(&valid_event_ids()),
         Grammar::of::<OdinKey>(&valid_odin_keys()),
         Grammar::of::<WideKey>(&valid_wide_keys()),
+        Grammar::of::<UserId>(&valid_user_ids()),
+        Grammar::of::<OrderItemId>(&valid_order_item_ids()),
     ]
 }
 
@@ -541,6 +604,15 @@ fn snowflake_text_schemas_agree_with_the_parser() {
 fn hex_key_schemas_agree_with_the_parser() {
     schema_agrees_with_parser::<OdinKey>(&valid_odin_keys());
     schema_agrees_with_parser::<WideKey>(&valid_wide_keys());
+}
+
+#[test]
+fn typeid_schemas_agree_with_the_parser() {
+    schema_agrees_with_parser::<UserId>(&valid_user_ids());
+    schema_agrees_with_parser::<OrderItemId>(&valid_order_item_ids());
+    let schema = schema_of::<UserId>();
+    assert_eq!(schema["pattern"], "^user_[0-7][0-9a-hjkmnp-tv-z]{25}$");
+    assert_eq!(schema["examples"][0], "user_01h455vb4pex5vsknk084sn02q");
 }
 
 #[test]

@@ -9,7 +9,7 @@
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection as _, FromRow, PgConnection, Row as _, SqliteConnection};
-use typed_id::{HashId, HexKey, Seq, Snowflake, TypedId};
+use typed_id::{HashId, HexKey, Seq, Snowflake, TypeIdUuid, TypedId};
 use typed_id_tests::pg::TestDatabase;
 use typed_id_tests::sqlite::TempSqlite;
 
@@ -32,6 +32,106 @@ struct WorkItemId(Seq);
 #[derive(TypedId)]
 #[typed_id(prefix = "odin-PS")]
 struct OdinKey(HexKey);
+
+/// TypeIDs, with a legacy prefix.
+#[derive(TypedId)]
+#[typed_id(prefix = "user", accept = ["usr"])]
+struct UserId(TypeIdUuid);
+
+/// A TypeID-bodied row: the ID in `TEXT` columns as its TypeID text.
+#[derive(Debug, PartialEq, FromRow)]
+struct User {
+    id: UserId,
+    invited_by: Option<UserId>,
+}
+
+const CREATE_USERS: &str = "CREATE TABLE users (id TEXT PRIMARY KEY, invited_by TEXT)";
+
+fn users() -> Vec<User> {
+    let first = UserId::parse("user_00000000000000000000000000").unwrap();
+    vec![
+        User {
+            id: first,
+            invited_by: None,
+        },
+        User {
+            id: UserId::parse("user_01h455vb4pex5vsknk084sn02q").unwrap(),
+            invited_by: Some(first),
+        },
+        User {
+            id: UserId::from_uuid(TypeIdUuid::MAX),
+            invited_by: Some(UserId::parse("user_01jz7b2m3q4r5s6t7v8w9x0y1z").unwrap()),
+        },
+    ]
+}
+
+/// TypeID-bodied IDs: insert, select through `FromRow` with an `Option` column, filter
+/// by ID, read the stored text, and refuse corrupted rows.
+async fn typeid_round_trip<DB>(conn: &mut <DB as sqlx::Database>::Connection)
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
+    <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    User: for<'r> FromRow<'r, DB::Row>,
+    UserId: sqlx::Type<DB> + for<'q> sqlx::Encode<'q, DB> + for<'r> sqlx::Decode<'r, DB>,
+    Option<UserId>: for<'q> sqlx::Encode<'q, DB> + for<'r> sqlx::Decode<'r, DB>,
+    String: sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    sqlx::raw_sql(CREATE_USERS)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    for user in users() {
+        sqlx::query("INSERT INTO users (id, invited_by) VALUES ($1, $2)")
+            .bind(user.id)
+            .bind(user.invited_by)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    let read: Vec<User> = sqlx::query_as("SELECT id, invited_by FROM users ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(read, users(), "text order is UUID order");
+    let second = users()[1].id;
+    let inviter: Option<UserId> = sqlx::query_scalar("SELECT invited_by FROM users WHERE id = $1")
+        .bind(second)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(inviter, Some(users()[0].id));
+    let stored: String = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+        .bind(second)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(stored, "user_01h455vb4pex5vsknk084sn02q");
+
+    // A legacy prefix in a stored row reads as the canonical ID.
+    sqlx::raw_sql("INSERT INTO users VALUES ('usr_7zzzzzzzzzzzzzzzzzzzzzzzzy', NULL)")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let legacy: UserId = sqlx::query_scalar("SELECT id FROM users WHERE id LIKE 'usr%'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(legacy.to_string(), "user_7zzzzzzzzzzzzzzzzzzzzzzzzy");
+
+    for bad in [
+        "SELECT 'user_01H455VB4PEX5VSKNK084SN02Q'",
+        "SELECT 'user_81h455vb4pex5vsknk084sn02q'",
+        "SELECT 'user-01h455vb4pex5vsknk084sn02q'",
+        "SELECT 'user_01h455vb4pex5vsknk084sn02'",
+        "SELECT 'el-a3f8'",
+    ] {
+        let e = decode_error::<DB, UserId>(conn, bad).await;
+        let text = bad.trim_start_matches("SELECT '").trim_end_matches('\'');
+        assert_mentions(&e, &["UserId", text]);
+    }
+}
 
 /// One row with every body kind, nullable columns included.
 #[derive(Debug, PartialEq, FromRow)]
@@ -205,6 +305,14 @@ async fn sqlite_round_trips_every_body() {
 }
 
 #[tokio::test]
+async fn sqlite_round_trips_typeids() {
+    let (_file, mut conn) = sqlite().await;
+    typeid_round_trip::<sqlx::Sqlite>(&mut conn).await;
+    let e = decode_error::<sqlx::Sqlite, UserId>(&mut conn, "SELECT 42").await;
+    assert_mentions(&e, &["UserId"]);
+}
+
+#[tokio::test]
 async fn sqlite_corrupted_rows_are_decode_errors() {
     type DB = sqlx::Sqlite;
     let (_file, mut conn) = sqlite().await;
@@ -346,6 +454,42 @@ async fn postgres_round_trips_every_body() {
             .await
             .unwrap();
     assert_eq!(back, messages);
+}
+
+#[tokio::test]
+async fn postgres_round_trips_typeids() {
+    let db = TestDatabase::new();
+    let mut conn = postgres(&db).await;
+    typeid_round_trip::<sqlx::Postgres>(&mut conn).await;
+
+    // Arrays of TypeIDs bind as TEXT[].
+    let ids: Vec<UserId> = users().iter().map(|u| u.id).collect();
+    let found: Vec<UserId> =
+        sqlx::query_scalar("SELECT id FROM users WHERE id = ANY($1) ORDER BY id")
+            .bind(&ids[..])
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(found, ids);
+    // A CHECK with the type's PATTERN refuses what the decoder would.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM users; ALTER TABLE users ADD CHECK (id ~ '{}')",
+        UserId::PATTERN
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let refused = sqlx::query("INSERT INTO users (id) VALUES ($1)")
+        .bind("user_01h455vb4pex5vsknk084sn02q\n")
+        .execute(&mut conn)
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("check constraint"),
+        "{refused}"
+    );
+    let e = decode_error::<sqlx::Postgres, UserId>(&mut conn, "SELECT 42::bigint").await;
+    assert_mentions(&e, &["UserId"]);
 }
 
 #[tokio::test]

@@ -314,3 +314,38 @@ mod derived {
         assert_eq!(rows[0].id, id);
     }
 }
+
+/// A suffix of the wrong length that is not ASCII: the error points at the first
+/// character outside the alphabet, on a character boundary, not at byte 26 (which may
+/// fall inside a character). Found by the `typeid` fuzz target's first seed run
+/// (`fuzz/corpus/typeid/regression-non-ascii-suffix-length`).
+#[test]
+fn wrong_length_non_ascii_suffixes_report_a_character() {
+    use typed_id::TypedId;
+
+    #[derive(TypedId)]
+    #[typed_id(prefix = "user")]
+    struct UserId(TypeIdUuid);
+
+    let replacement = "\u{fffd}".repeat(16);
+    let accented = format!("user_{}", "é".repeat(20));
+    let late = format!("{}éé", "0".repeat(25));
+    for input in [replacement.as_str(), accented.as_str(), late.as_str()] {
+        for e in [
+            DynTypeId::parse(input).unwrap_err(),
+            UserId::parse(input).unwrap_err(),
+        ] {
+            assert!(input.is_char_boundary(e.index()), "{input:?}: {e}");
+        }
+    }
+    let e = DynTypeId::parse(&replacement).unwrap_err();
+    assert_eq!(
+        e.kind(),
+        ParseErrorKind::UnexpectedChar {
+            found: '\u{fffd}',
+            expected: typed_id::Expected::Base32Digit
+        }
+    );
+    assert_eq!(e.index(), 0);
+    assert_eq!(DynTypeId::parse(&late).unwrap_err().index(), 25);
+}

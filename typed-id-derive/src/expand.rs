@@ -54,8 +54,9 @@ fn expand(input: &Input<'_>, checked: &Checked, check_fit: bool) -> TokenStream 
         TokenStream::new()
     };
     let typed_id = typed_id_impl(ident, &body, checked);
-    let value = value_impls(ident);
+    let value = value_impls(ident, checked.kind);
     let text = text_impls(ident);
+    let borrowed = borrowed_text(ident, checked.kind);
     let conversions = body_conversions(ident, &body);
     let inherent_common = inherent_common(ident, &body, checked);
     let kind_helpers = kind_helpers(checked);
@@ -65,6 +66,7 @@ fn expand(input: &Input<'_>, checked: &Checked, check_fit: bool) -> TokenStream 
         #fits
         #value
         #text
+        #borrowed
         #conversions
 
         #[automatically_derived]
@@ -145,8 +147,29 @@ fn prefix_fits(checked: &Checked) -> TokenStream {
     }
 }
 
-/// `Clone`, `Copy`, `Eq`, `Ord`, `Hash`: those of the body.
-fn value_impls(ident: &Ident) -> TokenStream {
+/// Whether `Borrow<str>` agrees with the type's `Eq`, `Ord` and `Hash`: yes for hashes
+/// and hex keys, whose order is their text's; not for display numbers, ordered by value
+/// (`WORK-999` < `WORK-1000`, but not as text); snowflakes and UUIDs keep no text.
+fn borrows_as_str(kind: BodyKind) -> bool {
+    matches!(kind, BodyKind::Hash | BodyKind::HexKey)
+}
+
+/// `Clone`, `Copy`, `Eq`, `Ord`, `Hash`: those of the body, except that types that
+/// borrow as `str` hash their whole text, as `Borrow<str>` requires (the body hashes
+/// only its own text, to compare equal to the bare body).
+fn value_impls(ident: &Ident, kind: BodyKind) -> TokenStream {
+    let hash = if borrows_as_str(kind) {
+        quote! {
+            ::core::hash::Hash::hash(
+                ::typed_id::__private::FullText::full_text(::typed_id::TypedId::body_ref(self)),
+                state,
+            );
+        }
+    } else {
+        quote! {
+            ::core::hash::Hash::hash(::typed_id::TypedId::body_ref(self), state);
+        }
+    };
     quote! {
         #[automatically_derived]
         impl ::core::clone::Clone for #ident {
@@ -193,7 +216,7 @@ fn value_impls(ident: &Ident) -> TokenStream {
         impl ::core::hash::Hash for #ident {
             #[inline]
             fn hash<H: ::core::hash::Hasher>(&self, state: &mut H) {
-                ::core::hash::Hash::hash(::typed_id::TypedId::body_ref(self), state);
+                #hash
             }
         }
     }
@@ -243,6 +266,41 @@ fn text_impls(ident: &Ident) -> TokenStream {
                 ::typed_id::__private::parse(&s)
             }
         }
+    }
+}
+
+/// `AsRef<str>` for the bodies that keep the whole text, and `Borrow<str>` where it
+/// agrees with `Eq`, `Ord` and `Hash` (see [`borrows_as_str`]).
+fn borrowed_text(ident: &Ident, kind: BodyKind) -> TokenStream {
+    if matches!(kind, BodyKind::Snowflake | BodyKind::TypeId) {
+        return TokenStream::new();
+    }
+    let full_text = quote!(::typed_id::__private::FullText::full_text(
+        ::typed_id::TypedId::body_ref(self)
+    ));
+    let borrow = if borrows_as_str(kind) {
+        quote! {
+            #[automatically_derived]
+            impl ::core::borrow::Borrow<str> for #ident {
+                #[inline]
+                fn borrow(&self) -> &str {
+                    #full_text
+                }
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #[automatically_derived]
+        impl ::core::convert::AsRef<str> for #ident {
+            #[inline]
+            fn as_ref(&self) -> &str {
+                #full_text
+            }
+        }
+
+        #borrow
     }
 }
 
@@ -347,6 +405,8 @@ fn integrations(ident: &Ident, checked: &Checked) -> TokenStream {
         #diesel
         #sqlx
         #schemas
+        ::typed_id::__impl_proptest!(#ident);
+        ::typed_id::__impl_arbitrary!(#ident);
     }
 }
 

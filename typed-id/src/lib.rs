@@ -72,12 +72,15 @@
 //! Every derived type gets `PREFIX`, `PATTERN` and `PCRE_PATTERN` constants, `parse`,
 //! `FromStr`, `TryFrom<&str>`, `TryFrom<String>`, `Display`, a `Debug` that shows the
 //! text, `Clone`, `Copy`, `Eq`, `Ord`, `Hash`, `body()` and conversions from and to the
-//! body (checked against the type's options); text bodies add `as_str()` (the whole ID, borrowed);
+//! body (checked against the type's options); text bodies add `as_str()` (the whole ID,
+//! borrowed) and `AsRef<str>`, hash and hex types `Borrow<str>` (see [Common
+//! traits](#common-traits));
 //! hierarchical types add `depth`, `parent`, `root`, `child`, `is_ancestor_of` and
 //! `ancestors`, all returning the same type; display types add `new` and `value`;
 //! snowflake types add `as_u64`, `as_i64` and `from_u64`. With the `serde`, `diesel` and
 //! `sqlx-*` features the type also (de)serializes as its text and maps to SQL columns;
-//! with `schemars` and `utoipa` it has a JSON Schema and an OpenAPI schema.
+//! with `schemars` and `utoipa` it has a JSON Schema and an OpenAPI schema; with
+//! `proptest` and `arbitrary` it has test strategies.
 //!
 //! Mistakes in the attribute are compile errors on the token at fault: unknown keys
 //! (with the key you probably meant), duplicates, options that do not fit the body,
@@ -97,7 +100,7 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `serde` | `Serialize`/`Deserialize` for derived types (as text; snowflakes optionally as numbers) |
+//! | `serde` | `Serialize`/`Deserialize` for derived types (as text; snowflakes optionally as numbers), the bare bodies, [`DynTypeId`], [`InstanceKey`], [`ProcessInstanceId`] and [`SnowflakeParts`](generator::SnowflakeParts) |
 //! | `diesel` | diesel `ToSql`/`FromSql`/`AsExpression` for derived types (with a backend below) |
 //! | `sqlite` | the SQLite backend, bundled: nothing to install |
 //! | `postgres` | the PostgreSQL backend, through libpq |
@@ -106,6 +109,72 @@
 //! | `sqlx-postgres` | the same on PostgreSQL, plus `PgHasArrayType` (sqlx 0.9: Rust 1.94+) |
 //! | `schemars` | `JsonSchema` (schemars 1) for derived types: a string with the type's `PATTERN` |
 //! | `utoipa` | `ToSchema`/`PartialSchema` (utoipa 5) for derived types, for OpenAPI documents |
+//! | `proptest` | `proptest::arbitrary::Arbitrary` for derived types: `any::<Id>()` yields valid IDs across the type's whole grammar |
+//! | `arbitrary` | `arbitrary::Arbitrary` (arbitrary 1) for derived types: valid IDs from a fuzzer's bytes |
+//!
+//! # Common traits
+//!
+//! Text-bodied values keep their text inline, so they are `AsRef<str>`: derived hash,
+//! display and hex types (the whole ID), [`HashId`], [`Seq`], [`HexKey`] and
+//! [`InstanceKey`]. Where equality, order and hashing are exactly those of that text,
+//! the value is also `Borrow<str>`, so maps and sets keyed by IDs can be searched with a
+//! `&str` without parsing it:
+//!
+//! ```
+//! use std::collections::{BTreeSet, HashMap};
+//! use typed_id::{HashId, TypedId};
+//!
+//! #[derive(TypedId)]
+//! #[typed_id(prefix = "el")]
+//! struct ElementId(HashId);
+//!
+//! let map = HashMap::from([(ElementId::parse("el-a3f8")?, "title")]);
+//! assert_eq!(map.get("el-a3f8"), Some(&"title"));
+//! assert_eq!(map.get("el-zzzz"), None); // text that is no ID simply is not there
+//! let set = BTreeSet::from([ElementId::parse("el-a3f8.1")?, ElementId::parse("el-a3f8")?]);
+//! assert!(set.contains("el-a3f8.1"));
+//! # Ok::<(), typed_id::ParseIdError>(())
+//! ```
+//!
+//! | value | `AsRef<str>` | `Borrow<str>` | why not |
+//! |---|---|---|---|
+//! | derived hash and hex types, [`HashId`], [`HexKey`], [`InstanceKey`] | yes | yes | |
+//! | derived display types, [`Seq`] | yes | no | ordered by number: `WORK-999` < `WORK-1000`, but `"WORK-1000"` < `"WORK-999"`; a bare `Seq` also equals the same number at another width (`042`, `00042`) |
+//! | derived snowflake and TypeID types, [`Snowflake`], [`TypeIdUuid`], [`DynTypeId`], [`ProcessInstanceId`] | no | no | numbers, not text: they keep no text to borrow (use `to_string()`) |
+//!
+//! A legacy prefix is not looked up: `map.get("elem-a3f8")` finds nothing even where
+//! `ElementId::parse("elem-a3f8")` succeeds, since the map holds canonical text. Parse
+//! first when the key may be in an old form.
+//!
+//! # serde
+//!
+//! With `serde`, a derived type serializes as its canonical text (or, for a snowflake
+//! type with `serde = "number"`, as a `u64`) and deserializes by parsing, with an error
+//! that names the type (`invalid ElementId "El-a3f8": expected prefix "el-" at byte
+//! 0`). The values that are not derived types do the same: [`HashId`], [`Seq`],
+//! [`HexKey`], [`TypeIdUuid`], [`DynTypeId`], [`InstanceKey`] and [`ProcessInstanceId`]
+//! as their text; a bare [`Seq`] is read at the width its text shows and a bare
+//! [`HexKey`] at its text's length, since neither carries options of its own; a bare
+//! [`Snowflake`] as a decimal string in human-readable formats and a `u64` in binary
+//! ones (a number is accepted on input too); [`SnowflakeParts`](generator::SnowflakeParts)
+//! as `{"timestamp_ms", "worker", "process", "sequence"}`.
+//!
+//! ```
+//! # #[cfg(feature = "serde")]
+//! # fn main() -> Result<(), serde_json::Error> {
+//! use typed_id::{InstanceKey, Seq};
+//!
+//! let key: InstanceKey = serde_json::from_str(r#""odin-PS-8f4a2b""#)?;
+//! assert_eq!(serde_json::to_string(&key)?, r#""odin-PS-8f4a2b""#);
+//! let n: Seq = serde_json::from_str(r#""00042""#)?;
+//! assert_eq!((n.value(), n.as_str()), (42, "00042"));
+//! let err = serde_json::from_str::<InstanceKey>(r#""odin-PS-8F4A2B""#).unwrap_err();
+//! assert!(err.to_string().starts_with(r#"invalid InstanceKey "odin-PS-8F4A2B""#));
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "serde"))]
+//! # fn main() {}
+//! ```
 //!
 //! # sqlx
 //!
@@ -176,6 +245,45 @@
 //! assert_eq!(<ElementId as utoipa::ToSchema>::name(), "ElementId");
 //! # }
 //! # #[cfg(not(all(feature = "schemars", feature = "utoipa")))]
+//! # fn main() {}
+//! ```
+//!
+//! # Property tests and fuzzing
+//!
+//! With `proptest`, every derived type implements `proptest::arbitrary::Arbitrary`, so
+//! `any::<ElementId>()` is a strategy of valid IDs; with `arbitrary`, it implements
+//! `arbitrary::Arbitrary`, so a cargo-fuzz target can take IDs built from the fuzzer's
+//! bytes (every input, the empty one too, gives a valid ID). Both cover the type's whole
+//! grammar: every hash length from `min_len` to `max_len` and every depth up to
+//! `max_depth`, child and display numbers of every digit count (so display numbers both
+//! padded to the width and wider), snowflakes and TypeID UUIDs of every bit length up to
+//! the largest. They produce the canonical prefix only, never a legacy one (an ID always
+//! displays its canonical prefix). proptest shrinks a failing ID toward the smallest:
+//! the shortest hash of `0`s without children, the number 1, the snowflake 0, the nil
+//! UUID. These strategies yield valid IDs; to test a parser against hostile text, give
+//! it arbitrary strings as well.
+//!
+//! ```
+//! # #[cfg(all(feature = "proptest", feature = "arbitrary"))]
+//! # fn main() -> arbitrary::Result<()> {
+//! use proptest::prelude::*;
+//! use typed_id::{Seq, TypedId};
+//!
+//! #[derive(TypedId)]
+//! #[typed_id(prefix = "WORK", width = 3)]
+//! struct WorkItemId(Seq);
+//!
+//! proptest!(|(id in any::<WorkItemId>())| {
+//!     prop_assert!(id.as_str().len() >= "WORK-001".len());
+//!     prop_assert_eq!(WorkItemId::parse(id.as_str()), Ok(id));
+//! });
+//!
+//! let mut fuzz_input = arbitrary::Unstructured::new(&[7, 1, 2, 3]);
+//! let id: WorkItemId = arbitrary::Arbitrary::arbitrary(&mut fuzz_input)?;
+//! assert!(id.value() >= 1);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(all(feature = "proptest", feature = "arbitrary")))]
 //! # fn main() {}
 //! ```
 //!

@@ -18,8 +18,12 @@ pub use std::borrow::Cow;
     feature = "sqlx-postgres"
 ))]
 pub use crate::external::IdText;
+#[cfg(feature = "arbitrary")]
+pub use crate::external::arbitrary_support as arbitrary_id;
 #[cfg(feature = "diesel")]
 pub use crate::external::diesel_support as diesel_id;
+#[cfg(feature = "proptest")]
+pub use crate::external::proptest_support as proptest_id;
 #[cfg(feature = "schemars")]
 pub use crate::external::schemars_support as schemars_id;
 #[cfg(feature = "serde")]
@@ -28,8 +32,12 @@ pub use crate::external::serde_support as serde_id;
 pub use crate::external::sqlx_support as sqlx_id;
 #[cfg(feature = "utoipa")]
 pub use crate::external::utoipa_support as utoipa_id;
+#[cfg(feature = "arbitrary")]
+pub use arbitrary;
 #[cfg(feature = "diesel")]
 pub use diesel;
+#[cfg(feature = "proptest")]
+pub use proptest;
 #[cfg(feature = "schemars")]
 pub use schemars;
 #[cfg(feature = "serde")]

@@ -162,7 +162,9 @@ impl Default for HashSpec {
 /// ```
 ///
 /// Equality, order and hashing compare the body text byte by byte (the order of a
-/// database's `C` collation), whichever derived type carries it.
+/// database's `C` collation), whichever derived type carries it. So the body also
+/// borrows as that text (`Borrow<str>`), and a `HashSet<HashId>` can be searched with a
+/// `&str`.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct HashId {
     text: InlineText<TEXT_CAP>,
@@ -356,6 +358,21 @@ impl Iterator for Ancestors {
         let current = self.next?;
         self.next = current.parent();
         Some(current)
+    }
+}
+
+impl AsRef<str> for HashId {
+    #[inline]
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// Agrees with `Eq`, `Ord` and `Hash`, which all look at this text.
+impl core::borrow::Borrow<str> for HashId {
+    #[inline]
+    fn borrow(&self) -> &str {
+        self.as_str()
     }
 }
 

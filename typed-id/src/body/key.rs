@@ -108,6 +108,9 @@ impl Default for HexSpec {
 /// assert_eq!(HexKey::from_bytes(&[0x8f, 0x4a, 0x2b, 0xff], 6)?.as_str(), "8f4a2b");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Equality, order and hashing compare the hex text, so the key borrows as it
+/// (`Borrow<str>`).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct HexKey {
     text: InlineText<TEXT_CAP>,
@@ -180,6 +183,21 @@ impl HexKey {
 }
 
 const PATTERN_BUF: Pattern = pattern::fits(Pattern::anchored(&HexSpec::DEFAULT.pattern()));
+
+impl AsRef<str> for HexKey {
+    #[inline]
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// Agrees with `Eq`, `Ord` and `Hash`, which all look at this text.
+impl core::borrow::Borrow<str> for HexKey {
+    #[inline]
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
 
 impl fmt::Display for HexKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -315,9 +333,16 @@ const KEY_MAX: usize = PROJECT_MAX as usize + 1 + KIND_MAX as usize + 1 + HEX_MA
 /// assert_eq!(key.project(), "billing-eu");
 /// assert_eq!(key.kind(), "WEB");
 /// assert_eq!(key.hex(), "03c9d1");
+///
+/// // Equality, order and hashing are the text's, so a map keyed by
+/// // `InstanceKey` can be searched with a `&str`.
+/// let map = std::collections::HashMap::from([(key, "web")]);
+/// assert_eq!(map.get("billing-eu-WEB-03c9d1"), Some(&"web"));
 /// # Ok::<(), typed_id::ParseIdError>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+// `Hash` by hand: the text alone, as `Borrow<str>` requires (the split points follow
+// from the text, so `Eq` and `Ord` derived over all fields agree with the text's).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct InstanceKey {
     text: InlineText<KEY_MAX>,
     kind_at: u8,
@@ -539,6 +564,28 @@ fn check_alnum(
         ));
     }
     Ok(())
+}
+
+impl core::hash::Hash for InstanceKey {
+    #[inline]
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl AsRef<str> for InstanceKey {
+    #[inline]
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// Agrees with `Eq`, `Ord` and `Hash`, which all look at this text.
+impl core::borrow::Borrow<str> for InstanceKey {
+    #[inline]
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
 }
 
 impl fmt::Display for InstanceKey {

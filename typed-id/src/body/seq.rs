@@ -128,7 +128,9 @@ impl Default for SeqSpec {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// Equality, order and hashing use the number.
+/// Equality, order and hashing use the number. So `Seq` is `AsRef<str>` but not
+/// `Borrow<str>`, which would have to agree with them: `999 < 1000` while `"999" >
+/// "1000"`, and `042` at width 3 equals `00042` at width 5.
 #[derive(Clone, Copy)]
 pub struct Seq {
     value: u64,
@@ -245,6 +247,13 @@ impl Ord for Seq {
 impl Hash for Seq {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.value.hash(state);
+    }
+}
+
+impl AsRef<str> for Seq {
+    #[inline]
+    fn as_ref(&self) -> &str {
+        self.as_str()
     }
 }
 

@@ -271,6 +271,13 @@ const fn with_version_and_variant(payload: u128) -> u128 {
 fn decode(bytes: &[u8]) -> Result<u128, BodyError> {
     if bytes.len() != SUFFIX_LEN {
         let at = bytes.len().min(SUFFIX_LEN);
+        // A character outside the alphabet before that point is reported first: it is
+        // the clearer error, and it keeps the index on a character boundary (byte 26 of
+        // non-ASCII text may fall inside a character; with every byte before it in the
+        // alphabet, it cannot).
+        if let Some(bad) = bytes[..at].iter().position(|&b| DECODE[b as usize] == 0xff) {
+            return Err(BodyError::at(bytes, bad, Expected::Base32Digit));
+        }
         return Err(BodyError::new(
             at,
             ParseErrorKind::SuffixLength { len: bytes.len() },

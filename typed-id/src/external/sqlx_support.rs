@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `HashId`, `Seq`, `HexKey` | text (`TEXT` on SQLite and PostgreSQL) | text (`TEXT`, `VARCHAR`, …), parsed |
 //! | `Snowflake` | `BIGINT` (PostgreSQL `INT8`, SQLite `INTEGER`) | a `BIGINT`, or text parsed as the ID's canonical text |
+//! | `TypeIdUuid` | text: the TypeID (`user_01h455vb4pex5vsknk084sn02q`) | text, parsed |
 //!
 //! Reading validates: a row that holds something other than a valid ID of the column's
 //! type is a decode error that names the type — the parser's error for text
