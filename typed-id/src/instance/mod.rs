@@ -194,7 +194,15 @@ mod heartbeat;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod lease;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod lifecycle;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod lookup;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod record;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod registry;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod registry_sql;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod start;
 
@@ -215,8 +223,13 @@ pub use heartbeat::{DEFAULT_HEARTBEAT_INTERVAL, Heartbeat, HeartbeatBuilder};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use lease::{DEFAULT_LEASE_PERIOD, LeaseOptions, LeaseRecord, WorkerLease};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use registry::{
-    DEFAULT_STALE_AFTER, InstanceRecord, NewInstance, Registration, Registry, RegistryOptions,
+pub use lifecycle::MAX_EPIC_CHARS;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use record::{
+    CloseReport, HeartbeatReport, InstanceCounts, InstanceList, InstanceRecord, InstanceState,
+    ListQuery, NewInstance, Progress, Purge, PurgeReport, Registration, human_age,
 };
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use registry::{DEFAULT_STALE_AFTER, Registry, RegistryOptions};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use start::{Instance, StartConfig, StartError, start, start_with_env};
