@@ -522,13 +522,17 @@ fn release_while_threads_issue_records_every_issued_timestamp(db: &Db) {
     let released = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let looked = Arc::new(AtomicUsize::new(0));
+    // Threads that issued an ID before the release: it waits for all four, so a busy
+    // machine that is slow to schedule a thread cannot leave one with nothing issued.
+    let issuing = Arc::new(AtomicUsize::new(0));
     let threads: Vec<_> = (0..4)
         .map(|_| {
-            let (generator, released, stop, looked) = (
+            let (generator, released, stop, looked, issuing) = (
                 generator.clone(),
                 released.clone(),
                 stop.clone(),
                 looked.clone(),
+                issuing.clone(),
             );
             std::thread::spawn(move || {
                 let mut issued = Vec::new();
@@ -539,7 +543,12 @@ fn release_while_threads_issue_records_every_issued_timestamp(db: &Db) {
                     let after_release = released.load(SeqCst);
                     match generator.next_snowflake() {
                         Ok(id) if after_release => issued_after_release.push(id.as_u64()),
-                        Ok(id) => issued.push(id.as_u64()),
+                        Ok(id) => {
+                            if issued.is_empty() {
+                                issuing.fetch_add(1, SeqCst);
+                            }
+                            issued.push(id.as_u64());
+                        }
                         Err(e) => refusals.push(e),
                     }
                     if after_release {
@@ -553,7 +562,12 @@ fn release_while_threads_issue_records_every_issued_timestamp(db: &Db) {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(50));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while issuing.load(SeqCst) < 4 {
+        assert!(Instant::now() < deadline, "the threads never issued");
+        std::thread::yield_now();
+    }
+    std::thread::sleep(Duration::from_millis(20));
     let releasing = Instant::now();
     lease.release().unwrap();
     released.store(true, SeqCst);
