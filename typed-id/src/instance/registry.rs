@@ -158,7 +158,8 @@ impl fmt::Debug for RegistryOptions {
 
 /// A connection to the instance registry (and the worker-ID leases in the same
 /// database). Thread-safe: operations take turns on one connection, which is
-/// re-established after it breaks.
+/// re-established after it breaks. See the [module documentation](super#the-registry)
+/// for what it keeps and the calls at a glance.
 ///
 /// ```
 /// # #[cfg(feature = "sqlite")] {
@@ -179,7 +180,13 @@ impl fmt::Debug for RegistryOptions {
 /// let again = registry.register(&NewInstance::new("orders-api-7f3c2a91", "orders"));
 /// assert!(matches!(again, Err(RegistryError::DuplicateInstance { .. })));
 ///
+/// // A typed instance: the registry mints its key, found again by the hash alone.
+/// let agent = registry.register(&NewInstance::typed("orders", "PS"))?;
+/// let hash = agent.id().rsplit('-').next().unwrap();
+/// assert_eq!(registry.get_by_hash(hash)?.id, agent.id());
+///
 /// registry.close(&me)?;
+/// registry.close_by_id(agent.id())?; // what an operator's tool does
 /// assert!(registry.list(Some("orders"))?.is_empty());
 /// # std::fs::remove_dir_all(&dir).ok();
 /// # }
