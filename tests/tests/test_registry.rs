@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use typed_id::generator::{Layout, ManualClock};
 use typed_id::instance::{
-    Environment, Heartbeat, IssueError, LeaseOptions, MapEnv, NewInstance, Registry, RegistryError,
-    RegistryOptions, StartConfig, StartError, ValidationWarning, WorkerLease, start_with_env,
+    Environment, Heartbeat, InstanceCounts, InstanceList, InstanceState, IssueError, LeaseOptions,
+    ListQuery, MapEnv, NewInstance, Progress, Purge, Registry, RegistryError, RegistryOptions,
+    StartConfig, StartError, ValidationWarning, WorkerLease, start_with_env,
 };
-use typed_id::{GenerateError, Snowflake};
+use typed_id::{GenerateError, HexSpec, InstanceKey, Snowflake};
 use typed_id_tests::pg::TestDatabase;
 use typed_id_tests::sqlite::TempSqlite;
 
@@ -103,7 +104,7 @@ fn register_heartbeat_get_list_close(db: &Db) {
     assert_eq!(got.hostname.as_deref(), Some("test-host"));
     assert_eq!(got.pid, Some(4242));
     assert_eq!(got.status.as_deref(), Some("booting"));
-    assert_eq!(got.started_at_ms, T0);
+    assert_eq!(got.created_at_ms, T0);
     assert_eq!(got.last_heartbeat_ms, T0);
     assert!(got.is_active() && !got.stale);
 
@@ -120,7 +121,7 @@ fn register_heartbeat_get_list_close(db: &Db) {
         got.status.as_deref(),
         Some(r#"{"queue":3,"version":"1.4.2"}"#)
     );
-    assert_eq!(got.started_at_ms, T0);
+    assert_eq!(got.created_at_ms, T0);
 
     // Ordered by project, then most recent heartbeat first.
     let all: Vec<_> = registry
@@ -219,7 +220,7 @@ fn closed_and_stale_ids_are_taken_over_and_the_old_process_learns_it(db: &Db) {
     let second = registry.register(&new("db-0", "pg")).unwrap();
     let replaced = second.replaced().unwrap();
     assert_eq!(replaced.closed_at_ms, Some(T0));
-    assert_eq!(registry.get("db-0").unwrap().started_at_ms, T0 + 5);
+    assert_eq!(registry.get("db-0").unwrap().created_at_ms, T0 + 5);
     assert!(matches!(
         registry.heartbeat(&first, None),
         Err(RegistryError::Superseded { .. })
@@ -522,13 +523,17 @@ fn release_while_threads_issue_records_every_issued_timestamp(db: &Db) {
     let released = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let looked = Arc::new(AtomicUsize::new(0));
+    // Threads that issued an ID before the release: it waits for all four, so a busy
+    // machine that is slow to schedule a thread cannot leave one with nothing issued.
+    let issuing = Arc::new(AtomicUsize::new(0));
     let threads: Vec<_> = (0..4)
         .map(|_| {
-            let (generator, released, stop, looked) = (
+            let (generator, released, stop, looked, issuing) = (
                 generator.clone(),
                 released.clone(),
                 stop.clone(),
                 looked.clone(),
+                issuing.clone(),
             );
             std::thread::spawn(move || {
                 let mut issued = Vec::new();
@@ -539,7 +544,12 @@ fn release_while_threads_issue_records_every_issued_timestamp(db: &Db) {
                     let after_release = released.load(SeqCst);
                     match generator.next_snowflake() {
                         Ok(id) if after_release => issued_after_release.push(id.as_u64()),
-                        Ok(id) => issued.push(id.as_u64()),
+                        Ok(id) => {
+                            if issued.is_empty() {
+                                issuing.fetch_add(1, SeqCst);
+                            }
+                            issued.push(id.as_u64());
+                        }
                         Err(e) => refusals.push(e),
                     }
                     if after_release {
@@ -553,7 +563,12 @@ fn release_while_threads_issue_records_every_issued_timestamp(db: &Db) {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(50));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while issuing.load(SeqCst) < 4 {
+        assert!(Instant::now() < deadline, "the threads never issued");
+        std::thread::yield_now();
+    }
+    std::thread::sleep(Duration::from_millis(20));
     let releasing = Instant::now();
     lease.release().unwrap();
     released.store(true, SeqCst);
@@ -1279,4 +1294,878 @@ fn unsupported_and_unreachable_databases() {
             ..
         }
     ));
+}
+
+// ---------------------------------------------------------------------------------
+// The reference registry: typed keys, context and progress, by-ID heartbeats and
+// closes, lists with counts, hash lookups, purging, upgrading in place.
+// ---------------------------------------------------------------------------------
+
+both!(
+    typed_keys_are_minted_and_checked,
+    minting_retries_until_a_key_is_free,
+    database_checks_refuse_malformed_rows,
+    context_and_epic_are_validated_and_updated,
+    heartbeat_and_close_by_id_report_staleness,
+    list_orders_marks_and_counts,
+    get_by_full_id_prefix_and_hash_with_ambiguity,
+    purge_removes_old_closed_and_stale_rows_in_batches,
+    hostile_input_is_refused_or_stored_verbatim,
+    a_first_version_registry_upgrades_in_place,
+);
+
+impl Db {
+    fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+
+    /// Runs one statement on a connection of its own, outside the registry.
+    fn execute(&self, sql: &str) -> Result<usize, diesel::result::Error> {
+        match self {
+            Db::Sqlite(db) => diesel::sql_query(sql).execute(&mut db.connect()),
+            Db::Postgres(db) => diesel::sql_query(sql).execute(&mut db.connect()),
+        }
+    }
+
+    /// Runs a script (several statements).
+    fn batch(&self, sql: &str) {
+        use diesel::connection::SimpleConnection as _;
+        match self {
+            Db::Sqlite(db) => db.connect().batch_execute(sql),
+            Db::Postgres(db) => db.connect().batch_execute(sql),
+        }
+        .unwrap_or_else(|e| panic!("{e}: {sql}"));
+    }
+}
+
+fn typed(project: &str, kind: &str) -> NewInstance {
+    NewInstance::typed(project, kind)
+        .hostname(Some("test-host"))
+        .pid(Some(4242))
+}
+
+fn key(text: &str) -> NewInstance {
+    NewInstance::key(text.parse::<InstanceKey>().unwrap())
+        .hostname(Some("test-host"))
+        .pid(Some(4242))
+}
+
+fn typed_keys_are_minted_and_checked(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = open(db, &clock);
+    let shape = regex::Regex::new("^odin-PS-[0-9a-f]{6}$").unwrap();
+    let mut ids = std::collections::HashSet::new();
+    for _ in 0..50 {
+        let me = registry.register(&typed("odin", "PS")).unwrap();
+        assert!(shape.is_match(me.id()), "{}", me.id());
+        assert_eq!(me.instance_type(), Some("PS"));
+        assert!(me.replaced().is_none());
+        assert!(ids.insert(me.id().to_owned()), "duplicate {}", me.id());
+    }
+    let id = ids.iter().next().unwrap().clone();
+    let record = registry.get(&id).unwrap();
+    assert_eq!(record.project, "odin");
+    assert_eq!(record.instance_type.as_deref(), Some("PS"));
+    assert_eq!(record.key_hash.as_deref(), Some(&id["odin-PS-".len()..]));
+    assert_eq!(record.state(), InstanceState::Active);
+
+    // A project with segments, a caller's key, longer keys.
+    let me = registry.register(&typed("billing-eu", "WEB")).unwrap();
+    assert!(me.id().starts_with("billing-eu-WEB-"));
+    let given = registry.register(&key("odin-MS-abcdef12")).unwrap();
+    assert_eq!(given.id(), "odin-MS-abcdef12");
+    assert_eq!(
+        registry
+            .get("odin-MS-abcdef12")
+            .unwrap()
+            .key_hash
+            .as_deref(),
+        Some("abcdef12")
+    );
+    let long = Registry::open_with(
+        db.url(),
+        RegistryOptions::new()
+            .clock(clock.clone())
+            .key_hex(HexSpec::new(12).unwrap()),
+    )
+    .unwrap();
+    let me = long.register(&typed("odin", "PS")).unwrap();
+    assert_eq!(me.id().len(), "odin-PS-".len() + 12);
+
+    // Untyped rows stay possible and have no type.
+    let pod = registry
+        .register(&new("orders-7d9f8c6b5-x2k4p", "orders"))
+        .unwrap();
+    assert_eq!(pod.instance_type(), None);
+    let record = registry.get("orders-7d9f8c6b5-x2k4p").unwrap();
+    assert_eq!((record.instance_type, record.key_hash), (None, None));
+
+    // Bad types and projects are refused before the database.
+    for bad in ["", "P_S", "P-S", "PS ", "ÄS", "ABCDEFGHIJKLMNOPQ"] {
+        let err = registry.register(&typed("odin", bad)).unwrap_err();
+        assert!(
+            matches!(err, RegistryError::InvalidInstanceType { ref instance_type, .. } if instance_type == bad),
+            "{bad:?}: {err:?}"
+        );
+    }
+    let err = registry.register(&typed("odin", "P_S")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid instance type \"P_S\": it may hold only ASCII letters and digits (a type \
+         is 1 to 16 ASCII letters and digits, e.g. PS)"
+    );
+    for bad in ["", "odin_x", "-odin", "odin-", "od--in", &"p".repeat(49)] {
+        let err = registry.register(&typed(bad, "PS")).unwrap_err();
+        assert!(
+            matches!(err, RegistryError::InvalidProject { ref project, .. } if project == bad),
+            "{bad:?}: {err:?}"
+        );
+        assert!(err.source().is_some());
+    }
+
+    // A registry may restrict the types.
+    let restricted = Registry::open_with(
+        db.url(),
+        RegistryOptions::new()
+            .clock(clock.clone())
+            .instance_types(["PS", "MS"]),
+    )
+    .unwrap();
+    restricted.register(&typed("odin", "MS")).unwrap();
+    let err = restricted.register(&typed("odin", "ps")).unwrap_err();
+    assert!(matches!(err, RegistryError::InstanceTypeNotAllowed { .. }));
+    assert_eq!(
+        err.to_string(),
+        "instance type \"ps\" is not allowed in this registry; allowed: PS, MS"
+    );
+    assert!(matches!(
+        restricted.register(&key("odin-XX-abcdef")),
+        Err(RegistryError::InstanceTypeNotAllowed { .. })
+    ));
+    // Untyped rows are not affected by the restriction.
+    restricted.register(&new("legacy-host-1", "odin")).unwrap();
+
+    // A caller's key that is alive is a duplicate, like any ID.
+    assert!(matches!(
+        registry.register(&key("odin-MS-abcdef12")),
+        Err(RegistryError::DuplicateInstance { .. })
+    ));
+}
+
+/// Fills keys `{project}-PS-{i:04x}` for `i` in `0..n` straight into the table.
+fn fill_keys(db: &Db, project: &str, n: u32) {
+    let sql = if db.is_postgres() {
+        format!(
+            "INSERT INTO typed_id_instances (instance_id, project, instance_type, key_hash, \
+             created_at_ms, last_heartbeat_ms, closed_at_ms, incarnation) \
+             SELECT '{project}-PS-' || lpad(to_hex(i), 4, '0'), '{project}', 'PS', \
+             lpad(to_hex(i), 4, '0'), {T0}, {T0}, {T0}, 1 FROM generate_series(0, {}) AS i",
+            n - 1
+        )
+    } else {
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {}) \
+             INSERT INTO typed_id_instances (instance_id, project, instance_type, key_hash, \
+             created_at_ms, last_heartbeat_ms, closed_at_ms, incarnation) \
+             SELECT '{project}-PS-' || printf('%04x', i), '{project}', 'PS', \
+             printf('%04x', i), {T0}, {T0}, {T0}, 1 FROM n",
+            n - 1
+        )
+    };
+    assert_eq!(db.execute(&sql).unwrap(), n as usize);
+}
+
+fn minting_retries_until_a_key_is_free(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = Registry::open_with(
+        db.url(),
+        RegistryOptions::new()
+            .clock(clock.clone())
+            .key_hex(HexSpec::new(4).unwrap()),
+    )
+    .unwrap();
+    // Every 4-digit key of "full" exists (closed: a minted key never takes a row over,
+    // whatever its state): minting gives up with a typed error.
+    fill_keys(db, "full", 0x1_0000);
+    let err = registry.register(&typed("full", "PS")).unwrap_err();
+    assert!(matches!(
+        err,
+        RegistryError::KeyCollisions { attempts: 32, .. }
+    ));
+    assert_eq!(
+        err.to_string(),
+        "could not mint a free key for project \"full\" and type \"PS\": all 32 keys tried \
+         exist; use longer keys or purge old instances"
+    );
+    // Half of "half"'s keys exist (0000..7fff): each registration lands on a free one
+    // (32 tries at ½ each: a false failure once in 4 billion runs).
+    fill_keys(db, "half", 0x8000);
+    for _ in 0..20 {
+        let me = registry.register(&typed("half", "PS")).unwrap();
+        let hash = u32::from_str_radix(&me.id()["half-PS-".len()..], 16).unwrap();
+        assert!(hash >= 0x8000, "{}", me.id());
+        assert!(registry.get(me.id()).unwrap().is_active());
+    }
+}
+
+fn database_checks_refuse_malformed_rows(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let _registry = open(db, &clock); // applies the migrations
+    let insert = |id: &str, project: &str, kind: &str, hash: &str, extra: &str| {
+        db.execute(&format!(
+            "INSERT INTO typed_id_instances (instance_id, project, instance_type, key_hash, \
+             created_at_ms, last_heartbeat_ms, incarnation{}) \
+             VALUES ('{id}', '{project}', {kind}, {hash}, 1, 1, 1{})",
+            if extra.is_empty() {
+                ""
+            } else {
+                ", context_percent, current_epic"
+            },
+            extra
+        ))
+    };
+    // Well-formed rows pass.
+    insert("odin-PS-8f4a2b", "odin", "'PS'", "'8f4a2b'", "").unwrap();
+    insert("k8s-pod-name", "k8s", "NULL", "NULL", ", 100, 'EPIC-1'").unwrap();
+    // Each malformed one is refused by a CHECK, whoever writes it.
+    let refused = [
+        ("odin-PS-8f4a2c", "odin", "'PS'", "'8f4a2b'", ""), // ID is not the parts
+        ("odin-P_S-8f4a2b", "odin", "'P_S'", "'8f4a2b'", ""), // type grammar
+        ("odin--8f4a2b", "odin", "''", "'8f4a2b'", ""),     // empty type
+        ("odin-PS-8F4A2B", "odin", "'PS'", "'8F4A2B'", ""), // uppercase hash
+        ("odin-PS-8f4", "odin", "'PS'", "'8f4'", ""),       // short hash
+        ("od_in-PS-8f4a2b", "od_in", "'PS'", "'8f4a2b'", ""), // project grammar
+        ("odin-x", "odin", "'PS'", "NULL", ""),             // type without hash
+        ("odin-y", "odin", "NULL", "'8f4a2b'", ""),         // hash without type
+        ("ctx-1", "p", "NULL", "NULL", ", 101, NULL"),      // context range
+        ("ctx-2", "p", "NULL", "NULL", ", -1, NULL"),       // context range
+        ("epic-1", "p", "NULL", "NULL", ", NULL, ''"),      // empty epic
+    ];
+    for (id, project, kind, hash, extra) in refused {
+        let err = insert(id, project, kind, hash, extra).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::CheckViolation,
+                    _
+                )
+            ) || err.to_string().contains("CHECK constraint failed"),
+            "{id}: {err}"
+        );
+    }
+    let long_epic = format!(", NULL, '{}'", "e".repeat(257));
+    assert!(insert("epic-2", "p", "NULL", "NULL", &long_epic).is_err());
+    let max_epic = format!(", NULL, '{}'", "é".repeat(256)); // characters, not bytes
+    insert("epic-3", "p", "NULL", "NULL", &max_epic).unwrap();
+}
+
+fn context_and_epic_are_validated_and_updated(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = open(db, &clock);
+    let me = registry
+        .register(
+            &typed("odin", "PS")
+                .context_percent(12)
+                .current_epic("EPIC-1 parser"),
+        )
+        .unwrap();
+    let got = registry.get(me.id()).unwrap();
+    assert_eq!(got.context_percent, Some(12));
+    assert_eq!(got.current_epic.as_deref(), Some("EPIC-1 parser"));
+
+    clock.advance_ms(1_000);
+    registry
+        .heartbeat_with(
+            &me,
+            &Progress::new()
+                .context_percent(64)
+                .current_epic("EPIC-2 registry"),
+        )
+        .unwrap();
+    let got = registry.get(me.id()).unwrap();
+    assert_eq!(got.context_percent, Some(64));
+    assert_eq!(got.current_epic.as_deref(), Some("EPIC-2 registry"));
+    assert_eq!(got.last_heartbeat_ms, T0 + 1_000);
+
+    // Unset parts keep their values; an empty epic clears it; 0 and 100 are fine.
+    registry
+        .heartbeat_by_id(me.id(), &Progress::new().status("ok"))
+        .unwrap();
+    let got = registry.get(me.id()).unwrap();
+    assert_eq!(
+        (got.context_percent, got.current_epic.as_deref()),
+        (Some(64), Some("EPIC-2 registry"))
+    );
+    for percent in [0, 100] {
+        registry
+            .heartbeat_with(&me, &Progress::new().context_percent(percent))
+            .unwrap();
+        assert_eq!(
+            registry.get(me.id()).unwrap().context_percent,
+            Some(percent)
+        );
+    }
+    registry
+        .heartbeat_with(&me, &Progress::new().current_epic(""))
+        .unwrap();
+    assert_eq!(registry.get(me.id()).unwrap().current_epic, None);
+
+    // Bad values are refused and change nothing, heartbeat included.
+    clock.advance_ms(1_000);
+    let before = registry.get(me.id()).unwrap();
+    let err = registry
+        .heartbeat_with(&me, &Progress::new().context_percent(101))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        RegistryError::InvalidContextPercent { percent: 101 }
+    ));
+    assert_eq!(
+        err.to_string(),
+        "invalid context percent 101: it must be 0 to 100"
+    );
+    let err = registry
+        .heartbeat_by_id(me.id(), &Progress::new().current_epic("x".repeat(257)))
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::InvalidEpic { chars: 257, .. }));
+    assert_eq!(
+        err.to_string(),
+        "invalid current epic (257 characters): it is longer than 256 characters"
+    );
+    for bad in ["line\nbreak", "tab\there", "esc\u{1b}[31m"] {
+        assert!(matches!(
+            registry.heartbeat_with(&me, &Progress::new().current_epic(bad)),
+            Err(RegistryError::InvalidEpic { .. })
+        ));
+    }
+    assert_eq!(registry.get(me.id()).unwrap(), before);
+    // 256 characters of two bytes each fit: the bound is in characters.
+    registry
+        .heartbeat_with(&me, &Progress::new().current_epic("é".repeat(256)))
+        .unwrap();
+
+    // At registration too, before anything is written.
+    assert!(matches!(
+        registry.register(&new("ctx-bad", "p").context_percent(200)),
+        Err(RegistryError::InvalidContextPercent { percent: 200 })
+    ));
+    assert!(matches!(
+        registry.register(&new("epic-bad", "p").current_epic("a\u{0}b")),
+        Err(RegistryError::InvalidEpic { .. })
+    ));
+    assert!(matches!(
+        registry.get("ctx-bad"),
+        Err(RegistryError::NotFound { .. })
+    ));
+    assert!(matches!(
+        registry.get("epic-bad"),
+        Err(RegistryError::NotFound { .. })
+    ));
+}
+
+fn heartbeat_and_close_by_id_report_staleness(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = open(db, &clock);
+    let me = registry.register(&typed("odin", "PS")).unwrap();
+    let id = me.id().to_owned();
+
+    clock.advance_ms(60_500);
+    let report = registry.heartbeat_by_id(&id, &Progress::new()).unwrap();
+    assert_eq!(report.id, id);
+    assert_eq!(report.state, InstanceState::Active);
+    assert_eq!(report.previous_heartbeat_ms, T0);
+    assert_eq!(report.last_heartbeat_ms, T0 + 60_500);
+    assert_eq!(report.age_secs, 60);
+    assert!(!report.was_stale);
+    assert_eq!(report.message(), None);
+
+    // Silent for 3 minutes (over the 120 s timeout): the resume is reported.
+    clock.advance_ms(185_000);
+    assert!(registry.get(&id).unwrap().stale);
+    let report = registry
+        .heartbeat_by_id(&id, &Progress::new().context_percent(30))
+        .unwrap();
+    assert!(report.was_stale);
+    assert_eq!(report.age_secs, 185);
+    assert_eq!(
+        report.message().unwrap(),
+        format!("instance {id:?} had gone stale and resumed: last heard from 3 min ago")
+    );
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["was_stale"], true);
+    assert_eq!(json["age_secs"], 185);
+    assert_eq!(json["state"], "active");
+    assert_eq!(json["message"], report.message().unwrap());
+    let got = registry.get(&id).unwrap();
+    assert!(!got.stale);
+    assert_eq!(got.context_percent, Some(30));
+
+    // The token-fenced heartbeat reports the same way.
+    clock.advance_ms(7_200_000);
+    let report = registry.heartbeat(&me, None).unwrap();
+    assert!(report.was_stale);
+    assert!(
+        report
+            .message()
+            .unwrap()
+            .ends_with("last heard from 2 h ago")
+    );
+
+    // Close by ID: the owner learns on its next heartbeat; closing again is reported.
+    clock.advance_ms(1_000);
+    let closed = registry.close_by_id(&id).unwrap();
+    assert!(!closed.already_closed && !closed.was_stale);
+    assert_eq!(
+        closed.instance.closed_at_ms,
+        Some(T0 + 60_500 + 185_000 + 7_201_000)
+    );
+    assert_eq!(closed.instance.state(), InstanceState::Closed);
+    assert!(matches!(
+        registry.heartbeat(&me, None),
+        Err(RegistryError::Closed { .. })
+    ));
+    assert!(matches!(
+        registry.heartbeat_by_id(&id, &Progress::new()),
+        Err(RegistryError::Closed { .. })
+    ));
+    let again = registry.close_by_id(&id).unwrap();
+    assert!(again.already_closed);
+    assert_eq!(again.instance.closed_at_ms, closed.instance.closed_at_ms);
+    registry.close(&me).unwrap(); // the owner's close stays idempotent
+
+    // A stale instance closed by an operator is reported as such.
+    let quiet = registry.register(&new("quiet-1", "p")).unwrap();
+    clock.advance_ms(121_000);
+    let closed = registry.close_by_id(quiet.id()).unwrap();
+    assert!(closed.was_stale && !closed.already_closed);
+    let json = serde_json::to_value(&closed).unwrap();
+    assert_eq!(json["instance"]["state"], "closed");
+
+    for err in [
+        registry
+            .heartbeat_by_id("nope", &Progress::new())
+            .unwrap_err(),
+        registry.close_by_id("nope").unwrap_err(),
+    ] {
+        assert!(matches!(err, RegistryError::NotFound { ref id } if id == "nope"));
+    }
+}
+
+fn list_orders_marks_and_counts(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = open(db, &clock);
+    let a1 = registry.register(&key("alpha-PS-000001")).unwrap();
+    let a2 = registry.register(&key("alpha-MS-000002")).unwrap();
+    let a3 = registry.register(&key("alpha-PS-000003")).unwrap();
+    let b1 = registry.register(&key("beta-PS-000004")).unwrap();
+    let b2 = registry.register(&new("beta-host", "beta")).unwrap();
+    clock.advance_ms(100_000);
+    registry.heartbeat(&a2, None).unwrap();
+    registry.heartbeat(&b2, None).unwrap();
+    clock.advance_ms(10);
+    registry.heartbeat(&a3, None).unwrap();
+    registry.close(&a1).unwrap();
+    clock.advance_ms(30_000); // a1 closed; b1 silent for 130 s: stale
+    let _ = b1;
+
+    let ids = |list: &InstanceList| -> Vec<(String, InstanceState)> {
+        list.instances
+            .iter()
+            .map(|r| (r.id.clone(), r.state()))
+            .collect()
+    };
+    let active = registry.list_with(&ListQuery::active()).unwrap();
+    assert_eq!(
+        ids(&active),
+        [
+            ("alpha-PS-000003".to_owned(), InstanceState::Active),
+            ("alpha-MS-000002".to_owned(), InstanceState::Active),
+            ("beta-host".to_owned(), InstanceState::Active),
+            ("beta-PS-000004".to_owned(), InstanceState::Stale),
+        ]
+    );
+    assert_eq!(
+        active.counts,
+        counts(5, 3, 1, 1),
+        "counts cover every state even when only active ones are listed"
+    );
+    let all = registry
+        .list_with(&ListQuery::all().project("alpha"))
+        .unwrap();
+    assert_eq!(
+        ids(&all),
+        [
+            ("alpha-PS-000003".to_owned(), InstanceState::Active),
+            ("alpha-MS-000002".to_owned(), InstanceState::Active),
+            ("alpha-PS-000001".to_owned(), InstanceState::Closed),
+        ]
+    );
+    assert_eq!(all.counts, counts(3, 2, 0, 1));
+    let beta = registry
+        .list_with(&ListQuery::active().project("beta"))
+        .unwrap();
+    assert_eq!(beta.instances.len(), 2);
+    assert_eq!(beta.counts, counts(2, 1, 1, 0));
+    let none = registry
+        .list_with(&ListQuery::all().project("nothing"))
+        .unwrap();
+    assert!(none.instances.is_empty());
+    assert_eq!(none.counts, counts(0, 0, 0, 0));
+    // The old list is the active one.
+    assert_eq!(registry.list(None).unwrap(), active.instances);
+
+    let json = serde_json::to_value(&all).unwrap();
+    assert_eq!(json["counts"]["closed"], 1);
+    assert_eq!(json["instances"][2]["state"], "closed");
+    assert_eq!(json["instances"][0]["instance_type"], "PS");
+    assert_eq!(json["instances"][0]["key_hash"], "000003");
+    assert_eq!(json["instances"][0]["heartbeat_age_ms"], 30_000);
+}
+
+fn counts(total: u64, active: u64, stale: u64, closed: u64) -> InstanceCounts {
+    let mut c = InstanceCounts::default();
+    (c.total, c.active, c.stale, c.closed) = (total, active, stale, closed);
+    c
+}
+
+fn get_by_full_id_prefix_and_hash_with_ambiguity(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = open(db, &clock);
+    for k in [
+        "odin-PS-8f4a2b",
+        "mimir-MS-8f4a2b",
+        "odin-PS-8f4a2c",
+        "odin-MS-77aa00",
+    ] {
+        registry.register(&key(k)).unwrap();
+    }
+    // The hash alone.
+    assert_eq!(registry.get("8f4a2c").unwrap().id, "odin-PS-8f4a2c");
+    assert_eq!(registry.get_by_hash("77aa00").unwrap().id, "odin-MS-77aa00");
+    // A hash shared by two keys: both listed.
+    for err in [
+        registry.get("8f4a2b").unwrap_err(),
+        registry.get_by_hash("8f4a2b").unwrap_err(),
+    ] {
+        let RegistryError::AmbiguousHash {
+            query,
+            candidates,
+            more,
+        } = &err
+        else {
+            panic!("expected AmbiguousHash, got {err:?}");
+        };
+        assert_eq!(query, "8f4a2b");
+        assert_eq!(candidates, &["mimir-MS-8f4a2b", "odin-PS-8f4a2b"]);
+        assert!(!more);
+        assert_eq!(
+            err.to_string(),
+            "instance hash \"8f4a2b\" is ambiguous: it matches mimir-MS-8f4a2b, \
+             odin-PS-8f4a2b; give more of the ID"
+        );
+    }
+    // Full IDs and prefixes.
+    assert_eq!(registry.get("odin-PS-8f4a2b").unwrap().id, "odin-PS-8f4a2b");
+    assert_eq!(registry.get("mimir").unwrap().id, "mimir-MS-8f4a2b");
+    assert!(matches!(
+        registry.get("odin-PS-8f4a2"),
+        Err(RegistryError::AmbiguousPrefix { ref candidates, .. })
+            if candidates == &["odin-PS-8f4a2b", "odin-PS-8f4a2c"]
+    ));
+    // A hash prefix is not a hash; a partial hash finds nothing.
+    assert!(matches!(
+        registry.get("8f4a"),
+        Err(RegistryError::NotFound { .. })
+    ));
+    assert!(matches!(
+        registry.get_by_hash("8f4a"),
+        Err(RegistryError::NotFound { .. })
+    ));
+    // An input that is both an ID prefix and a hash lists both.
+    registry.register(&new("77aa00-build-box", "ci")).unwrap();
+    let err = registry.get("77aa00").unwrap_err();
+    assert!(
+        matches!(err, RegistryError::AmbiguousHash { ref candidates, .. }
+            if candidates == &["77aa00-build-box", "odin-MS-77aa00"]),
+        "{err:?}"
+    );
+    // Closed keys are still found by their hash (it names one key).
+    let r = registry.register(&key("odin-PS-c105ed")).unwrap();
+    registry.close(&r).unwrap();
+    assert!(!registry.get("c105ed").unwrap().is_active());
+    // Only hex digits are a hash.
+    for bad in ["8F4A2B", "8f4", "xyz123", "' OR 1=1 --", ""] {
+        let err = registry.get_by_hash(bad).unwrap_err();
+        assert!(
+            matches!(err, RegistryError::InvalidHash { ref hash } if hash == bad),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        registry.get_by_hash("8F4A2B").unwrap_err().to_string(),
+        "invalid instance hash \"8F4A2B\": it must be 4 to 32 lowercase hex digits"
+    );
+}
+
+fn purge_removes_old_closed_and_stale_rows_in_batches(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = open(db, &clock);
+    const DAY: u64 = 86_400_000;
+    for i in 0..7 {
+        let r = registry
+            .register(&new(&format!("old-closed-{i}"), "p"))
+            .unwrap();
+        registry.close(&r).unwrap();
+    }
+    let stale: Vec<_> = (0..3)
+        .map(|i| {
+            registry
+                .register(&new(&format!("old-stale-{i}"), "p"))
+                .unwrap()
+        })
+        .collect();
+    clock.advance_ms(40 * DAY);
+    let fresh_closed = registry.register(&new("fresh-closed", "p")).unwrap();
+    registry.close(&fresh_closed).unwrap();
+    let alive = registry.register(&new("alive", "p")).unwrap();
+    let quiet = registry.register(&new("quiet", "q")).unwrap();
+    clock.advance_ms(60_000);
+    registry.heartbeat(&alive, None).unwrap();
+
+    // Closed only, first.
+    let report = registry
+        .purge(
+            &Purge::older_than(Duration::from_secs(30 * 86_400))
+                .stale(false)
+                .batch_size(2),
+        )
+        .unwrap();
+    assert_eq!((report.closed, report.stale, report.batches), (7, 0, 4));
+    let report = registry
+        .purge(&Purge::older_than(Duration::from_secs(30 * 86_400)).batch_size(2))
+        .unwrap();
+    assert_eq!((report.closed, report.stale, report.batches), (0, 3, 3));
+    let left: Vec<_> = registry
+        .list_with(&ListQuery::all())
+        .unwrap()
+        .instances
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, ["alive", "fresh-closed", "quiet"]);
+    // A purged stale process learns on its next heartbeat.
+    assert!(matches!(
+        registry.heartbeat(&stale[0], None),
+        Err(RegistryError::NotFound { .. })
+    ));
+
+    // An age below the stale timeout never removes an instance within it.
+    let report = registry.purge(&Purge::older_than(Duration::ZERO)).unwrap();
+    assert_eq!((report.closed, report.stale), (1, 0));
+    registry.heartbeat(&quiet, None).unwrap();
+    clock.advance_ms(120_001);
+    registry.heartbeat(&alive, None).unwrap();
+    let report = registry.purge(&Purge::older_than(Duration::ZERO)).unwrap();
+    assert_eq!((report.closed, report.stale), (0, 1));
+    assert_eq!(registry.list(None).unwrap().len(), 1);
+    let json = serde_json::to_value(report).unwrap();
+    assert_eq!(json["stale"], 1);
+}
+
+fn hostile_input_is_refused_or_stored_verbatim(db: &Db) {
+    let clock = ManualClock::new(T0);
+    let registry = open(db, &clock);
+    let nasty = [
+        "x'; DROP TABLE typed_id_instances; --",
+        "\"quoted\" \\ back",
+        "semi;colon",
+        "%_*?[",
+        "ünïcødé-🦀",
+    ];
+    for (i, text) in nasty.iter().enumerate() {
+        let r = registry
+            .register(
+                &new(text, text)
+                    .status(*text)
+                    .current_epic(format!("{text} EPIC-{i}")),
+            )
+            .unwrap();
+        assert_eq!(r.id(), *text);
+        let got = registry.get(text).unwrap();
+        assert_eq!((got.id.as_str(), got.project.as_str()), (*text, *text));
+        assert_eq!(got.current_epic, Some(format!("{text} EPIC-{i}")));
+        registry
+            .heartbeat_by_id(text, &Progress::new().current_epic(*text))
+            .unwrap();
+        assert_eq!(
+            registry.get(text).unwrap().current_epic.as_deref(),
+            Some(*text)
+        );
+        assert_eq!(
+            registry
+                .list_with(&ListQuery::all().project(*text))
+                .unwrap()
+                .counts
+                .total,
+            1
+        );
+    }
+    // Metacharacters in types, projects and hashes never reach SQL text.
+    assert!(matches!(
+        registry.register(&typed("odin", "PS'--")),
+        Err(RegistryError::InvalidInstanceType { .. })
+    ));
+    assert!(matches!(
+        registry.register(&typed("odin'; --", "PS")),
+        Err(RegistryError::InvalidProject { .. })
+    ));
+    assert!(matches!(
+        registry.register(&typed("odin", &"P".repeat(10_000))),
+        Err(RegistryError::InvalidInstanceType { .. })
+    ));
+    assert!(matches!(
+        registry.get_by_hash("'; DELETE FROM typed_id_instances; --"),
+        Err(RegistryError::InvalidHash { .. })
+    ));
+    assert!(matches!(
+        registry.get("' OR '1'='1"),
+        Err(RegistryError::NotFound { .. })
+    ));
+    // Oversized input is refused with a clear error, not truncated.
+    let huge = "e".repeat(1 << 20);
+    let err = registry
+        .heartbeat_by_id(nasty[0], &Progress::new().current_epic(huge.clone()))
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::InvalidEpic { chars, .. } if chars == 1 << 20));
+    assert!(matches!(
+        registry.register(&new("big-epic", "p").current_epic(huge)),
+        Err(RegistryError::InvalidEpic { .. })
+    ));
+    assert!(matches!(
+        registry.register(&new(&"x".repeat(256), "p")),
+        Err(RegistryError::InvalidInstanceId { .. })
+    ));
+    // Everything is still there.
+    assert_eq!(
+        registry.list_with(&ListQuery::all()).unwrap().counts.total,
+        nasty.len() as u64
+    );
+}
+
+/// The first version's migrations, as that version applied them.
+const FIRST_VERSION: [(&str, &str); 2] = [
+    ("20261123000001", "2026-11-23-000001_typed_id_counters"),
+    ("20261123000100", "2026-11-23-000100_typed_id_instances"),
+];
+
+fn a_first_version_registry_upgrades_in_place(db: &Db) {
+    // A database as the first version left it: its two migrations recorded as run,
+    // rows in its schema (a Kubernetes pod, a closed instance, a stale one).
+    let backend = if db.is_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    db.batch(diesel::migration::CREATE_MIGRATIONS_TABLE);
+    for (version, dir) in FIRST_VERSION {
+        let path = format!(
+            "{}/../typed-id/migrations/{backend}/{dir}/up.sql",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        db.batch(&std::fs::read_to_string(&path).unwrap());
+        db.execute(&format!(
+            "INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')"
+        ))
+        .unwrap();
+    }
+    let old_columns = "instance_id, project, hostname, pid, source, environment, \
+         started_at_ms, last_heartbeat_ms, status, closed_at_ms, incarnation";
+    for row in [
+        format!(
+            "'orders-7d9f8c6b5-x2k4p', 'orders', 'node-1', 7, 'kubernetes', 'production', {T0}, {T0}, '{{\"q\":1}}', NULL, 11"
+        ),
+        format!("'orders-old-1', 'orders', NULL, NULL, NULL, NULL, {T0}, {T0}, NULL, {T0}, 12"),
+        format!(
+            "'orders-gone-2', 'orders', NULL, NULL, NULL, NULL, {}, {}, NULL, NULL, 13",
+            T0 - 600_000,
+            T0 - 600_000
+        ),
+    ] {
+        db.execute(&format!(
+            "INSERT INTO typed_id_instances ({old_columns}) VALUES ({row})"
+        ))
+        .unwrap();
+    }
+    db.execute(&format!(
+        "INSERT INTO typed_id_worker_leases (scope, worker_id, holder, token, \
+         acquired_at_ms, renewed_at_ms, expires_at_ms, floor_ms, high_water_ms) \
+         VALUES ('orders', 0, 'orders-7d9f8c6b5-x2k4p', 5, {T0}, {T0}, {}, 0, {})",
+        T0 + 30_000,
+        T0 + 30_000
+    ))
+    .unwrap();
+
+    // The new version opens it: the new migration runs, old rows read as untyped.
+    let clock = ManualClock::new(T0 + 1_000);
+    let registry = open(db, &clock);
+    let pod = registry.get("orders-7d9f8c6b5-x2k4p").unwrap();
+    assert_eq!(pod.created_at_ms, T0);
+    assert_eq!(pod.hostname.as_deref(), Some("node-1"));
+    assert_eq!(pod.status.as_deref(), Some(r#"{"q":1}"#));
+    assert_eq!(pod.source.as_deref(), Some("kubernetes"));
+    assert_eq!((pod.instance_type, pod.key_hash), (None, None));
+    assert_eq!((pod.context_percent, pod.current_epic), (None, None));
+    assert_eq!(
+        registry
+            .list_with(&ListQuery::all().project("orders"))
+            .unwrap()
+            .counts,
+        counts(3, 1, 1, 1)
+    );
+    // Old rows work like new ones: heartbeat by ID with progress, takeover, purge.
+    let report = registry
+        .heartbeat_by_id(
+            "orders-7d9f8c6b5-x2k4p",
+            &Progress::new().context_percent(5).current_epic("upgrade"),
+        )
+        .unwrap();
+    assert_eq!(report.previous_heartbeat_ms, T0);
+    let again = registry.register(&new("orders-gone-2", "orders")).unwrap();
+    assert!(again.replaced().unwrap().stale);
+    assert_eq!(registry.get("orders-old-1").unwrap().closed_at_ms, Some(T0));
+    assert_eq!(
+        registry.get("orders-7d9").unwrap().id,
+        "orders-7d9f8c6b5-x2k4p"
+    );
+    // ... and typed ones register beside them; the old lease row is intact.
+    let me = registry.register(&typed("orders", "PS")).unwrap();
+    let hash = &me.id()["orders-PS-".len()..];
+    assert_eq!(registry.get(hash).unwrap().id, me.id());
+    let lease = &registry.leases("orders").unwrap()[0];
+    assert_eq!(lease.high_water_ms, T0 + 30_000);
+    // Opening again applies nothing twice.
+    drop(open(db, &clock));
+    let versions = match db {
+        Db::Sqlite(d) => count_migrations(&mut d.connect()),
+        Db::Postgres(d) => count_migrations(&mut d.connect()),
+    };
+    assert_eq!(versions, 3);
+}
+
+fn count_migrations<C>(conn: &mut C) -> i64
+where
+    C: Connection,
+    diesel::query_builder::SqlQuery: diesel::query_dsl::LoadQuery<'static, C, CountRow>,
+{
+    diesel::sql_query("SELECT COUNT(*) AS n FROM __diesel_schema_migrations")
+        .get_result::<CountRow>(conn)
+        .unwrap()
+        .n
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }

@@ -1,5 +1,6 @@
-//! Registry latency: register, heartbeat, list(100), prefix lookup and lease renewal,
-//! p50/p99 per call, on SQLite (a temporary file; the default `synchronous = NORMAL`
+//! Registry latency: register, heartbeat (plain, with context and epic, by ID),
+//! list(100), prefix lookup, lookup by key hash among 10 000 typed instances, and lease
+//! renewal, p50/p99 per call, on SQLite (a temporary file; the default `synchronous = NORMAL`
 //! with `FULL` for lease writes, and `durable(true)`, `FULL` throughout) and, when
 //! `DATABASE_URL` names a PostgreSQL server, on PostgreSQL.
 //!
@@ -22,12 +23,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use typed_id::generator::{ManualClock, SnowflakeGenerator};
-use typed_id::instance::{LeaseOptions, NewInstance, Registry, RegistryOptions, WorkerLease};
+use typed_id::instance::{
+    LeaseOptions, NewInstance, Progress, Registry, RegistryOptions, WorkerLease,
+};
 
 const REGISTERS: usize = 2_000;
 const HEARTBEATS: usize = 5_000;
 const LISTS: usize = 1_000;
 const RENEWALS: usize = 2_000;
+/// Typed instances the hash lookups search among.
+const KEYED: usize = 10_000;
+const LOOKUPS: usize = 2_000;
 
 struct Stats {
     p50: Duration,
@@ -92,6 +98,21 @@ fn run(backend: &str, url: &str, options: RegistryOptions) {
     });
     report(backend, "heartbeat", &s);
 
+    let epics = ["EPIC-12 registry", "EPIC-13 command line"];
+    let s = time(&clock, HEARTBEATS, |i| {
+        let progress = Progress::new()
+            .context_percent((i % 101) as u8)
+            .current_epic(epics[i % 2]);
+        black_box(registry.heartbeat_with(&me, &progress).unwrap());
+    });
+    report(backend, "heartbeat + context, epic", &s);
+
+    let s = time(&clock, HEARTBEATS, |i| {
+        let progress = Progress::new().context_percent((i % 101) as u8);
+        black_box(registry.heartbeat_by_id(me.id(), &progress).unwrap());
+    });
+    report(backend, "heartbeat by ID + context", &s);
+
     for i in 0..100 {
         registry
             .register(&NewInstance::new(
@@ -112,6 +133,27 @@ fn run(backend: &str, url: &str, options: RegistryOptions) {
         black_box(registry.get(&format!("list-{tag}-05")).unwrap_err());
     });
     report(backend, "get(ambiguous prefix)", &s);
+
+    // 10 000 typed instances with minted keys, then lookups by the hash alone.
+    let project = format!("keys{tag}");
+    let hashes: Vec<String> = (0..KEYED)
+        .map(|_| {
+            let me = registry
+                .register(&NewInstance::typed(project.as_str(), "PS"))
+                .unwrap();
+            me.id()[project.len() + 4..].to_owned()
+        })
+        .collect();
+    let s = time(&clock, LOOKUPS, |i| {
+        let hash = &hashes[i.wrapping_mul(7_919) % KEYED];
+        black_box(registry.get_by_hash(hash).unwrap());
+    });
+    report(backend, "get_by_hash (10 000 keys)", &s);
+    let s = time(&clock, LOOKUPS, |i| {
+        let hash = &hashes[i.wrapping_mul(7_919) % KEYED];
+        black_box(registry.get(hash).unwrap());
+    });
+    report(backend, "get(hash) (10 000 keys)", &s);
 
     let lease = WorkerLease::acquire(
         registry.clone(),

@@ -5,7 +5,7 @@ use core::fmt;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::registry::InstanceRecord;
+use super::record::InstanceRecord;
 use crate::GenerateError;
 
 /// Why a registry or lease operation failed. New reasons may be added in minor releases.
@@ -35,7 +35,7 @@ pub enum RegistryError {
     },
     /// A statement failed (database down, locked, connection broken…).
     Database {
-        /// The operation: `register`, `heartbeat`, `list`, `get`, `close`,
+        /// The operation: `register`, `heartbeat`, `list`, `get`, `close`, `purge`,
         /// `acquire lease`, `renew lease`, `release lease`, `leases`.
         operation: &'static str,
         /// The driver's error.
@@ -65,6 +65,66 @@ pub enum RegistryError {
         candidates: Vec<String>,
         /// Whether more matched than are listed.
         more: bool,
+    },
+    /// More than one instance matches this hash (or prefix and hash): give more of the
+    /// ID.
+    AmbiguousHash {
+        /// The hash (or prefix) given.
+        query: String,
+        /// The matching IDs, sorted (at most 20).
+        candidates: Vec<String>,
+        /// Whether more matched than are listed.
+        more: bool,
+    },
+    /// [`Registry::get_by_hash`](super::Registry::get_by_hash) was given something
+    /// other than 4 to 32 lowercase hex digits.
+    InvalidHash {
+        /// What was given.
+        hash: String,
+    },
+    /// The instance type breaks the key grammar (1 to 16 ASCII letters and digits).
+    InvalidInstanceType {
+        /// The type given.
+        instance_type: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The registry's options restrict instance types, and this one is not among them.
+    InstanceTypeNotAllowed {
+        /// The type given.
+        instance_type: String,
+        /// The types allowed.
+        allowed: Vec<String>,
+    },
+    /// The project cannot be the first part of a key `{project}-{type}-{hash}`.
+    InvalidProject {
+        /// The project given.
+        project: String,
+        /// Where the key grammar breaks.
+        source: Box<crate::error::ParseIdError>,
+    },
+    /// A context percent above 100.
+    InvalidContextPercent {
+        /// The value given.
+        percent: u8,
+    },
+    /// The current epic is too long or holds control characters.
+    InvalidEpic {
+        /// Its length in characters.
+        chars: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Every key minted for a registration existed already: the key space of this
+    /// project and type is crowded; configure longer keys
+    /// ([`RegistryOptions::key_hex`](super::RegistryOptions::key_hex)) or purge old rows.
+    KeyCollisions {
+        /// The project.
+        project: String,
+        /// The instance type.
+        instance_type: String,
+        /// Keys tried.
+        attempts: u32,
     },
     /// The instance was closed; it needs to register again.
     Closed {
@@ -230,6 +290,71 @@ impl fmt::Display for RegistryError {
                 }
                 Ok(())
             }
+            RegistryError::AmbiguousHash {
+                query,
+                candidates,
+                more,
+            } => {
+                write!(f, "instance hash {query:?} is ambiguous: it matches ")?;
+                for (i, c) in candidates.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(c)?;
+                }
+                if *more {
+                    f.write_str(" and more")?;
+                }
+                f.write_str("; give more of the ID")
+            }
+            RegistryError::InvalidHash { hash } => write!(
+                f,
+                "invalid instance hash {hash:?}: it must be 4 to 32 lowercase hex digits"
+            ),
+            RegistryError::InvalidInstanceType {
+                instance_type,
+                reason,
+            } => write!(
+                f,
+                "invalid instance type {instance_type:?}: {reason} (a type is 1 to 16 ASCII \
+                 letters and digits, e.g. PS)"
+            ),
+            RegistryError::InstanceTypeNotAllowed {
+                instance_type,
+                allowed,
+            } => {
+                write!(
+                    f,
+                    "instance type {instance_type:?} is not allowed in this registry; allowed: "
+                )?;
+                for (i, t) in allowed.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(t)?;
+                }
+                Ok(())
+            }
+            RegistryError::InvalidProject { project, source } => write!(
+                f,
+                "project {project:?} cannot start an instance key: {source}"
+            ),
+            RegistryError::InvalidContextPercent { percent } => {
+                write!(f, "invalid context percent {percent}: it must be 0 to 100")
+            }
+            RegistryError::InvalidEpic { chars, reason } => {
+                write!(f, "invalid current epic ({chars} characters): {reason}")
+            }
+            RegistryError::KeyCollisions {
+                project,
+                instance_type,
+                attempts,
+            } => write!(
+                f,
+                "could not mint a free key for project {project:?} and type \
+                 {instance_type:?}: all {attempts} keys tried exist; use longer keys or \
+                 purge old instances"
+            ),
             RegistryError::Closed { id } => {
                 write!(f, "instance {id:?} is closed; register it again")
             }
@@ -267,6 +392,7 @@ impl std::error::Error for RegistryError {
             RegistryError::Migration { source } => Some(&**source),
             RegistryError::Database { source, .. } => Some(source),
             RegistryError::Generator(e) => Some(e),
+            RegistryError::InvalidProject { source, .. } => Some(&**source),
             _ => None,
         }
     }

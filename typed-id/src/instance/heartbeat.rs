@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use super::error::RegistryError;
 use super::lease::WorkerLease;
-use super::registry::{Registration, Registry};
+use super::record::{Progress, Registration};
+use super::registry::Registry;
 use crate::generator::Clock;
 
 /// Default time between heartbeats when no lease sets a shorter one.
@@ -26,7 +27,7 @@ pub struct HeartbeatBuilder {
     registration: Option<Registration>,
     lease: Option<(Renew, Duration)>,
     interval: Option<Duration>,
-    status: Option<String>,
+    progress: Progress,
     on_error: Option<OnError>,
 }
 
@@ -53,7 +54,14 @@ impl HeartbeatBuilder {
 
     /// The initial status sent with each heartbeat (see [`Heartbeat::set_status`]).
     pub fn status(mut self, status: impl Into<String>) -> Self {
-        self.status = Some(status.into());
+        self.progress.status = Some(status.into());
+        self
+    }
+
+    /// The initial progress (status, context percent, epic) sent with each heartbeat
+    /// (see [`Heartbeat::set_progress`]).
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
         self
     }
 
@@ -95,7 +103,7 @@ impl HeartbeatBuilder {
         let shared = Arc::new(Shared {
             stop: Mutex::new(false),
             wake: Condvar::new(),
-            status: Mutex::new(self.status),
+            progress: Mutex::new(self.progress),
             beats: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             last_error: Mutex::new(None),
@@ -132,7 +140,7 @@ impl fmt::Debug for HeartbeatBuilder {
 struct Shared {
     stop: Mutex<bool>,
     wake: Condvar,
-    status: Mutex<Option<String>>,
+    progress: Mutex<Progress>,
     beats: AtomicU64,
     failures: AtomicU64,
     last_error: Mutex<Option<String>>,
@@ -198,13 +206,13 @@ impl Task {
             self.report(e);
         }
         if let Some(registration) = &self.registration {
-            let status = self
+            let progress = self
                 .shared
-                .status
+                .progress
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone();
-            if let Err(e) = self.registry.heartbeat(registration, status.as_deref()) {
+            if let Err(e) = self.registry.heartbeat_with(registration, &progress) {
                 ok = false;
                 if is_final(&e) {
                     self.registration = None;
@@ -261,18 +269,30 @@ impl Heartbeat {
             registration: None,
             lease: None,
             interval: None,
-            status: None,
+            progress: Progress::new(),
             on_error: None,
         }
     }
 
     /// The status sent with the following heartbeats (`None` keeps the last one sent).
     pub fn set_status(&self, status: Option<String>) {
+        self.shared
+            .progress
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .status = status;
+    }
+
+    /// The progress (status, context percent, epic) sent with the following
+    /// heartbeats; parts left unset keep what the registry has. A context percent
+    /// above 100 or an invalid epic makes those heartbeats fail (reported to the
+    /// error callback).
+    pub fn set_progress(&self, progress: Progress) {
         *self
             .shared
-            .status
+            .progress
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = status;
+            .unwrap_or_else(PoisonError::into_inner) = progress;
     }
 
     /// Beats that fully succeeded so far.

@@ -101,19 +101,73 @@
 //! ## The registry
 //!
 //! [`Registry`] keeps one row per instance in SQLite or PostgreSQL (features `sqlite`,
-//! `postgres`; tables `typed_id_instances` and `typed_id_worker_leases`, created by the
-//! crate's embedded migrations under a lock, so instances may start together):
-//! register, heartbeat (with an optional status, e.g. a small JSON document), list by
-//! project (active ones, most recent heartbeat first, stale ones marked), get by ID or
-//! unique prefix (an ambiguous prefix returns the candidates), close. An instance is
-//! stale when its last heartbeat is older than the timeout (default 120 s). Registering
-//! an ID that is alive is [`RegistryError::DuplicateInstance`], never an overwrite; a
-//! closed or stale row is taken over and reported ([`Registration::replaced`]), and the
-//! process it belonged to learns on its next heartbeat that it was
-//! [superseded](RegistryError::Superseded). A heartbeat that fails (database down or
-//! locked, connection broken) returns a [`RegistryError`] that keeps the driver's error
-//! as `source()`; the next one reconnects. The [`Heartbeat`] thread does this every
-//! few seconds and hands failures to a callback (or, through it, a channel).
+//! `postgres`; tables `typed_id_instances` and `typed_id_worker_leases`, created and
+//! upgraded in place by the crate's embedded migrations under a lock, so instances may
+//! start together). An instance is either
+//!
+//! - **typed**: its key `{project}-{type}-{hash}` (`odin-PS-8f4a2b`) is minted by the
+//!   registry ([`NewInstance::typed`]) from an application-defined type code (`PS` for a
+//!   program supervisor, `MS` for a main session, …; [`RegistryOptions::instance_types`]
+//!   may restrict them) and a short hash, minted again on a duplicate. Type and hash have
+//!   columns of their own, checked by the database; or
+//! - **untyped**: registered under an ID chosen elsewhere ([`NewInstance::new`]: a
+//!   Kubernetes pod name, an override), as every row of the first schema version is.
+//!
+//! Every instance carries a status, how full its context window is
+//! (`context_percent`, 0–100) and what it works on (`current_epic`, up to
+//! [`MAX_EPIC_CHARS`] characters), set at registration and by each heartbeat
+//! ([`Progress`]). The operations are the ones an operator's tool needs:
+//!
+//! | call | does |
+//! |---|---|
+//! | [`register`](Registry::register) | mints the key or takes the caller's ID; a live duplicate is [`RegistryError::DuplicateInstance`], a closed or stale row is taken over and reported ([`Registration::replaced`]) |
+//! | [`heartbeat_with`](Registry::heartbeat_with) / [`heartbeat_by_id`](Registry::heartbeat_by_id) | updates progress; returns a [`HeartbeatReport`]: state, last heartbeat, age in seconds, and whether the instance had gone stale, with a message (`last heard from 3 min ago`) |
+//! | [`close`](Registry::close) / [`close_by_id`](Registry::close_by_id) | closes (idempotent) |
+//! | [`list_with`](Registry::list_with) | by project or all, active only or all, sorted by project then latest heartbeat, stale rows marked, with total / active / stale / closed counts ([`InstanceList`]) |
+//! | [`get`](Registry::get) | by full ID, leading prefix, or the hash alone (`8f4a2b` finds `odin-PS-8f4a2b`, by an index); several matches are listed ([`RegistryError::AmbiguousPrefix`], [`RegistryError::AmbiguousHash`]) |
+//! | [`purge`](Registry::purge) | removes closed and stale rows older than an age, in batches ([`Purge`]) |
+//!
+//! The process that registered holds a [`Registration`] (ID plus a random incarnation)
+//! and heartbeats and closes with it: if its ID was taken over after it went stale, it
+//! learns on its next heartbeat that it was [superseded](RegistryError::Superseded).
+//! Operators' and agents' tools hold only the ID and use the `_by_id` forms; worker-ID
+//! leases always need their token. An instance is stale when its last heartbeat is
+//! older than the timeout (default 120 s). Results serialise with the `serde` feature.
+//!
+//! ```
+//! # #[cfg(feature = "sqlite")] {
+//! use typed_id::instance::{ListQuery, NewInstance, Progress, Registry, RegistryOptions};
+//! # let dir = std::env::temp_dir().join(format!("typed-id-doc-mod-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! # let url = dir.join("registry.db").to_str().unwrap().to_owned();
+//!
+//! let registry = Registry::open_with(&url, RegistryOptions::new().instance_types(["PS", "MS"]))?;
+//! let me = registry.register(&NewInstance::typed("odin", "PS").context_percent(5))?;
+//! println!("registered {}", me.id()); // odin-PS-8f4a2b, say
+//!
+//! let report = registry.heartbeat_with(&me, &Progress::new().context_percent(40).current_epic("EPIC-7"))?;
+//! if let Some(warning) = report.message() {
+//!     eprintln!("{warning}"); // instance "odin-PS-8f4a2b" had gone stale and resumed: …
+//! }
+//!
+//! // An operator types the hash from a log line:
+//! let hash = me.id().rsplit('-').next().unwrap();
+//! let found = registry.get(hash)?;
+//! assert_eq!((found.context_percent, found.current_epic.as_deref()), (Some(40), Some("EPIC-7")));
+//!
+//! let odin = registry.list_with(&ListQuery::active().project("odin"))?;
+//! assert_eq!((odin.counts.active, odin.counts.stale), (1, 0));
+//! registry.close_by_id(me.id())?;
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # }
+//! # Ok::<(), typed_id::instance::RegistryError>(())
+//! ```
+//!
+//! A heartbeat that fails (database down or locked, connection broken) returns a
+//! [`RegistryError`] that keeps the driver's error as `source()`; the next one
+//! reconnects. The [`Heartbeat`] thread does this every few seconds (with the progress
+//! last given to [`Heartbeat::set_progress`]) and hands failures to a callback (or,
+//! through it, a channel).
 //!
 //! ## Worker-ID leases and fencing
 //!
@@ -200,7 +254,15 @@ mod heartbeat;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod lease;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod lifecycle;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod lookup;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod record;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod registry;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod registry_sql;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod start;
 
@@ -222,8 +284,13 @@ pub use heartbeat::{DEFAULT_HEARTBEAT_INTERVAL, Heartbeat, HeartbeatBuilder};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use lease::{DEFAULT_LEASE_PERIOD, LeaseOptions, LeaseRecord, WorkerLease};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use registry::{
-    DEFAULT_STALE_AFTER, InstanceRecord, NewInstance, Registration, Registry, RegistryOptions,
+pub use lifecycle::MAX_EPIC_CHARS;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use record::{
+    CloseReport, HeartbeatReport, InstanceCounts, InstanceList, InstanceRecord, InstanceState,
+    ListQuery, NewInstance, Progress, Purge, PurgeReport, Registration, human_age,
 };
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use registry::{DEFAULT_STALE_AFTER, Registry, RegistryOptions};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use start::{Instance, StartConfig, StartError, start, start_with_env};

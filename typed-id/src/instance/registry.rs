@@ -1,34 +1,25 @@
-//! The instance registry: one row per instance in a SQLite or PostgreSQL table, kept
-//! alive by heartbeats, listed by project, looked up by ID or unique prefix.
-//!
-//! Registration never overwrites a live instance: an ID whose row has a recent
-//! heartbeat is a [`RegistryError::DuplicateInstance`]. A row that was closed, or whose
-//! heartbeat is older than the stale timeout (its process presumably died), is taken
-//! over, and the result says so. Each registration gets a random incarnation number, so
-//! a process that went stale and was replaced learns it on its next heartbeat
-//! ([`RegistryError::Superseded`]) instead of silently sharing the ID.
+//! The registry itself: its options, the connection its operations take turns on, and
+//! how a stored row becomes an [`InstanceRecord`]. What the operations do is in
+//! [`lifecycle`](super::lifecycle) (register, heartbeat, close) and
+//! [`lookup`](super::lookup) (get, list, purge); their SQL in
+//! [`registry_sql`](super::registry_sql).
 
 use core::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
-
-use super::db::{self, Conn, ConnectOptions, Target, on_conn, write_tx};
-use super::detect::DetectionSource;
+use super::db::{self, Conn, ConnectOptions, Target};
 use super::error::RegistryError;
-use super::validate::Environment;
-use crate::generator::{Clock, SystemClock, system_time};
+use super::record::InstanceRecord;
+use super::registry_sql::InstanceRow;
+use crate::body::HexSpec;
+use crate::generator::{Clock, SystemClock};
 
 /// Default stale timeout: an instance without a heartbeat for this long is stale.
 pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(120);
-/// Longest instance ID the registry stores, in bytes.
-const MAX_ID_BYTES: usize = 255;
-/// Most candidates an ambiguous prefix lists.
-const MAX_CANDIDATES: usize = 20;
 
-/// How a [`Registry`] behaves: stale timeout, clock, SQLite settings.
+/// How a [`Registry`] behaves: stale timeout, clock, SQLite settings, allowed instance
+/// types, length of minted keys.
 #[derive(Clone)]
 pub struct RegistryOptions {
     pub(crate) stale_after: Duration,
@@ -36,6 +27,8 @@ pub struct RegistryOptions {
     pub(crate) busy_timeout: Duration,
     pub(crate) durable: bool,
     pub(crate) migrate: bool,
+    pub(crate) instance_types: Option<Arc<[String]>>,
+    pub(crate) key_hex: HexSpec,
 }
 
 impl RegistryOptions {
@@ -50,6 +43,8 @@ impl RegistryOptions {
             busy_timeout: Duration::from_secs(5),
             durable: false,
             migrate: true,
+            instance_types: None,
+            key_hex: HexSpec::DEFAULT,
         }
     }
 
@@ -110,6 +105,32 @@ impl RegistryOptions {
         self
     }
 
+    /// Restricts the instance types this registry registers to `types` (e.g. `["PS",
+    /// "MS"]`, compared exactly); another type is
+    /// [`RegistryError::InstanceTypeNotAllowed`]. Default: any type that fits the key
+    /// grammar (1 to 16 ASCII letters and digits). Rows under a caller's own ID have no
+    /// type and are not affected.
+    #[must_use]
+    pub fn instance_types<I>(mut self, types: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.instance_types = Some(types.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The number of hex digits of the keys the registry mints (default 6, as in
+    /// `odin-PS-8f4a2b`). Six digits are 24 bits: short, and unique only because the
+    /// registry retries a duplicate; see
+    /// [`InstanceKeyGenerator`](crate::generator::InstanceKeyGenerator) for the odds
+    /// when many keys of one project and type are kept.
+    #[must_use]
+    pub fn key_hex(mut self, spec: HexSpec) -> Self {
+        self.key_hex = spec;
+        self
+    }
+
     pub(crate) fn now_ms(&self) -> i64 {
         i64::try_from(self.clock.now_ms()).unwrap_or(i64::MAX)
     }
@@ -129,194 +150,16 @@ impl fmt::Debug for RegistryOptions {
             .field("busy_timeout", &self.busy_timeout)
             .field("durable", &self.durable)
             .field("migrate", &self.migrate)
+            .field("instance_types", &self.instance_types)
+            .field("key_hex", &self.key_hex.len())
             .finish()
     }
 }
 
-/// What to register: the ID, its project, and where it runs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewInstance {
-    id: String,
-    project: String,
-    hostname: Option<String>,
-    pid: Option<u32>,
-    source: Option<String>,
-    environment: Option<String>,
-    status: Option<String>,
-}
-
-impl NewInstance {
-    /// An instance `id` of `project`, on this host, with this process's pid.
-    #[must_use]
-    pub fn new(id: impl Into<String>, project: impl Into<String>) -> Self {
-        NewInstance {
-            id: id.into(),
-            project: project.into(),
-            hostname: crate::generator::hostname(),
-            pid: Some(std::process::id()),
-            source: None,
-            environment: None,
-            status: None,
-        }
-    }
-
-    /// The hostname (default: this machine's).
-    #[must_use]
-    pub fn hostname(mut self, hostname: Option<&str>) -> Self {
-        self.hostname = hostname.map(str::to_owned);
-        self
-    }
-
-    /// The process ID (default: this process's).
-    #[must_use]
-    pub fn pid(mut self, pid: Option<u32>) -> Self {
-        self.pid = pid;
-        self
-    }
-
-    /// Records where the ID came from.
-    #[must_use]
-    pub fn source(mut self, source: &DetectionSource) -> Self {
-        self.source = Some(source.name().to_owned());
-        self
-    }
-
-    /// Records the environment.
-    #[must_use]
-    pub fn environment(mut self, environment: Environment) -> Self {
-        self.environment = Some(environment.as_str().to_owned());
-        self
-    }
-
-    /// An initial status (free text, e.g. a small JSON document).
-    #[must_use]
-    pub fn status(mut self, status: impl Into<String>) -> Self {
-        self.status = Some(status.into());
-        self
-    }
-
-    /// The instance ID.
-    #[must_use]
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-}
-
-/// One instance as the registry knows it.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InstanceRecord {
-    /// The instance ID.
-    pub id: String,
-    /// Its project.
-    pub project: String,
-    /// Where it runs, if recorded.
-    pub hostname: Option<String>,
-    /// Its process ID, if recorded.
-    pub pid: Option<u32>,
-    /// How its ID was detected ([`DetectionSource::name`]), if recorded.
-    pub source: Option<String>,
-    /// Its environment, if recorded.
-    pub environment: Option<String>,
-    /// When it registered, Unix milliseconds.
-    pub started_at_ms: u64,
-    /// Its last heartbeat (or registration), Unix milliseconds.
-    pub last_heartbeat_ms: u64,
-    /// The status sent with its last heartbeat that had one.
-    pub status: Option<String>,
-    /// When it closed, Unix milliseconds; `None` while active.
-    pub closed_at_ms: Option<u64>,
-    /// Whether its last heartbeat is older than the stale timeout (at the time of the
-    /// query). Closed instances are never stale.
-    pub stale: bool,
-}
-
-impl InstanceRecord {
-    /// When it registered.
-    #[must_use]
-    pub fn started_at(&self) -> SystemTime {
-        system_time(self.started_at_ms)
-    }
-
-    /// Its last heartbeat.
-    #[must_use]
-    pub fn last_heartbeat(&self) -> SystemTime {
-        system_time(self.last_heartbeat_ms)
-    }
-
-    /// Whether it has not been closed.
-    #[must_use]
-    pub fn is_active(&self) -> bool {
-        self.closed_at_ms.is_none()
-    }
-}
-
-/// A successful registration: what to pass to [`Registry::heartbeat`] and
-/// [`Registry::close`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Registration {
-    id: String,
-    incarnation: i64,
-    replaced: Option<InstanceRecord>,
-}
-
-impl Registration {
-    /// The instance ID.
-    #[must_use]
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// The row this registration took over — a closed or stale instance with the same
-    /// ID — if any. Worth a log line.
-    #[must_use]
-    pub fn replaced(&self) -> Option<&InstanceRecord> {
-        self.replaced.as_ref()
-    }
-}
-
-#[derive(QueryableByName)]
-struct InstanceRow {
-    #[diesel(sql_type = Text)]
-    instance_id: String,
-    #[diesel(sql_type = Text)]
-    project: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    hostname: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    pid: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    source: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    environment: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    started_at_ms: i64,
-    #[diesel(sql_type = BigInt)]
-    last_heartbeat_ms: i64,
-    #[diesel(sql_type = Nullable<Text>)]
-    status: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    closed_at_ms: Option<i64>,
-    #[diesel(sql_type = BigInt)]
-    incarnation: i64,
-}
-
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = Text)]
-    instance_id: String,
-}
-
-const COLUMNS: &str = "instance_id, project, hostname, pid, source, environment, \
-     started_at_ms, last_heartbeat_ms, status, closed_at_ms, incarnation";
-
-fn ms(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
 /// A connection to the instance registry (and the worker-ID leases in the same
 /// database). Thread-safe: operations take turns on one connection, which is
-/// re-established after it breaks.
+/// re-established after it breaks. See the [module documentation](super#the-registry)
+/// for what it keeps and the calls at a glance.
 ///
 /// ```
 /// # #[cfg(feature = "sqlite")] {
@@ -337,7 +180,13 @@ fn ms(v: i64) -> u64 {
 /// let again = registry.register(&NewInstance::new("orders-api-7f3c2a91", "orders"));
 /// assert!(matches!(again, Err(RegistryError::DuplicateInstance { .. })));
 ///
+/// // A typed instance: the registry mints its key, found again by the hash alone.
+/// let agent = registry.register(&NewInstance::typed("orders", "PS"))?;
+/// let hash = agent.id().rsplit('-').next().unwrap();
+/// assert_eq!(registry.get_by_hash(hash)?.id, agent.id());
+///
 /// registry.close(&me)?;
+/// registry.close_by_id(agent.id())?; // what an operator's tool does
 /// assert!(registry.list(Some("orders"))?.is_empty());
 /// # std::fs::remove_dir_all(&dir).ok();
 /// # }
@@ -461,287 +310,29 @@ impl Registry {
         self.with_conn(op, |conn| db::durably(conn, durable, f))
     }
 
-    /// Registers an instance. A closed or stale row with the same ID is taken over
-    /// (and returned in [`Registration::replaced`]); a live one is an error.
-    ///
-    /// # Errors
-    /// [`RegistryError::DuplicateInstance`] when the ID is registered and alive,
-    /// [`RegistryError::InvalidInstanceId`] for an empty or over-long ID,
-    /// [`RegistryError::Database`].
-    pub fn register(&self, new: &NewInstance) -> Result<Registration, RegistryError> {
-        if new.id.is_empty() || new.id.len() > MAX_ID_BYTES {
-            return Err(RegistryError::InvalidInstanceId { id: new.id.clone() });
-        }
-        let incarnation = random_i64()?;
-        let now = self.options.now_ms();
-        let stale_cutoff = self.stale_cutoff(now);
-        let result = self.with_conn("register", |conn| {
-            write_tx!(conn, |c, d| {
-                let lock = match d {
-                    #[cfg(feature = "postgres")]
-                    db::Dialect::Postgres => " FOR UPDATE",
-                    #[cfg(feature = "sqlite")]
-                    db::Dialect::Sqlite => "",
-                };
-                let select = format!(
-                    "SELECT {COLUMNS} FROM typed_id_instances WHERE instance_id = {}{lock}",
-                    d.sql("$1")
-                );
-                let existing: Option<InstanceRow> = diesel::sql_query(select)
-                    .bind::<Text, _>(&new.id)
-                    .get_result(c)
-                    .optional()?;
-                let replaced = match existing {
-                    None => None,
-                    Some(row) => {
-                        let record = self.record(row, now);
-                        if record.is_active() && record.last_heartbeat_ms as i64 >= stale_cutoff {
-                            return Err(RegistryError::DuplicateInstance {
-                                existing: Box::new(record),
-                            });
-                        }
-                        diesel::sql_query(
-                            d.sql("DELETE FROM typed_id_instances WHERE instance_id = $1"),
-                        )
-                        .bind::<Text, _>(&new.id)
-                        .execute(c)?;
-                        Some(record)
-                    }
-                };
-                diesel::sql_query(d.sql(
-                    "INSERT INTO typed_id_instances (instance_id, project, hostname, pid, \
-                     source, environment, started_at_ms, last_heartbeat_ms, status, \
-                     closed_at_ms, incarnation) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, NULL, $9)",
-                ))
-                .bind::<Text, _>(&new.id)
-                .bind::<Text, _>(&new.project)
-                .bind::<Nullable<Text>, _>(new.hostname.as_deref())
-                .bind::<Nullable<BigInt>, _>(new.pid.map(i64::from))
-                .bind::<Nullable<Text>, _>(new.source.as_deref())
-                .bind::<Nullable<Text>, _>(new.environment.as_deref())
-                .bind::<BigInt, _>(now)
-                .bind::<Nullable<Text>, _>(new.status.as_deref())
-                .bind::<BigInt, _>(incarnation)
-                .execute(c)?;
-                Ok(replaced)
-            })
-        });
-        match result {
-            Ok(replaced) => Ok(Registration {
-                id: new.id.clone(),
-                incarnation,
-                replaced,
-            }),
-            // Another process inserted the same ID between our check and our insert
-            // (PostgreSQL's row lock cannot cover a row that did not exist yet).
-            Err(e) if e.is_unique_violation() => match self.get_exact(&new.id)? {
-                Some(existing) => Err(RegistryError::DuplicateInstance {
-                    existing: Box::new(existing),
-                }),
-                None => Err(e),
-            },
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Records a heartbeat, with an optional status (free text, e.g. a small JSON
-    /// document; `None` keeps the previous one). Revives a stale instance.
-    ///
-    /// A failure (database down or locked, connection broken) is returned, never
-    /// panics; the next heartbeat reconnects.
-    ///
-    /// # Errors
-    /// [`RegistryError::Closed`], [`RegistryError::Superseded`],
-    /// [`RegistryError::NotFound`], [`RegistryError::Database`].
-    pub fn heartbeat(
-        &self,
-        registration: &Registration,
-        status: Option<&str>,
-    ) -> Result<(), RegistryError> {
-        let now = self.options.now_ms();
-        let updated = self.with_conn("heartbeat", |conn| {
-            on_conn!(conn, |c, d| {
-                Ok(diesel::sql_query(d.sql(
-                    "UPDATE typed_id_instances SET last_heartbeat_ms = $1, \
-                     status = COALESCE($2, status) \
-                     WHERE instance_id = $3 AND incarnation = $4 AND closed_at_ms IS NULL",
-                ))
-                .bind::<BigInt, _>(now)
-                .bind::<Nullable<Text>, _>(status)
-                .bind::<Text, _>(&registration.id)
-                .bind::<BigInt, _>(registration.incarnation)
-                .execute(c)?)
-            })
-        })?;
-        if updated == 1 {
-            Ok(())
-        } else {
-            Err(self.why_not_updated(registration)?)
-        }
-    }
-
-    /// Closes an instance: it leaves [`list`](Self::list) and its ID may be registered
-    /// again. Closing twice is not an error.
-    ///
-    /// # Errors
-    /// [`RegistryError::Superseded`], [`RegistryError::NotFound`],
-    /// [`RegistryError::Database`].
-    pub fn close(&self, registration: &Registration) -> Result<(), RegistryError> {
-        let now = self.options.now_ms();
-        let updated = self.with_conn("close", |conn| {
-            on_conn!(conn, |c, d| {
-                Ok(diesel::sql_query(d.sql(
-                    "UPDATE typed_id_instances SET closed_at_ms = $1 \
-                     WHERE instance_id = $2 AND incarnation = $3 AND closed_at_ms IS NULL",
-                ))
-                .bind::<BigInt, _>(now)
-                .bind::<Text, _>(&registration.id)
-                .bind::<BigInt, _>(registration.incarnation)
-                .execute(c)?)
-            })
-        })?;
-        if updated == 1 {
-            return Ok(());
-        }
-        match self.why_not_updated(registration)? {
-            RegistryError::Closed { .. } => Ok(()),
-            e => Err(e),
-        }
-    }
-
-    /// Why a heartbeat or close matched no row.
-    fn why_not_updated(&self, registration: &Registration) -> Result<RegistryError, RegistryError> {
-        let id = registration.id.clone();
-        Ok(match self.get_exact_row(&registration.id)? {
-            None => RegistryError::NotFound { id },
-            Some(row) if row.incarnation != registration.incarnation => {
-                RegistryError::Superseded { id }
-            }
-            Some(_) => RegistryError::Closed { id },
-        })
-    }
-
-    /// Active (not closed) instances, of one project or all, ordered by project, then
-    /// most recent heartbeat first; stale ones are marked ([`InstanceRecord::stale`]).
-    ///
-    /// # Errors
-    /// [`RegistryError::Database`].
-    pub fn list(&self, project: Option<&str>) -> Result<Vec<InstanceRecord>, RegistryError> {
-        let rows: Vec<InstanceRow> = self.with_conn("list", |conn| {
-            on_conn!(conn, |c, d| {
-                let order = " ORDER BY project, last_heartbeat_ms DESC, instance_id";
-                Ok(match project {
-                    Some(p) => diesel::sql_query(format!(
-                        "SELECT {COLUMNS} FROM typed_id_instances \
-                         WHERE closed_at_ms IS NULL AND project = {}{order}",
-                        d.sql("$1")
-                    ))
-                    .bind::<Text, _>(p)
-                    .load(c)?,
-                    None => diesel::sql_query(format!(
-                        "SELECT {COLUMNS} FROM typed_id_instances \
-                         WHERE closed_at_ms IS NULL{order}"
-                    ))
-                    .load(c)?,
-                })
-            })
-        })?;
-        let now = self.options.now_ms();
-        Ok(rows.into_iter().map(|r| self.record(r, now)).collect())
-    }
-
-    /// One instance, by its full ID (closed ones included) or by a prefix that exactly
-    /// one active instance's ID starts with.
-    ///
-    /// # Errors
-    /// [`RegistryError::NotFound`], [`RegistryError::AmbiguousPrefix`] (with the
-    /// candidates), [`RegistryError::Database`].
-    pub fn get(&self, id_or_prefix: &str) -> Result<InstanceRecord, RegistryError> {
-        if let Some(record) = self.get_exact(id_or_prefix)? {
-            return Ok(record);
-        }
-        if id_or_prefix.is_empty() {
-            return Err(RegistryError::NotFound { id: String::new() });
-        }
-        // IDs compare byte by byte (SQLite's BINARY, PostgreSQL's "C" collation), so the
-        // IDs starting with the prefix are exactly a key range: an index range scan.
-        let upper = prefix_upper_bound(id_or_prefix);
-        let mut ids: Vec<IdRow> = self.with_conn("get", |conn| {
-            on_conn!(conn, |c, d| {
-                let range = if upper.is_some() {
-                    "instance_id >= $1 AND instance_id < $2"
-                } else {
-                    "instance_id >= $1"
-                };
-                let query = diesel::sql_query(format!(
-                    "SELECT instance_id FROM typed_id_instances \
-                     WHERE {} AND closed_at_ms IS NULL ORDER BY instance_id LIMIT {}",
-                    d.sql(range),
-                    MAX_CANDIDATES + 1
-                ))
-                .bind::<Text, _>(id_or_prefix);
-                Ok(match &upper {
-                    Some(upper) => query.bind::<Text, _>(upper).load(c)?,
-                    None => query.load(c)?,
-                })
-            })
-        })?;
-        match ids.len() {
-            0 => Err(RegistryError::NotFound {
-                id: id_or_prefix.to_owned(),
-            }),
-            1 => {
-                let id = ids.remove(0).instance_id;
-                self.get_exact(&id)?.ok_or(RegistryError::NotFound { id })
-            }
-            n => {
-                ids.truncate(MAX_CANDIDATES);
-                Err(RegistryError::AmbiguousPrefix {
-                    prefix: id_or_prefix.to_owned(),
-                    candidates: ids.into_iter().map(|r| r.instance_id).collect(),
-                    more: n > MAX_CANDIDATES,
-                })
-            }
-        }
-    }
-
-    fn get_exact(&self, id: &str) -> Result<Option<InstanceRecord>, RegistryError> {
-        let now = self.options.now_ms();
-        Ok(self.get_exact_row(id)?.map(|r| self.record(r, now)))
-    }
-
-    fn get_exact_row(&self, id: &str) -> Result<Option<InstanceRow>, RegistryError> {
-        self.with_conn("get", |conn| {
-            on_conn!(conn, |c, d| {
-                Ok(diesel::sql_query(format!(
-                    "SELECT {COLUMNS} FROM typed_id_instances WHERE instance_id = {}",
-                    d.sql("$1")
-                ))
-                .bind::<Text, _>(id)
-                .get_result(c)
-                .optional()?)
-            })
-        })
-    }
-
-    fn stale_cutoff(&self, now: i64) -> i64 {
+    pub(crate) fn stale_cutoff(&self, now: i64) -> i64 {
         let timeout = i64::try_from(self.options.stale_after.as_millis()).unwrap_or(i64::MAX);
         now.saturating_sub(timeout)
     }
 
-    fn record(&self, row: InstanceRow, now: i64) -> InstanceRecord {
+    /// The record of a row, stale or not at `now`.
+    pub(crate) fn record(&self, row: InstanceRow, now: i64) -> InstanceRecord {
         let stale = row.closed_at_ms.is_none() && row.last_heartbeat_ms < self.stale_cutoff(now);
         InstanceRecord {
             id: row.instance_id,
             project: row.project,
+            instance_type: row.instance_type,
+            key_hash: row.key_hash,
             hostname: row.hostname,
             pid: row.pid.and_then(|p| u32::try_from(p).ok()),
             source: row.source,
             environment: row.environment,
-            started_at_ms: ms(row.started_at_ms),
+            created_at_ms: ms(row.created_at_ms),
             last_heartbeat_ms: ms(row.last_heartbeat_ms),
+            heartbeat_age_ms: ms(now.saturating_sub(row.last_heartbeat_ms)),
             status: row.status,
+            context_percent: row.context_percent.and_then(|p| u8::try_from(p).ok()),
+            current_epic: row.current_epic,
             closed_at_ms: row.closed_at_ms.map(ms),
             stale,
         }
@@ -769,7 +360,7 @@ impl fmt::Debug for Registry {
 /// The smallest string above every string that starts with `prefix`, in code point
 /// (= UTF-8 byte) order: the prefix with its last character that is not `U+10FFFF`
 /// replaced by the next character; `None` when every character is `U+10FFFF`.
-fn prefix_upper_bound(prefix: &str) -> Option<String> {
+pub(crate) fn prefix_upper_bound(prefix: &str) -> Option<String> {
     let mut chars: Vec<char> = prefix.chars().collect();
     while let Some(last) = chars.pop() {
         let next = match last {
@@ -782,6 +373,11 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// A stored time or count, never negative in a row the registry wrote.
+pub(crate) fn ms(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
 }
 
 /// A random non-zero `i64` (incarnations and lease tokens).

@@ -11,7 +11,8 @@ use super::error::RegistryError;
 use super::fence::LeasedGenerator;
 use super::heartbeat::{Heartbeat, HeartbeatBuilder};
 use super::lease::{DEFAULT_LEASE_PERIOD, LeaseOptions, WorkerLease};
-use super::registry::{NewInstance, Registration, Registry, RegistryOptions};
+use super::record::{NewInstance, Registration};
+use super::registry::{Registry, RegistryOptions};
 use super::validate::{
     DEFAULT_ENVIRONMENT_VAR, Environment, EnvironmentError, OptInError, ValidationError,
     ValidationWarning, Validator,
