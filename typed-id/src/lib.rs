@@ -308,6 +308,7 @@ pub mod instance;
 mod pattern;
 pub mod store;
 mod text;
+mod trace;
 mod typed;
 
 #[doc(hidden)]

@@ -21,12 +21,12 @@ mod worker;
 
 pub use collision::{CollisionCheck, MemoryCollisionCheck};
 pub use hash::{
-    HashGenerateError, HashIdGenerator, HashIdGeneratorBuilder, HashInput, birthday_probability,
-    max_elements,
+    HashGenerateError, HashGeneratorStats, HashIdGenerator, HashIdGeneratorBuilder, HashInput,
+    birthday_probability, max_elements,
 };
 pub use instance::{InstanceKeyGenerator, ProcessInstanceId, generate_hex_key};
 pub use layout::{Layout, SnowflakeParts};
-pub use snowflake::{SnowflakeBuilder, SnowflakeGenerator};
+pub use snowflake::{SnowflakeBuilder, SnowflakeGenerator, SnowflakeStats};
 pub use source::SnowflakeSource;
 pub use worker::WorkerFingerprint;
 // For instance detection's `{hostname}-{random}` fallback.
