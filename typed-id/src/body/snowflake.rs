@@ -7,7 +7,7 @@
 use core::fmt;
 use core::num::NonZeroU64;
 
-use super::{Body, scan_decimal, sealed};
+use super::{Body, scan_decimal};
 use crate::codec;
 use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError};
 use crate::pattern::{self, Pattern, Radix};
@@ -228,13 +228,7 @@ impl fmt::Debug for Snowflake {
     }
 }
 
-impl core::str::FromStr for Snowflake {
-    type Err = ParseIdError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Snowflake::parse(s)
-    }
-}
+body_traits!(Snowflake);
 
 impl From<Snowflake> for u64 {
     fn from(s: Snowflake) -> u64 {
@@ -263,8 +257,6 @@ impl TryFrom<i64> for Snowflake {
         Snowflake::from_i64(value)
     }
 }
-
-impl sealed::Sealed for Snowflake {}
 
 impl Body for Snowflake {
     type Spec = SnowflakeSpec;
