@@ -30,7 +30,7 @@ pub enum Command {
     /// Decode snowflakes: time (UTC), worker, process, sequence, hex and base62.
     #[command(
         after_help = "Examples:\n  typed-id decode 175928847299117063 --layout discord\n  \
-typed-id decode msg-1BvP7xZ5J1t\n  \
+typed-id decode --base62 msg-1BvP7xZ5J1t\n  \
 typed-id decode --epoch-ms 1288834974657 --bits 41/10/12 1541815603606036480\n  \
 grep -o 'msg-[0-9]*' app.log | typed-id decode - --json"
     )]
@@ -103,7 +103,7 @@ pub struct DecodeArgs {
     /// reads standard input, one per line.
     #[arg(required = true, value_name = "ID")]
     pub ids: Vec<String>,
-    /// Read bodies as base62 (a body with letters is read as base62 anyway).
+    /// Read bodies as base62 instead of decimal.
     #[arg(long)]
     pub base62: bool,
     /// The layout.

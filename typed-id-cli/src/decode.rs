@@ -38,7 +38,8 @@ impl Decoder {
         Decoder { layout, base62 }
     }
 
-    /// Decodes `text`: decimal, base62, or either after a prefix (`msg-…`).
+    /// Decodes `text`: decimal (or base62, if the decoder reads base62), alone or after
+    /// a prefix (`msg-…`).
     pub fn decode(&self, text: &str) -> Result<Decoded, String> {
         // A snowflake body has no '-': whatever precedes the last one is a prefix
         // (which may itself contain '-', like `odin-PS`).
@@ -47,29 +48,27 @@ impl Decoder {
             _ => text,
         };
         let prefixed = body.len() < text.len();
-        // A prefixed body with letters can only be base62; a bare one must say so, or
-        // any word would decode as some snowflake.
-        let base62 = self.base62 || (prefixed && body.bytes().any(|b| b.is_ascii_alphabetic()));
-        let parsed = if base62 {
+        let parsed = if self.base62 {
             Snowflake::parse_base62(body)
         } else {
             Snowflake::parse(body)
         };
-        match parsed {
-            Ok(id) => Ok(Decoded {
-                id,
-                parts: self.layout.decompose(id),
-            }),
-            Err(e)
-                if !prefixed
-                    && !base62
-                    && body.bytes().any(|b| b.is_ascii_alphanumeric())
-                    && body.bytes().all(|b| b.is_ascii_alphanumeric()) =>
-            {
-                Err(format!("{e} (base62? pass --base62)"))
+        let e = match parsed {
+            Ok(id) => {
+                return Ok(Decoded {
+                    id,
+                    parts: self.layout.decompose(id),
+                });
             }
-            Err(e) if !prefixed => Err(e.to_string()),
-            Err(e) => Err(format!("{text:?}: {e} of the part after the prefix")),
+            Err(e) if prefixed => format!("{text:?}: {e} (the part after the prefix)"),
+            Err(e) => e.to_string(),
+        };
+        // Letters and digits only: probably base62, which has to be asked for (or
+        // every word would decode as some snowflake).
+        if !self.base62 && !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Err(format!("{e} (base62? pass --base62)"))
+        } else {
+            Err(e)
         }
     }
 }
