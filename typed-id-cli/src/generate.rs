@@ -42,7 +42,6 @@ pub fn run(cmd: &GenerateCommand, json: bool) -> Outcome {
             }
         }
     }
-    drop(emit);
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

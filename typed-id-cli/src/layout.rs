@@ -39,9 +39,9 @@ fn parse_bits(text: &str) -> Result<(u8, u8, u8, u8), CliError> {
              TIMESTAMP/WORKER/PROCESS/SEQUENCE bit widths, e.g. 41/10/12 or 42/5/5/12"
         ))
     };
-    match fields.map_err(|_| bad())?.as_slice() {
-        &[ts, worker, seq] => Ok((ts, worker, 0, seq)),
-        &[ts, worker, process, seq] => Ok((ts, worker, process, seq)),
+    match *fields.map_err(|_| bad())?.as_slice() {
+        [ts, worker, seq] => Ok((ts, worker, 0, seq)),
+        [ts, worker, process, seq] => Ok((ts, worker, process, seq)),
         _ => Err(bad()),
     }
 }

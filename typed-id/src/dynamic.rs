@@ -400,6 +400,12 @@ mod tests {
         let typeid = BodySpec::TypeId(TypeIdSpec::DEFAULT);
         assert!(IdFormat::new("X", "User", &[], typeid).is_err());
         assert!(IdFormat::new("X", "user_account", &[], typeid).is_ok());
-        assert!(IdFormat::new("X", "odin-PS", &["odin_PS"], hash).is_ok());
+        let hex = BodySpec::Hex(HexSpec::DEFAULT);
+        assert!(IdFormat::new("X", "odin-PS", &["odin_PS"], hex).is_ok());
+        // A hierarchical hash keeps its whole text inline: a long prefix does not fit.
+        let err = IdFormat::new("X", "odin-PS", &[], hash).unwrap_err();
+        assert!(err.to_string().contains("takes at most 4"), "{err}");
+        let flat = BodySpec::Hash(HashSpec::new(3, 8, 0).unwrap());
+        assert!(IdFormat::new("X", "odin-PS", &[], flat).is_ok());
     }
 }
