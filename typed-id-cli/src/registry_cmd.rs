@@ -86,7 +86,7 @@ pub fn record_json(record: &InstanceRecord, now_ms: u64) -> Value {
         "type": kind,
         "status": status(record),
         "stale": record.stale,
-        "created_at": iso(record.started_at_ms),
+        "created_at": iso(record.created_at_ms),
         "last_heartbeat": iso(record.last_heartbeat_ms),
         "age_seconds": now_ms.saturating_sub(record.last_heartbeat_ms) / 1000,
         "closed_at": record.closed_at_ms.map(iso),
@@ -120,7 +120,7 @@ pub fn register(
         "project": project,
         "type": instance_type,
         "status": status(&record),
-        "created_at": iso(record.started_at_ms),
+        "created_at": iso(record.created_at_ms),
         // Reported back; this build's registry has no column for it yet.
         "context_percent": initial_context.unwrap_or(0),
     }))
