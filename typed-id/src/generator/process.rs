@@ -373,7 +373,10 @@ mod tests {
 
     #[test]
     fn time_bounds_are_the_ends_of_years_0_and_9999() {
-        assert_eq!(MAX_UNIX_MS, (days_from_civil(9999, 12, 31) + 1) * 86_400_000 - 1);
+        assert_eq!(
+            MAX_UNIX_MS,
+            (days_from_civil(9999, 12, 31) + 1) * 86_400_000 - 1
+        );
         assert_eq!(MIN_UNIX_MS, days_from_civil(0, 1, 1) * 86_400_000);
     }
 

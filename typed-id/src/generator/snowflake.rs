@@ -18,8 +18,8 @@ use core::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::layout::{Layout, SnowflakeParts, mask};
 use super::fingerprint::WorkerFingerprint;
+use super::layout::{Layout, SnowflakeParts, mask};
 use super::{Clock, GenerateError, SystemClock};
 use crate::body::Snowflake;
 use crate::typed::{TypedId, try_from_body};
