@@ -9,16 +9,21 @@
 //! ([`RegistryError::Superseded`]) instead of silently sharing the ID.
 
 use core::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
-use super::db::{self, Conn, ConnectOptions, Target, on_conn, write_tx};
 use super::detect::DetectionSource;
 use super::error::RegistryError;
 use super::validate::Environment;
+use crate::db::prepared::prepared;
+use crate::db::session::{Check, Connector};
+use crate::db::{
+    AnyConnection, Backend, ConnectOptions, DbConnection, Engine, ReconnectPolicy, Session,
+    Synchronous, Target, on_conn,
+};
 use crate::generator::{Clock, SystemClock, system_time};
 
 /// Default stale timeout: an instance without a heartbeat for this long is stale.
@@ -28,27 +33,26 @@ const MAX_ID_BYTES: usize = 255;
 /// Most candidates an ambiguous prefix lists.
 const MAX_CANDIDATES: usize = 20;
 
-/// How a [`Registry`] behaves: stale timeout, clock, SQLite settings.
+/// How a [`Registry`] behaves: stale timeout, clock, connection settings.
 #[derive(Clone)]
 pub struct RegistryOptions {
     pub(crate) stale_after: Duration,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) busy_timeout: Duration,
-    pub(crate) durable: bool,
+    pub(crate) connection: ConnectOptions,
     pub(crate) migrate: bool,
 }
 
 impl RegistryOptions {
-    /// Defaults: stale after 120 s, the system clock, a 5 s SQLite busy timeout, SQLite
-    /// `synchronous = NORMAL` (`FULL` for leases; PostgreSQL always commits
-    /// synchronously, see [`durable`](Self::durable)), migrations applied on open.
+    /// Defaults: stale after 120 s, the system clock, connections with a 5 s busy
+    /// timeout and [`Synchronous::Normal`] (lease writes are always `Full`; PostgreSQL
+    /// always commits synchronously, see [`synchronous`](Self::synchronous)),
+    /// migrations applied on open.
     #[must_use]
     pub fn new() -> Self {
         RegistryOptions {
             stale_after: DEFAULT_STALE_AFTER,
             clock: Arc::new(SystemClock),
-            busy_timeout: Duration::from_secs(5),
-            durable: false,
+            connection: ConnectOptions::new().busy_timeout(Duration::from_secs(5)),
             migrate: true,
         }
     }
@@ -69,16 +73,26 @@ impl RegistryOptions {
         self
     }
 
-    /// How long a SQLite statement waits for another process's lock before failing
-    /// with "database is locked" (default 5 s).
+    /// The connection settings, the same type the stores take (default: a 5 s busy
+    /// timeout, [`Synchronous::Normal`]).
     #[must_use]
-    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
-        self.busy_timeout = timeout;
+    pub fn connection(mut self, options: ConnectOptions) -> Self {
+        self.connection = options;
         self
     }
 
-    /// SQLite only: whether every write commits with `synchronous = FULL` (an `fsync`
-    /// per commit) rather than `NORMAL`. Default `false`: registrations, heartbeats and
+    /// How long a statement waits for another connection's lock before failing (SQLite:
+    /// "database is locked"; PostgreSQL: `lock_timeout`; default 5 s). The same as
+    /// [`ConnectOptions::busy_timeout`] through [`connection`](Self::connection).
+    #[must_use]
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.connection = self.connection.busy_timeout(timeout);
+        self
+    }
+
+    /// When the registry's writes reach the disk (the vocabulary the stores use too):
+    /// with [`Synchronous::Full`] every SQLite write commits with `synchronous = FULL`
+    /// (an `fsync` per commit) rather than `NORMAL`. Default `Normal`: registrations, heartbeats and
     /// closes survive a crashed process but may lose their last commits on power loss,
     /// which costs nothing but a stale-looking row (a lost registration is reported by
     /// its process's next heartbeat as [`RegistryError::NotFound`] or
@@ -97,9 +111,23 @@ impl RegistryOptions {
     /// stored: such a server may lose any commit in a power cut or an operating-system
     /// crash, and with it the lease's high-water mark.
     #[must_use]
-    pub fn durable(mut self, durable: bool) -> Self {
-        self.durable = durable;
+    pub fn synchronous(mut self, synchronous: Synchronous) -> Self {
+        self.connection = self.connection.synchronous(synchronous);
         self
+    }
+
+    /// `true`: [`Synchronous::Full`]; `false`: [`Synchronous::Normal`].
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `synchronous(Synchronous::Full)`, the vocabulary stores and the registry share"
+    )]
+    #[must_use]
+    pub fn durable(self, durable: bool) -> Self {
+        self.synchronous(if durable {
+            Synchronous::Full
+        } else {
+            Synchronous::Normal
+        })
     }
 
     /// Whether [`Registry::open_with`] applies the embedded migrations (default
@@ -126,8 +154,7 @@ impl fmt::Debug for RegistryOptions {
         f.debug_struct("RegistryOptions")
             .field("stale_after", &self.stale_after)
             .field("clock_now_ms", &self.clock.now_ms())
-            .field("busy_timeout", &self.busy_timeout)
-            .field("durable", &self.durable)
+            .field("connection", &self.connection)
             .field("migrate", &self.migrate)
             .finish()
     }
@@ -307,8 +334,65 @@ struct IdRow {
     instance_id: String,
 }
 
-const COLUMNS: &str = "instance_id, project, hostname, pid, source, environment, \
-     started_at_ms, last_heartbeat_ms, status, closed_at_ms, incarnation";
+/// The registry's statements. Binds are marked `?` (diesel writes each engine's
+/// placeholder); where the engines' SQL differs, both texts stand side by side.
+mod sql {
+    use crate::db::Sql;
+
+    /// The columns of an `InstanceRow`.
+    macro_rules! columns {
+        () => {
+            "instance_id, project, hostname, pid, source, environment, \
+             started_at_ms, last_heartbeat_ms, status, closed_at_ms, incarnation"
+        };
+    }
+
+    pub(super) const SELECT: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM typed_id_instances WHERE instance_id = ?"
+    );
+    /// The row a registration may take over, locked against concurrent registrations
+    /// (SQLite's `BEGIN IMMEDIATE` has locked the whole database already).
+    pub(super) const SELECT_FOR_UPDATE: Sql = Sql {
+        sqlite: SELECT,
+        postgres: concat!(
+            "SELECT ",
+            columns!(),
+            " FROM typed_id_instances WHERE instance_id = ? FOR UPDATE"
+        ),
+    };
+    pub(super) const DELETE: &str = "DELETE FROM typed_id_instances WHERE instance_id = ?";
+    pub(super) const INSERT: &str = concat!(
+        "INSERT INTO typed_id_instances (",
+        columns!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)"
+    );
+    pub(super) const HEARTBEAT: &str = "UPDATE typed_id_instances SET last_heartbeat_ms = ?, \
+         status = COALESCE(?, status) \
+         WHERE instance_id = ? AND incarnation = ? AND closed_at_ms IS NULL";
+    pub(super) const CLOSE: &str = "UPDATE typed_id_instances SET closed_at_ms = ? \
+         WHERE instance_id = ? AND incarnation = ? AND closed_at_ms IS NULL";
+    pub(super) const LIST_PROJECT: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM typed_id_instances WHERE closed_at_ms IS NULL AND project = ? \
+         ORDER BY project, last_heartbeat_ms DESC, instance_id"
+    );
+    pub(super) const LIST_ALL: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM typed_id_instances WHERE closed_at_ms IS NULL \
+         ORDER BY project, last_heartbeat_ms DESC, instance_id"
+    );
+    /// Active IDs in `[prefix, upper)`, at most `?` of them.
+    pub(super) const PREFIX_RANGE: &str = "SELECT instance_id FROM typed_id_instances \
+         WHERE instance_id >= ? AND instance_id < ? AND closed_at_ms IS NULL \
+         ORDER BY instance_id LIMIT ?";
+    /// Active IDs from `prefix` on (a prefix without an upper bound), at most `?`.
+    pub(super) const PREFIX_FROM: &str = "SELECT instance_id FROM typed_id_instances \
+         WHERE instance_id >= ? AND closed_at_ms IS NULL ORDER BY instance_id LIMIT ?";
+}
 
 fn ms(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
@@ -344,13 +428,12 @@ fn ms(v: i64) -> u64 {
 /// # Ok::<(), typed_id::instance::RegistryError>(())
 /// ```
 pub struct Registry {
-    target: Target,
+    backend: Backend,
     options: RegistryOptions,
-    conn: Mutex<Option<Conn>>,
-    /// A SQLite registry's file and its identity when opened: a file deleted or
-    /// replaced since is refused rather than silently used (the old one, still open)
-    /// or reconnected to (a different copy of the data).
-    file: Option<(std::path::PathBuf, (u64, u64))>,
+    /// The connection, re-established after a failure broke it. A SQLite registry's
+    /// file deleted or replaced since it was opened is refused rather than silently
+    /// used (the old one, still open) or reconnected to (a different copy of the data).
+    session: Session<AnyConnection>,
 }
 
 impl Registry {
@@ -371,18 +454,24 @@ impl Registry {
     /// As [`open`](Self::open).
     pub fn open_with(url: &str, options: RegistryOptions) -> Result<Registry, RegistryError> {
         let target = Target::parse(url)?;
-        let mut conn = db::connect(&target, options.connect_options())?;
-        if options.migrate {
-            db::migrate(&mut conn)?;
-        }
-        let file = db::sqlite_file(&target)
-            .and_then(|path| db::file_identity(&path).map(|identity| (path, identity)));
-        Ok(Registry {
-            target,
+        let backend = target.backend();
+        let connection = options.connection;
+        let conn = AnyConnection::connect(&target, &connection)?;
+        let connect: Connector<AnyConnection> =
+            Box::new(move || AnyConnection::connect(&target, &connection));
+        // Heartbeats retry on their own: a broken connection fails its operation and
+        // the next one connects again, once.
+        let mut session = Session::new(conn, Some(connect), Check::AfterFailure)?;
+        session.set_policy(ReconnectPolicy::new().within(Duration::ZERO));
+        let registry = Registry {
+            backend,
             options,
-            conn: Mutex::new(Some(conn)),
-            file,
-        })
+            session,
+        };
+        if registry.options.migrate {
+            registry.with_conn("migrate", |conn| Ok(conn.migrate()?))?;
+        }
+        Ok(registry)
     }
 
     /// The options it was opened with.
@@ -394,12 +483,12 @@ impl Registry {
     /// `sqlite` or `postgres`.
     #[must_use]
     pub fn backend(&self) -> &'static str {
-        self.target.backend()
+        self.backend.name()
     }
 
     /// A SQLite registry's file and its identity (device, inode) when opened.
-    pub(crate) fn file(&self) -> Option<&(std::path::PathBuf, (u64, u64))> {
-        self.file.as_ref()
+    pub(crate) fn file(&self) -> Option<(std::path::PathBuf, (u64, u64))> {
+        self.session.main_file()
     }
 
     /// The registry clock's reading, Unix milliseconds.
@@ -408,57 +497,32 @@ impl Registry {
         self.options.clock.now_ms()
     }
 
-    /// Runs `f` on the connection (reconnecting first if the last one broke) and drops
-    /// the connection if `f` found it broken or left it inside a transaction (a
-    /// failed commit or rollback), so the next operation starts on a fresh one.
+    /// Runs `f` on the connection (reconnecting first if the last one broke) and marks
+    /// the connection for replacement if `f` found it broken or left it inside a
+    /// transaction (a failed commit or rollback), so the next operation starts on a
+    /// fresh one.
     pub(crate) fn with_conn<T>(
         &self,
         op: &'static str,
-        f: impl FnOnce(&mut Conn) -> Result<T, RegistryError>,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, RegistryError>,
     ) -> Result<T, RegistryError> {
-        let mut guard: MutexGuard<'_, Option<Conn>> = match self.conn.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => {
-                // A panic while the connection was in use may have left a transaction
-                // open: start over on a new connection.
-                let mut guard = poisoned.into_inner();
-                *guard = None;
-                self.conn.clear_poison();
-                guard
-            }
-        };
-        if let Some((path, identity)) = &self.file
-            && db::file_identity(path) != Some(*identity)
-        {
-            *guard = None;
-            return Err(RegistryError::DatabaseReplaced {
-                path: path.display().to_string(),
-            });
-        }
-        let conn = match &mut *guard {
-            Some(conn) => conn,
-            slot => slot.insert(db::connect(&self.target, self.options.connect_options())?),
-        };
-        let result = f(conn).map_err(|e| e.in_op(op));
-        if let Err(e) = &result
-            && (e.is_connection_broken() || !db::outside_transaction(conn))
-        {
-            *guard = None;
-        }
-        result
+        self.session.run(
+            |conn| f(conn).map_err(|e| e.in_op(op)),
+            RegistryError::is_connection_broken,
+        )
     }
 
     /// As [`with_conn`](Self::with_conn), committing durably: on SQLite `f` runs with
     /// `synchronous = FULL` (an `fsync` per commit) even when the registry's own writes
-    /// are `NORMAL`; a PostgreSQL session always commits synchronously (see
-    /// [`db::PG_SYNC_COMMIT`]). For the lease writes that record high-water marks.
+    /// are `NORMAL`; a PostgreSQL session always commits synchronously. For the lease
+    /// writes that record high-water marks.
     pub(crate) fn with_durable_conn<T>(
         &self,
         op: &'static str,
-        f: impl FnOnce(&mut Conn) -> Result<T, RegistryError>,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, RegistryError>,
     ) -> Result<T, RegistryError> {
-        let durable = self.options.durable;
-        self.with_conn(op, |conn| db::durably(conn, durable, f))
+        let base = self.options.connection.synchronous;
+        self.with_conn(op, |conn| conn.durably(base, f))
     }
 
     /// Registers an instance. A closed or stale row with the same ID is taken over
@@ -476,21 +540,12 @@ impl Registry {
         let now = self.options.now_ms();
         let stale_cutoff = self.stale_cutoff(now);
         let result = self.with_conn("register", |conn| {
-            write_tx!(conn, |c, d| {
-                let lock = match d {
-                    #[cfg(feature = "postgres")]
-                    db::Dialect::Postgres => " FOR UPDATE",
-                    #[cfg(feature = "sqlite")]
-                    db::Dialect::Sqlite => "",
-                };
-                let select = format!(
-                    "SELECT {COLUMNS} FROM typed_id_instances WHERE instance_id = {}{lock}",
-                    d.sql("$1")
-                );
-                let existing: Option<InstanceRow> = diesel::sql_query(select)
-                    .bind::<Text, _>(&new.id)
-                    .get_result(c)
-                    .optional()?;
+            on_conn!(conn, |c| c.write_transaction(|c| {
+                let existing: Option<InstanceRow> =
+                    prepared(sql::SELECT_FOR_UPDATE.text(c.backend()))
+                        .bind::<Text, _>(&new.id)
+                        .get_result(c)
+                        .optional()?;
                 let replaced = match existing {
                     None => None,
                     Some(row) => {
@@ -500,32 +555,24 @@ impl Registry {
                                 existing: Box::new(record),
                             });
                         }
-                        diesel::sql_query(
-                            d.sql("DELETE FROM typed_id_instances WHERE instance_id = $1"),
-                        )
-                        .bind::<Text, _>(&new.id)
-                        .execute(c)?;
+                        prepared(sql::DELETE).bind::<Text, _>(&new.id).execute(c)?;
                         Some(record)
                     }
                 };
-                diesel::sql_query(d.sql(
-                    "INSERT INTO typed_id_instances (instance_id, project, hostname, pid, \
-                     source, environment, started_at_ms, last_heartbeat_ms, status, \
-                     closed_at_ms, incarnation) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, NULL, $9)",
-                ))
-                .bind::<Text, _>(&new.id)
-                .bind::<Text, _>(&new.project)
-                .bind::<Nullable<Text>, _>(new.hostname.as_deref())
-                .bind::<Nullable<BigInt>, _>(new.pid.map(i64::from))
-                .bind::<Nullable<Text>, _>(new.source.as_deref())
-                .bind::<Nullable<Text>, _>(new.environment.as_deref())
-                .bind::<BigInt, _>(now)
-                .bind::<Nullable<Text>, _>(new.status.as_deref())
-                .bind::<BigInt, _>(incarnation)
-                .execute(c)?;
+                prepared(sql::INSERT)
+                    .bind::<Text, _>(&new.id)
+                    .bind::<Text, _>(&new.project)
+                    .bind::<Nullable<Text>, _>(new.hostname.as_deref())
+                    .bind::<Nullable<BigInt>, _>(new.pid.map(i64::from))
+                    .bind::<Nullable<Text>, _>(new.source.as_deref())
+                    .bind::<Nullable<Text>, _>(new.environment.as_deref())
+                    .bind::<BigInt, _>(now)
+                    .bind::<BigInt, _>(now)
+                    .bind::<Nullable<Text>, _>(new.status.as_deref())
+                    .bind::<BigInt, _>(incarnation)
+                    .execute(c)?;
                 Ok(replaced)
-            })
+            }))
         });
         match result {
             Ok(replaced) => Ok(Registration {
@@ -561,17 +608,13 @@ impl Registry {
     ) -> Result<(), RegistryError> {
         let now = self.options.now_ms();
         let updated = self.with_conn("heartbeat", |conn| {
-            on_conn!(conn, |c, d| {
-                Ok(diesel::sql_query(d.sql(
-                    "UPDATE typed_id_instances SET last_heartbeat_ms = $1, \
-                     status = COALESCE($2, status) \
-                     WHERE instance_id = $3 AND incarnation = $4 AND closed_at_ms IS NULL",
-                ))
-                .bind::<BigInt, _>(now)
-                .bind::<Nullable<Text>, _>(status)
-                .bind::<Text, _>(&registration.id)
-                .bind::<BigInt, _>(registration.incarnation)
-                .execute(c)?)
+            on_conn!(conn, |c| {
+                Ok(prepared(sql::HEARTBEAT)
+                    .bind::<BigInt, _>(now)
+                    .bind::<Nullable<Text>, _>(status)
+                    .bind::<Text, _>(&registration.id)
+                    .bind::<BigInt, _>(registration.incarnation)
+                    .execute(c)?)
             })
         })?;
         if updated == 1 {
@@ -590,15 +633,12 @@ impl Registry {
     pub fn close(&self, registration: &Registration) -> Result<(), RegistryError> {
         let now = self.options.now_ms();
         let updated = self.with_conn("close", |conn| {
-            on_conn!(conn, |c, d| {
-                Ok(diesel::sql_query(d.sql(
-                    "UPDATE typed_id_instances SET closed_at_ms = $1 \
-                     WHERE instance_id = $2 AND incarnation = $3 AND closed_at_ms IS NULL",
-                ))
-                .bind::<BigInt, _>(now)
-                .bind::<Text, _>(&registration.id)
-                .bind::<BigInt, _>(registration.incarnation)
-                .execute(c)?)
+            on_conn!(conn, |c| {
+                Ok(prepared(sql::CLOSE)
+                    .bind::<BigInt, _>(now)
+                    .bind::<Text, _>(&registration.id)
+                    .bind::<BigInt, _>(registration.incarnation)
+                    .execute(c)?)
             })
         })?;
         if updated == 1 {
@@ -629,21 +669,10 @@ impl Registry {
     /// [`RegistryError::Database`].
     pub fn list(&self, project: Option<&str>) -> Result<Vec<InstanceRecord>, RegistryError> {
         let rows: Vec<InstanceRow> = self.with_conn("list", |conn| {
-            on_conn!(conn, |c, d| {
-                let order = " ORDER BY project, last_heartbeat_ms DESC, instance_id";
+            on_conn!(conn, |c| {
                 Ok(match project {
-                    Some(p) => diesel::sql_query(format!(
-                        "SELECT {COLUMNS} FROM typed_id_instances \
-                         WHERE closed_at_ms IS NULL AND project = {}{order}",
-                        d.sql("$1")
-                    ))
-                    .bind::<Text, _>(p)
-                    .load(c)?,
-                    None => diesel::sql_query(format!(
-                        "SELECT {COLUMNS} FROM typed_id_instances \
-                         WHERE closed_at_ms IS NULL{order}"
-                    ))
-                    .load(c)?,
+                    Some(p) => prepared(sql::LIST_PROJECT).bind::<Text, _>(p).load(c)?,
+                    None => prepared(sql::LIST_ALL).load(c)?,
                 })
             })
         })?;
@@ -668,22 +697,18 @@ impl Registry {
         // IDs starting with the prefix are exactly a key range: an index range scan.
         let upper = prefix_upper_bound(id_or_prefix);
         let mut ids: Vec<IdRow> = self.with_conn("get", |conn| {
-            on_conn!(conn, |c, d| {
-                let range = if upper.is_some() {
-                    "instance_id >= $1 AND instance_id < $2"
-                } else {
-                    "instance_id >= $1"
-                };
-                let query = diesel::sql_query(format!(
-                    "SELECT instance_id FROM typed_id_instances \
-                     WHERE {} AND closed_at_ms IS NULL ORDER BY instance_id LIMIT {}",
-                    d.sql(range),
-                    MAX_CANDIDATES + 1
-                ))
-                .bind::<Text, _>(id_or_prefix);
+            on_conn!(conn, |c| {
+                let limit = (MAX_CANDIDATES + 1) as i64;
                 Ok(match &upper {
-                    Some(upper) => query.bind::<Text, _>(upper).load(c)?,
-                    None => query.load(c)?,
+                    Some(upper) => prepared(sql::PREFIX_RANGE)
+                        .bind::<Text, _>(id_or_prefix)
+                        .bind::<Text, _>(upper)
+                        .bind::<BigInt, _>(limit)
+                        .load(c)?,
+                    None => prepared(sql::PREFIX_FROM)
+                        .bind::<Text, _>(id_or_prefix)
+                        .bind::<BigInt, _>(limit)
+                        .load(c)?,
                 })
             })
         })?;
@@ -713,14 +738,11 @@ impl Registry {
 
     fn get_exact_row(&self, id: &str) -> Result<Option<InstanceRow>, RegistryError> {
         self.with_conn("get", |conn| {
-            on_conn!(conn, |c, d| {
-                Ok(diesel::sql_query(format!(
-                    "SELECT {COLUMNS} FROM typed_id_instances WHERE instance_id = {}",
-                    d.sql("$1")
-                ))
-                .bind::<Text, _>(id)
-                .get_result(c)
-                .optional()?)
+            on_conn!(conn, |c| {
+                Ok(prepared(sql::SELECT)
+                    .bind::<Text, _>(id)
+                    .get_result(c)
+                    .optional()?)
             })
         })
     }
@@ -744,15 +766,6 @@ impl Registry {
             status: row.status,
             closed_at_ms: row.closed_at_ms.map(ms),
             stale,
-        }
-    }
-}
-
-impl RegistryOptions {
-    pub(crate) fn connect_options(&self) -> ConnectOptions {
-        ConnectOptions {
-            busy_timeout: self.busy_timeout,
-            durable: self.durable,
         }
     }
 }
