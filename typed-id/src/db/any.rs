@@ -15,7 +15,7 @@ use super::{Backend, ConnectOptions, DbConnection, DbError, Engine, Synchronous,
 ///
 /// Statements run on the concrete connection inside `on_conn!`, which compiles its body
 /// once per enabled engine; where the engines' SQL differs, the body picks the engine's
-/// own text ([`Sql`](super::Sql)).
+/// own text (`Sql`, in `db/mod.rs`).
 #[allow(missing_debug_implementations)] // diesel's connections have no `Debug`
 #[non_exhaustive]
 pub enum AnyConnection {

@@ -21,7 +21,7 @@
 //! - **Prepared statements**: the crate's SQL texts are prepared once per connection
 //!   and reused (see `prepared.rs`). A text marks its binds with `?` and diesel writes
 //!   each engine's own placeholder; where the engines' SQL differs otherwise, the two
-//!   texts are written side by side ([`Sql`]), never translated from one another.
+//!   texts are written side by side (`Sql`), never translated from one another.
 //!
 //! # Why a trait over diesel's connections, not `#[derive(MultiConnection)]`
 //!
@@ -32,7 +32,7 @@
 //! inside [`SqlStore::write`](crate::store::SqlStore::write); a multi-backend connection
 //! would take that away. The derive also needs every backend compiled in, while each is
 //! behind its own feature here. So each diesel connection implements [`Engine`] (connect,
-//! set up, migrate, transactions) and [`DbConnection`] (what a [`Session`] needs), and
+//! set up, migrate, transactions) and [`DbConnection`] (what a session needs, `session.rs`), and
 //! the registry, which learns its backend from the URL, uses [`AnyConnection`], a
 //! two-variant enum whose statements are compiled once per backend by `on_conn!`.
 
@@ -116,7 +116,7 @@ pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
-/// A connection a [`Session`] can hold: one of diesel's (see [`Engine`]) or the
+/// A connection a session (`db/session.rs`) can hold: one of diesel's (see [`Engine`]) or the
 /// registry's [`AnyConnection`]. Sealed; its methods are the layer's own.
 pub trait DbConnection: Send + sealed::Sealed + 'static {
     /// The engine it talks to.

@@ -3,7 +3,7 @@
 //! generator alike.
 
 use super::{Clock, GenerateError, SnowflakeGenerator};
-use crate::Snowflake;
+use crate::body::Snowflake;
 
 /// Something that issues snowflakes: a [`SnowflakeGenerator`], or a lease-fenced
 /// `LeasedGenerator` from `typed_id::instance` (features `sqlite`/`postgres`; the

@@ -92,8 +92,8 @@ impl RegistryOptions {
 
     /// When the registry's writes reach the disk (the vocabulary the stores use too):
     /// with [`Synchronous::Full`] every SQLite write commits with `synchronous = FULL`
-    /// (an `fsync` per commit) rather than `NORMAL`. Default `Normal`: registrations, heartbeats and
-    /// closes survive a crashed process but may lose their last commits on power loss,
+    /// (an `fsync` per commit) rather than `NORMAL`. Default `Normal`: registrations,
+    /// heartbeats and closes survive a crashed process but may lose their last commits on power loss,
     /// which costs nothing but a stale-looking row (a lost registration is reported by
     /// its process's next heartbeat as [`RegistryError::NotFound`] or
     /// [`RegistryError::Superseded`]). Lease writes (acquire, renew, release) always
@@ -118,7 +118,6 @@ impl RegistryOptions {
 
     /// `true`: [`Synchronous::Full`]; `false`: [`Synchronous::Normal`].
     #[deprecated(
-        since = "0.2.0",
         note = "use `synchronous(Synchronous::Full)`, the vocabulary stores and the registry share"
     )]
     #[must_use]

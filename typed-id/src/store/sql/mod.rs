@@ -13,10 +13,7 @@ pub use column::{IdColumn, SqlCollisionCheck};
 
 /// The options [`SqliteStore::open_with`](SqlStore::open_with) took before stores and
 /// the registry shared one options type.
-#[deprecated(
-    since = "0.2.0",
-    note = "renamed `typed_id::db::ConnectOptions`, for every backend"
-)]
+#[deprecated(note = "renamed `typed_id::db::ConnectOptions`, for every backend")]
 pub type SqliteOptions = ConnectOptions;
 
 use core::fmt;
