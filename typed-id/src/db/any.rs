@@ -91,6 +91,7 @@ impl DbConnection for AnyConnection {
         on_conn!(self, |c| c.roll_back_all())
     }
 
+    #[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
     fn durably<T, E, F>(&mut self, base: Synchronous, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Self) -> Result<T, E>,

@@ -33,6 +33,7 @@ pub enum Synchronous {
 
 impl Synchronous {
     /// The value of SQLite's `PRAGMA synchronous`.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) fn pragma(self) -> &'static str {
         match self {
             Synchronous::Full => "FULL",

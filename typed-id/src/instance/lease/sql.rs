@@ -10,8 +10,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 
 use super::super::error::RegistryError;
+#[cfg(feature = "sqlite")]
+use crate::db::Engine;
 use crate::db::prepared::prepared;
-use crate::db::{AnyConnection, DbConnection, Engine, Sql, on_conn};
+use crate::db::{AnyConnection, DbConnection, Sql, on_conn};
 
 /// Attempts at acquiring on PostgreSQL before giving up on a busy table.
 #[cfg(feature = "postgres")]
