@@ -81,6 +81,21 @@ impl DbError {
     pub(crate) fn db(op: &'static str) -> impl FnOnce(DieselError) -> DbError {
         move |source| DbError::Database { op, source }
     }
+
+    /// A failure of the migration harness. A statement of the harness's own (creating
+    /// or reading its table of applied migrations) that failed is a database failure —
+    /// a timeout, a lock, a broken connection — like any other statement's, so the
+    /// callers retry and reconnect on it as they do elsewhere; the rest (a migration's
+    /// own SQL failing, a bad migration) is [`DbError::Migration`].
+    pub(crate) fn from_migration(error: Box<dyn std::error::Error + Send + Sync>) -> DbError {
+        match error.downcast::<DieselError>() {
+            Ok(source) => DbError::Database {
+                op: "read the applied migrations",
+                source: *source,
+            },
+            Err(error) => DbError::Migration(error),
+        }
+    }
 }
 
 impl From<DieselError> for DbError {

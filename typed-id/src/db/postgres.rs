@@ -84,7 +84,7 @@ impl DbConnection for PgConnection {
                 .map_err(DbError::db("lock the migrations"))?;
             conn.run_pending_migrations(MIGRATIONS)
                 .map(|applied| applied.len())
-                .map_err(DbError::Migration)
+                .map_err(DbError::from_migration)
         })
     }
 

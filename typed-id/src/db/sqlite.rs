@@ -87,7 +87,7 @@ impl DbConnection for SqliteConnection {
         self.immediate_transaction(|conn| {
             conn.run_pending_migrations(MIGRATIONS)
                 .map(|applied| applied.len())
-                .map_err(DbError::Migration)
+                .map_err(DbError::from_migration)
         })
     }
 
