@@ -7,7 +7,7 @@
 
 use core::fmt;
 
-use super::{Body, scan_decimal, sealed};
+use super::{Body, scan_decimal};
 use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError, SpecError};
 use crate::pattern::{self, Pattern, Radix};
 use crate::text::InlineText;
@@ -361,42 +361,7 @@ impl Iterator for Ancestors {
     }
 }
 
-impl AsRef<str> for HashId {
-    #[inline]
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-/// Agrees with `Eq`, `Ord` and `Hash`, which all look at this text.
-impl core::borrow::Borrow<str> for HashId {
-    #[inline]
-    fn borrow(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl fmt::Display for HashId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for HashId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("HashId").field(&self.as_str()).finish()
-    }
-}
-
-impl core::str::FromStr for HashId {
-    type Err = ParseIdError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        HashId::parse(s)
-    }
-}
-
-impl sealed::Sealed for HashId {}
+body_traits!(HashId, text, borrow);
 
 impl Body for HashId {
     type Spec = HashSpec;

@@ -4,7 +4,7 @@
 
 use core::fmt;
 
-use super::{Body, sealed};
+use super::Body;
 use crate::error::{BodyError, Expected, ParseErrorKind, ParseIdError, Part, SpecError};
 use crate::pattern::{self, Pattern};
 use crate::text::InlineText;
@@ -184,42 +184,7 @@ impl HexKey {
 
 const PATTERN_BUF: Pattern = pattern::fits(Pattern::anchored(&HexSpec::DEFAULT.pattern()));
 
-impl AsRef<str> for HexKey {
-    #[inline]
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-/// Agrees with `Eq`, `Ord` and `Hash`, which all look at this text.
-impl core::borrow::Borrow<str> for HexKey {
-    #[inline]
-    fn borrow(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl fmt::Display for HexKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for HexKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("HexKey").field(&self.as_str()).finish()
-    }
-}
-
-impl core::str::FromStr for HexKey {
-    type Err = ParseIdError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        HexKey::parse(s)
-    }
-}
-
-impl sealed::Sealed for HexKey {}
+body_traits!(HexKey, text, borrow);
 
 impl Body for HexKey {
     type Spec = HexSpec;
@@ -573,37 +538,4 @@ impl core::hash::Hash for InstanceKey {
     }
 }
 
-impl AsRef<str> for InstanceKey {
-    #[inline]
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-/// Agrees with `Eq`, `Ord` and `Hash`, which all look at this text.
-impl core::borrow::Borrow<str> for InstanceKey {
-    #[inline]
-    fn borrow(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl fmt::Display for InstanceKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for InstanceKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("InstanceKey").field(&self.as_str()).finish()
-    }
-}
-
-impl core::str::FromStr for InstanceKey {
-    type Err = ParseIdError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        InstanceKey::parse(s)
-    }
-}
+body_traits!(InstanceKey, text, borrow);

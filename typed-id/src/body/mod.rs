@@ -4,6 +4,60 @@
 //! canonical text inline, so `as_str()` costs nothing; inside a derived type that text
 //! includes the type's prefix, so the whole ID is one borrowed `&str` too.
 
+/// The traits every body has in the same form: the seal and `FromStr` through its
+/// `parse`, and
+/// for text bodies (`text`) `AsRef<str>`, `Display` and `Debug` (`HashId("a3f8")`) from
+/// `as_str()`, plus `Borrow<str>` where `Eq`, `Ord` and `Hash` look at that same text
+/// (`borrow`; not for `Seq`, which orders by number).
+macro_rules! body_traits {
+    ($ty:ident) => {
+        impl super::sealed::Sealed for $ty {}
+
+        impl core::str::FromStr for $ty {
+            type Err = $crate::error::ParseIdError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $ty::parse(s)
+            }
+        }
+    };
+    ($ty:ident, text) => {
+        body_traits!($ty);
+
+        impl AsRef<str> for $ty {
+            #[inline]
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl core::fmt::Display for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl core::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_tuple(stringify!($ty))
+                    .field(&self.as_str())
+                    .finish()
+            }
+        }
+    };
+    ($ty:ident, text, borrow) => {
+        body_traits!($ty, text);
+
+        /// Agrees with `Eq`, `Ord` and `Hash`, which all look at this text.
+        impl core::borrow::Borrow<str> for $ty {
+            #[inline]
+            fn borrow(&self) -> &str {
+                self.as_str()
+            }
+        }
+    };
+}
+
 mod hash;
 mod key;
 mod seq;

@@ -8,7 +8,7 @@ use core::cmp::Ordering;
 use core::fmt;
 use core::hash::{Hash, Hasher};
 
-use super::{Body, scan_decimal, sealed};
+use super::{Body, scan_decimal};
 use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError, SpecError};
 use crate::pattern::{self, Pattern};
 use crate::text::InlineText;
@@ -250,34 +250,7 @@ impl Hash for Seq {
     }
 }
 
-impl AsRef<str> for Seq {
-    #[inline]
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl fmt::Display for Seq {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for Seq {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Seq").field(&self.as_str()).finish()
-    }
-}
-
-impl core::str::FromStr for Seq {
-    type Err = ParseIdError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Seq::parse(s)
-    }
-}
-
-impl sealed::Sealed for Seq {}
+body_traits!(Seq, text);
 
 impl Body for Seq {
     type Spec = SeqSpec;

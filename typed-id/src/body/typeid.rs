@@ -15,7 +15,7 @@
 use core::fmt;
 use std::sync::Mutex;
 
-use super::{Body, sealed};
+use super::Body;
 use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError, Part};
 use crate::pattern::{self, Pattern};
 
@@ -330,13 +330,7 @@ impl fmt::Debug for TypeIdUuid {
     }
 }
 
-impl core::str::FromStr for TypeIdUuid {
-    type Err = ParseIdError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TypeIdUuid::parse(s)
-    }
-}
+body_traits!(TypeIdUuid);
 
 impl From<u128> for TypeIdUuid {
     fn from(value: u128) -> Self {
@@ -361,8 +355,6 @@ impl From<TypeIdUuid> for [u8; 16] {
         id.to_bytes()
     }
 }
-
-impl sealed::Sealed for TypeIdUuid {}
 
 impl Body for TypeIdUuid {
     type Spec = TypeIdSpec;
@@ -639,13 +631,7 @@ impl fmt::Debug for DynTypeId {
     }
 }
 
-impl core::str::FromStr for DynTypeId {
-    type Err = ParseIdError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DynTypeId::parse(s)
-    }
-}
+body_traits!(DynTypeId);
 
 impl TryFrom<&str> for DynTypeId {
     type Error = ParseIdError;
