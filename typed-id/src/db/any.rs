@@ -9,7 +9,11 @@ use diesel::PgConnection;
 use diesel::SqliteConnection;
 use diesel::result::{Error as DieselError, QueryResult};
 
-use super::{Backend, ConnectOptions, DbConnection, DbError, Engine, Synchronous, Target, sealed};
+use super::backend::Backend;
+use super::engine::{DbConnection, Engine, sealed};
+use super::error::DbError;
+use super::options::{ConnectOptions, Synchronous};
+use super::url::Target;
 
 /// A connection to SQLite or PostgreSQL, chosen by the URL at run time.
 ///

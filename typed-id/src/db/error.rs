@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use diesel::result::Error as DieselError;
 
-use super::Backend;
+use super::backend::Backend;
 
 /// Why the database layer could not give a store or the registry a working connection.
 ///

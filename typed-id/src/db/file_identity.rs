@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use super::DbError;
+use super::error::DbError;
 
 /// Which of the database's files an identity belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

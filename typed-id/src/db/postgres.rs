@@ -9,7 +9,10 @@ use diesel::pg::PgConnection;
 use diesel::result::{Error as DieselError, QueryResult};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
 
-use super::{Backend, ConnectOptions, DbConnection, DbError, Engine, Synchronous, sealed};
+use super::backend::Backend;
+use super::engine::{self, DbConnection, Engine, sealed};
+use super::error::DbError;
+use super::options::{ConnectOptions, Synchronous};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -89,11 +92,11 @@ impl DbConnection for PgConnection {
     }
 
     fn outside_transaction(&mut self) -> bool {
-        super::outside(self)
+        engine::outside(self)
     }
 
     fn roll_back_all(&mut self) -> bool {
-        super::roll_back(self)
+        engine::roll_back(self)
     }
 
     fn durably<T, E, F>(&mut self, _base: Synchronous, f: F) -> Result<T, E>

@@ -9,7 +9,7 @@
 //!
 //! Texts mark each bind with `?`, on every engine: diesel writes the engine's own
 //! placeholder (`?`, `$1`, …) in its place, so one text serves SQLite and PostgreSQL
-//! unless their SQL differs otherwise ([`Sql`](super::Sql) then holds both). A value
+//! unless their SQL differs otherwise ([`Sql`](super::backend::Sql) then holds both). A value
 //! used twice is bound twice. The texts are the crate's own and never contain `?`
 //! otherwise.
 

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::DbError;
+use super::error::DbError;
 
 /// How a [`SqlStore`](crate::store::SqlStore) connects again after finding its connection
 /// broken (PostgreSQL: a terminated backend, a restarted server, an idle-session

@@ -12,8 +12,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use diesel::result::Error as DieselError;
 
+use super::engine::DbConnection;
+use super::error::DbError;
 use super::file_identity::FileWatch;
-use super::{DbConnection, DbError, ReconnectPolicy};
+use super::reconnect::ReconnectPolicy;
 
 /// Makes a new connection, set up like the first.
 pub(crate) type Connector<C> = Box<dyn Fn() -> Result<C, DbError> + Send + Sync>;

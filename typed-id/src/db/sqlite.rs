@@ -10,7 +10,10 @@ use diesel::result::{Error as DieselError, QueryResult};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
 
-use super::{Backend, ConnectOptions, DbConnection, DbError, Engine, Synchronous, sealed};
+use super::backend::Backend;
+use super::engine::{self, DbConnection, Engine, sealed};
+use super::error::DbError;
+use super::options::{ConnectOptions, Synchronous};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
@@ -47,7 +50,7 @@ impl Engine for SqliteConnection {
         F: FnOnce(&mut Self) -> Result<R, E>,
         E: From<DieselError>,
     {
-        if super::outside(self) {
+        if engine::outside(self) {
             self.immediate_transaction(f)
         } else {
             self.transaction(f)
@@ -92,11 +95,11 @@ impl DbConnection for SqliteConnection {
     }
 
     fn outside_transaction(&mut self) -> bool {
-        super::outside(self)
+        engine::outside(self)
     }
 
     fn roll_back_all(&mut self) -> bool {
-        super::roll_back(self)
+        engine::roll_back(self)
     }
 
     fn durably<T, E, F>(&mut self, base: Synchronous, f: F) -> Result<T, E>

@@ -3,7 +3,8 @@
 //! `postgres://…`, `postgresql://…` and libpq `key=value` strings are PostgreSQL;
 //! `sqlite://path`, `file:` URIs and plain paths are SQLite.
 
-use super::{Backend, DbError};
+use super::backend::Backend;
+use super::error::DbError;
 
 /// A parsed database URL: the backend and the string its driver connects with.
 #[derive(Clone, Debug, PartialEq, Eq)]
