@@ -214,6 +214,14 @@ fn instances(db: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     );
     instance.shutdown()?;
     println!("  shut down: heartbeat stopped, worker ID released");
+    println!(
+        "\n  The same from a shell (cargo install --path typed-id-cli):\n    \
+         typed-id decode {} --layout default\n    \
+         typed-id pattern --kind hash --prefix el --check id\n    \
+         typed-id registry --database-url {url} list\n    \
+         typed-id mcp --database-url {url}   (the registry as tools for AI agents)",
+        message.body().as_u64()
+    );
     Ok(())
 }
 

@@ -302,6 +302,7 @@ mod body;
 pub mod codec;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod db;
+mod dynamic;
 mod error;
 mod external;
 pub mod generator;
@@ -320,6 +321,7 @@ pub use body::{
     Ancestors, Body, DynTypeId, HashId, HashSpec, HexKey, HexSpec, InstanceKey, Seq, SeqSpec,
     Snowflake, SnowflakeEncoding, SnowflakeSpec, TypeIdSpec, TypeIdUuid,
 };
+pub use dynamic::{BodySpec, DynBody, FormatError, IdFormat};
 pub use error::{Expected, IdError, ParseErrorKind, ParseIdError, Part, SpecError};
 pub use generator::{
     CollisionCheck, GenerateError, HashIdGenerator, HashInput, InstanceKeyGenerator, Layout,

@@ -147,7 +147,7 @@ pub const fn max_len(prefix: &str, accept: &[&str], body_max: usize) -> usize {
 
 /// Which prefix `input` starts with (followed by the body's separator, `-` or `_`).
 #[derive(Clone, Copy)]
-enum PrefixMatch {
+pub(crate) enum PrefixMatch {
     /// The canonical prefix, and no longer legacy prefix: the input is canonical text.
     Canonical,
     /// A legacy prefix (the longest that matched); the body starts at this byte.
@@ -157,7 +157,12 @@ enum PrefixMatch {
 /// The prefix and `-` that `input` starts with, trying the canonical prefix and the
 /// legacy ones and keeping the longest match.
 #[inline]
-fn match_prefix(input: &[u8], prefix: &str, accept: &[&str], separator: u8) -> Option<PrefixMatch> {
+pub(crate) fn match_prefix(
+    input: &[u8],
+    prefix: &str,
+    accept: &[&str],
+    separator: u8,
+) -> Option<PrefixMatch> {
     let matches = |p: &str| {
         input.len() > p.len() && input.starts_with(p.as_bytes()) && input[p.len()] == separator
     };

@@ -11,26 +11,29 @@
 //! Time comes from a [`Clock`]: [`SystemClock`] in production, [`ManualClock`] in tests
 //! that need to step time backwards or freeze it.
 
+pub(crate) mod calendar;
 mod collision;
+mod fingerprint;
 mod hash;
-pub(crate) mod instance;
+mod key;
 mod layout;
+mod process;
 mod snowflake;
 mod source;
-mod worker;
 
 pub use collision::{CollisionCheck, MemoryCollisionCheck};
+pub use fingerprint::WorkerFingerprint;
 pub use hash::{
     HashGenerateError, HashIdGenerator, HashIdGeneratorBuilder, HashInput, birthday_probability,
     max_elements,
 };
-pub use instance::{InstanceKeyGenerator, ProcessInstanceId, generate_hex_key};
+pub use key::{InstanceKeyGenerator, generate_hex_key};
 pub use layout::{Layout, SnowflakeParts};
+pub use process::ProcessInstanceId;
 pub use snowflake::{SnowflakeBuilder, SnowflakeGenerator};
 pub use source::SnowflakeSource;
-pub use worker::WorkerFingerprint;
 // For instance detection's `{hostname}-{random}` fallback.
-pub(crate) use worker::hostname;
+pub(crate) use fingerprint::hostname;
 
 use core::fmt;
 use std::sync::Arc;

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::layout::{Layout, SnowflakeParts, mask};
-use super::worker::WorkerFingerprint;
+use super::fingerprint::WorkerFingerprint;
 use super::{Clock, GenerateError, SystemClock};
 use crate::body::Snowflake;
 use crate::typed::{TypedId, try_from_body};

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::codec::{BASE62_MAX_LEN, Encoded};
 use crate::error::ParseIdError;
 use crate::generator::Layout;
-use crate::generator::instance::{civil_from_days, days_from_civil, days_in_month};
+use crate::generator::calendar::{civil_from_days, days_from_civil, days_in_month};
 use crate::{Seq, Snowflake, TypedId};
 
 /// An internal ID and a display ID for the same item, e.g. a snowflake

@@ -1,20 +1,16 @@
-//! Identity of running things: [`ProcessInstanceId`] (one per process start, readable in
-//! logs) and instance keys (`odin-PS-8f4a2b`, registered in the instance registry).
+//! [`ProcessInstanceId`]: one per process start, readable in logs
+//! (`20250104-143052.847-12345-a7f3c92d`).
 //!
-//! Neither is second-precision alone: a process ID carries the millisecond, the pid and
-//! 32 random bits (older, second-precision IDs without the random part still parse, as
-//! a legacy form); an instance key is a SHA-256 of the time in nanoseconds, 16 random
-//! bytes, the project and the type.
+//! It is not second-precision alone: it carries the millisecond, the pid and 32 random
+//! bits. Older, second-precision IDs without the random part (`20250104-143052-12345`)
+//! still parse, as a legacy form, and display as they were written.
 
 use core::fmt;
 use std::sync::OnceLock;
 
-use sha2::{Digest, Sha256};
-
+use super::calendar::{civil_from_days, days_from_civil, days_in_month};
 use super::{GenerateError, fill_random, system_now_ms, system_now_ns, system_time};
-use crate::body::{Body, HexKey, HexSpec, InstanceKey};
 use crate::error::{Expected, ParseErrorKind, ParseIdError};
-use crate::typed::TypedId;
 
 /// Length of the legacy text form with a one-digit pid: `YYYYMMDD-HHMMSS-P`.
 const MIN_TEXT: usize = 17;
@@ -329,44 +325,6 @@ fn at_char(s: &str, index: usize, expected: Expected) -> ParseIdError {
     ParseIdError::new(NAME, s, index, kind)
 }
 
-fn is_leap(year: u64) -> bool {
-    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
-}
-
-pub(crate) fn days_in_month(year: u64, month: u64) -> u64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01: `(year, month, day)`.
-pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 impl fmt::Display for ProcessInstanceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.unix_ms.div_euclid(1000);
@@ -409,139 +367,13 @@ impl core::str::FromStr for ProcessInstanceId {
     }
 }
 
-/// Generates instance keys `{project}-{type}-{hex}` for the instance registry.
-///
-/// The hex part is the start of SHA-256(time in ns ‖ 16 random bytes ‖ project ‖ type),
-/// 6 digits by default. That is 24 bits, so keys are short but **not** unique on their
-/// own: among `k` keys of one project and type, some pair collides with probability
-/// about `1 - exp(-k(k-1) / 2^25)`: 0.3 % at 300 keys, 50 % at about 4 800, 95 % at
-/// about 10 000. The registry enforces uniqueness (a duplicate registration is an
-/// error, and the caller generates again); choose more digits if you keep many keys:
-/// 8 digits put the 50 % point at about 77 000, 12 at about 20 million.
-///
-/// ```
-/// use typed_id::generator::InstanceKeyGenerator;
-///
-/// let key = InstanceKeyGenerator::new().generate("odin", "PS")?;
-/// assert_eq!(key.project(), "odin");
-/// assert_eq!(key.kind(), "PS");
-/// assert_eq!(key.hex().len(), 6);
-///
-/// let long = InstanceKeyGenerator::with_hex_len(12)?.generate("billing-eu", "WEB")?;
-/// assert_eq!(long.hex().len(), 12);
-/// # Ok::<(), typed_id::GenerateError>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InstanceKeyGenerator {
-    hex_len: u8,
-}
-
-impl Default for InstanceKeyGenerator {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl InstanceKeyGenerator {
-    /// Keys with 6 hex digits.
-    #[must_use]
-    pub fn new() -> Self {
-        InstanceKeyGenerator {
-            hex_len: HexSpec::DEFAULT.len,
-        }
-    }
-
-    /// Keys with `hex_len` hex digits (4..=32).
-    ///
-    /// # Errors
-    /// [`GenerateError::InvalidConfig`] outside 4..=32.
-    pub fn with_hex_len(hex_len: u8) -> Result<Self, GenerateError> {
-        if !(4..=32).contains(&hex_len) {
-            return Err(GenerateError::InvalidConfig {
-                reason: "instance key hex length must be 4..=32",
-            });
-        }
-        Ok(InstanceKeyGenerator { hex_len })
-    }
-
-    /// The number of hex digits.
-    #[must_use]
-    pub fn hex_len(&self) -> u8 {
-        self.hex_len
-    }
-
-    /// A fresh key for `project` and `kind`.
-    ///
-    /// # Errors
-    /// [`GenerateError::Key`] when the project or type breaks the key grammar (ASCII
-    /// letters and digits; the project may have `-`-separated segments);
-    /// [`GenerateError::Entropy`] when the OS has no randomness to give.
-    pub fn generate(&self, project: &str, kind: &str) -> Result<InstanceKey, GenerateError> {
-        // Validate before spending randomness, and so a bad type fails the same way
-        // whatever the hex turns out to be.
-        let placeholder = "0".repeat(usize::from(self.hex_len));
-        InstanceKey::from_parts(project, kind, &placeholder).map_err(GenerateError::Key)?;
-        let digest = key_digest(project.as_bytes(), kind.as_bytes())?;
-        let hex = HexKey::from_bytes(&digest, self.hex_len).map_err(GenerateError::Id)?;
-        InstanceKey::from_parts(project, kind, hex.as_str()).map_err(GenerateError::Key)
-    }
-}
-
-/// A fresh key of a derived hex-key type (`odin-PS-8f4a2b` for a type with prefix
-/// `odin-PS`), at the type's hex length. The type's prefix plays the part of project and
-/// type in the hash; see [`InstanceKeyGenerator`] for the collision odds.
-///
-/// # Errors
-/// [`GenerateError::Entropy`] when the OS has no randomness to give.
-pub fn generate_hex_key<T: TypedId<Body = HexKey>>() -> Result<T, GenerateError> {
-    let spec: HexSpec = T::SPEC;
-    let digest = key_digest(T::PREFIX.as_bytes(), b"")?;
-    let body = HexKey::from_bytes(&digest, spec.len)
-        .and_then(|key| {
-            key.adopt(T::PREFIX, &spec)
-                .map_err(crate::error::IdError::Shape)
-        })
-        .map_err(GenerateError::Id)?;
-    Ok(T::from_body_unchecked(body))
-}
-
-/// SHA-256(time ns ‖ 16 random bytes ‖ project ‖ 0 ‖ kind).
-fn key_digest(project: &[u8], kind: &[u8]) -> Result<[u8; 32], GenerateError> {
-    let mut random = [0u8; 16];
-    fill_random(&mut random)?;
-    let mut h = Sha256::new();
-    h.update(system_now_ns().to_be_bytes());
-    h.update(random);
-    h.update(project);
-    h.update([0]);
-    h.update(kind);
-    Ok(h.finalize().into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn calendar_round_trip() {
-        for days in [
-            -719_468i64,
-            -1,
-            0,
-            59,
-            365,
-            10_957,
-            11_016,
-            20_000,
-            2_932_896,
-        ] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
-        }
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(days_from_civil(9999, 12, 31), 2_932_896);
-        assert_eq!(MAX_UNIX_MS, (2_932_896 + 1) * 86_400_000 - 1);
+    fn time_bounds_are_the_ends_of_years_0_and_9999() {
+        assert_eq!(MAX_UNIX_MS, (days_from_civil(9999, 12, 31) + 1) * 86_400_000 - 1);
         assert_eq!(MIN_UNIX_MS, days_from_civil(0, 1, 1) * 86_400_000);
     }
 
@@ -681,31 +513,5 @@ mod tests {
         }
         let err = ProcessInstanceId::parse("20250104-143052_12345").unwrap_err();
         assert!(err.to_string().contains("'.' or '-'"), "{err}");
-    }
-
-    #[test]
-    fn instance_keys() {
-        let g = InstanceKeyGenerator::new();
-        let a = g.generate("odin", "PS").unwrap();
-        let b = g.generate("odin", "PS").unwrap();
-        assert_ne!(a, b);
-        assert_eq!(a.as_str().len(), "odin-PS-".len() + 6);
-        assert!(
-            a.hex()
-                .bytes()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        );
-        assert!(matches!(
-            g.generate("odin", "P-S"),
-            Err(GenerateError::Key(_))
-        ));
-        assert!(matches!(g.generate("", "PS"), Err(GenerateError::Key(_))));
-        assert!(InstanceKeyGenerator::with_hex_len(3).is_err());
-        assert!(InstanceKeyGenerator::with_hex_len(33).is_err());
-        let key = InstanceKeyGenerator::with_hex_len(32)
-            .unwrap()
-            .generate("a", "B")
-            .unwrap();
-        assert_eq!(key.hex().len(), 32);
     }
 }
