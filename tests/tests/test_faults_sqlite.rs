@@ -17,7 +17,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
-use typed_id::store::{DisplayIdAllocator, SqliteOptions, SqliteStore, StoreError};
+use typed_id::db::ConnectOptions;
+use typed_id::store::{DisplayIdAllocator, SqliteStore, StoreError};
 use typed_id_tests::fault::{Backend, Event, FaultTable, IssueLog, Scratch, Tally, rounds};
 
 const ENV_JOB: &str = "TYPED_ID_FAULT_SQLITE_JOB";
@@ -47,7 +48,7 @@ fn child_process() {
     let busy = Duration::from_millis(
         std::env::var(ENV_BUSY_MS).map_or(30_000, |ms| ms.parse().expect("busy ms")),
     );
-    let options = SqliteOptions::new().busy_timeout(busy);
+    let options = ConnectOptions::new().busy_timeout(busy);
     match job.as_str() {
         "allocate" => {
             let store = open(&db, &options, &mut log);
@@ -75,7 +76,7 @@ fn child_process() {
 
 /// Opens the store, retrying while another process holds the lock a fresh file's set-up
 /// needs (each failure logged as the typed error it is).
-fn open(db: &str, options: &SqliteOptions, log: &mut IssueLog) -> SqliteStore {
+fn open(db: &str, options: &ConnectOptions, log: &mut IssueLog) -> SqliteStore {
     let started = Instant::now();
     loop {
         match SqliteStore::open_with(db, options) {

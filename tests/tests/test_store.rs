@@ -17,8 +17,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use typed_id::generator::{CollisionCheck as _, HashIdGenerator, HashInput};
 use typed_id::store::{
-    ChildCounter, DisplayIdAllocator, FileStore, IdColumn, MemoryStore, PgStore, ReconnectPolicy,
-    Segmented, SqlStore, SqliteOptions, SqliteStore, StoreConnection, StoreError, StoredWorkItem,
+    ChildCounter, ConnectOptions, DisplayIdAllocator, FileStore, IdColumn, MemoryStore, PgStore,
+    ReconnectPolicy, Segmented, SqlStore, SqliteStore, StoreConnection, StoreError, StoredWorkItem,
     Synchronous, WorkItemKey, WorkItemMeta, WorkItemMetaError,
 };
 use typed_id::{HashId, IdError, Seq, Snowflake, SnowflakeGenerator, TypedId};
@@ -927,7 +927,7 @@ fn sqlite_store() {
     );
 
     // WAL mode and the chosen durability are in force.
-    let options = SqliteOptions::new().synchronous(Synchronous::Normal);
+    let options = ConnectOptions::new().synchronous(Synchronous::Normal);
     let normal = SqliteStore::open_with(db.url(), &options).unwrap();
     #[derive(QueryableByName)]
     struct Mode {

@@ -352,7 +352,7 @@ pub enum RegistryCommand {
         /// Only this project's.
         #[arg(long)]
         project: Option<String>,
-        /// Only active (not closed) instances.
+        /// Leave out closed instances (stale ones stay, marked stale).
         #[arg(long)]
         active_only: bool,
     },

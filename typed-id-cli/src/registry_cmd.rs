@@ -3,21 +3,20 @@
 //! (`mcp/registry_tools.rs`) call the functions here, which take the tools' inputs and
 //! return their outputs as JSON, with the field names the tools publish.
 //!
-//! Written against the library's registry as it is in this build: register (minting
-//! the key `{project}-{type}-{hex}`), list and get by full ID or leading prefix. The
-//! calls this build's registry cannot make — a heartbeat or a close by instance ID
-//! (it keeps those for the `Registration` of the process that registered), context
-//! percent and epic on the row, purge — return a "not available in this build" error
-//! (exit 2), and a lookup by hash alone is answered from the active instances.
+//! Each function is one call of the library's registry: register by project and type
+//! (the registry mints the key `{project}-{type}-{hex}`), heartbeat and close by
+//! instance ID (whichever process registered it), list with counts, get by full ID,
+//! leading prefix or hash, purge by age.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use typed_id::InstanceKey;
-use typed_id::generator::InstanceKeyGenerator;
-use typed_id::instance::{InstanceRecord, NewInstance, Registry, RegistryError, RegistryOptions};
+use typed_id::instance::{
+    InstanceRecord, ListQuery, NewInstance, Progress, Purge, Registry, RegistryError,
+    RegistryOptions,
+};
 
 use crate::cli::{RegistryArgs, RegistryCommand};
 use crate::display::chain;
@@ -25,6 +24,9 @@ use crate::error::{CliError, Outcome, outcome};
 use crate::store_url::{self, Location};
 use crate::time::iso;
 use crate::{json_line, stdout};
+
+/// Seconds in a day, for `purge --older-than-days`.
+const DAY_SECS: u64 = 86_400;
 
 /// Opens the registry at `url`; `read_only` commands refuse a SQLite file that does
 /// not exist instead of creating it.
@@ -44,139 +46,179 @@ pub fn open(url: &str, stale_after_secs: u64, read_only: bool) -> Result<Registr
         .map_err(|e| CliError::usage(format!("cannot open the registry: {}", chain(&e))))
 }
 
-/// A registry error as a command error: a wrong or unknown instance is an invalid
-/// input, anything else (connection, database) an environment error.
+/// A registry error as a command error. A wrong, unknown, ambiguous, closed or
+/// taken-over instance and every invalid input (type, project, hash, context percent,
+/// epic) exit 1; database and connection failures — and anything this build does not
+/// know — exit 2. The message is the library's, with what to do where it does not
+/// say.
 pub fn registry_error(e: &RegistryError) -> CliError {
+    let text = chain(e);
     match e {
-        RegistryError::NotFound { .. }
+        RegistryError::NotFound { .. } => CliError::invalid(format!(
+            "{text}; `typed-id registry list` shows the registered instances"
+        )),
+        RegistryError::AmbiguousPrefix { .. } => {
+            CliError::invalid(format!("{text}; give more of the ID"))
+        }
+        RegistryError::InvalidContextPercent { .. }
+        | RegistryError::InvalidEpic { .. }
         | RegistryError::DuplicateInstance { .. }
         | RegistryError::InvalidInstanceId { .. }
+        | RegistryError::AmbiguousHash { .. }
+        | RegistryError::InvalidHash { .. }
+        | RegistryError::InvalidInstanceType { .. }
+        | RegistryError::InstanceTypeNotAllowed { .. }
+        | RegistryError::InvalidProject { .. }
         | RegistryError::Closed { .. }
-        | RegistryError::Superseded { .. } => CliError::invalid(chain(e)),
-        _ => CliError::usage(chain(e)),
+        | RegistryError::Superseded { .. } => CliError::invalid(text),
+        RegistryError::Connect { .. } | RegistryError::Database { .. } => CliError::usage(format!(
+            "{text}; check that the database is reachable, not locked by another \
+                 program, and that --database-url (or TYPED_ID_DATABASE_URL) names it"
+        )),
+        RegistryError::UnsupportedUrl { .. } => CliError::usage(format!(
+            "{text}; give a SQLite path (registry.db, sqlite://path) or a postgres:// URL"
+        )),
+        _ => CliError::usage(text),
     }
 }
 
-/// The error for an operation this build's registry cannot perform.
-fn unavailable(what: &str) -> CliError {
-    CliError::usage(format!(
-        "{what} is not available in this build: the typed-id registry here has no \
-         {what} by instance ID yet"
-    ))
-}
-
+/// An instance's state: `active`, `stale` or `closed`.
 fn status(record: &InstanceRecord) -> &'static str {
-    if record.closed_at_ms.is_some() {
-        "closed"
-    } else if record.stale {
-        "stale"
-    } else {
-        "active"
-    }
+    record.state().as_str()
 }
 
-/// One instance as the tools describe it.
-pub fn record_json(record: &InstanceRecord, now_ms: u64) -> Value {
-    let kind = InstanceKey::parse(&record.id)
-        .ok()
-        .map(|k| k.kind().to_owned());
+/// One instance as the tools describe it (as of the query that read it).
+pub fn record_json(record: &InstanceRecord) -> Value {
     json!({
         "instance_id": record.id,
         "project": record.project,
-        "type": kind,
+        "type": record.instance_type,
+        "key_hash": record.key_hash,
         "status": status(record),
         "stale": record.stale,
         "created_at": iso(record.created_at_ms),
         "last_heartbeat": iso(record.last_heartbeat_ms),
-        "age_seconds": now_ms.saturating_sub(record.last_heartbeat_ms) / 1000,
+        "age_seconds": record.heartbeat_age_ms / 1000,
         "closed_at": record.closed_at_ms.map(iso),
-        // Not recorded by this build's registry.
-        "context_percent": Value::Null,
-        "current_epic": Value::Null,
+        "context_percent": record.context_percent,
+        "current_epic": record.current_epic,
         "hostname": record.hostname,
         "pid": record.pid,
     })
 }
 
-/// `register_instance`: mints `{project}-{type}-{hex}` and registers it.
+/// `register_instance`: the registry mints `{project}-{type}-{hex}` and registers it,
+/// with the initial context percent if given.
 pub fn register(
     registry: &Registry,
     project: &str,
     instance_type: &str,
     initial_context: Option<u8>,
 ) -> Result<Value, CliError> {
-    check_percent(initial_context)?;
-    let key = InstanceKeyGenerator::new()
-        .generate(project, instance_type)
-        .map_err(|e| CliError::invalid(format!("cannot make an instance key: {e}")))?;
-    let registration = registry
-        .register(&NewInstance::new(key.as_str(), project))
-        .map_err(|e| registry_error(&e))?;
+    let mut new = NewInstance::typed(project, instance_type);
+    if let Some(percent) = initial_context {
+        new = new.context_percent(percent);
+    }
+    let registration = registry.register(&new).map_err(|e| registry_error(&e))?;
     let record = registry
         .get(registration.id())
         .map_err(|e| registry_error(&e))?;
     Ok(json!({
-        "instance_id": key.as_str(),
-        "project": project,
-        "type": instance_type,
+        "instance_id": record.id,
+        "project": record.project,
+        "type": record.instance_type,
         "status": status(&record),
         "created_at": iso(record.created_at_ms),
-        // Reported back; this build's registry has no column for it yet.
-        "context_percent": initial_context.unwrap_or(0),
+        "context_percent": record.context_percent,
     }))
 }
 
-fn check_percent(percent: Option<u8>) -> Result<(), CliError> {
-    match percent {
-        Some(p) if p > 100 => Err(CliError::invalid(format!(
-            "context percent {p} is outside 0..=100"
-        ))),
-        _ => Ok(()),
-    }
-}
-
-/// `heartbeat`: by instance ID, with the context percent and the current epic.
+/// `heartbeat`: by instance ID (the full ID), with the context percent and, if given,
+/// the current epic (an empty one clears it). `stale` says whether the instance had
+/// gone stale before this heartbeat; `message` then says so in words.
 pub fn heartbeat(
-    _registry: &Registry,
-    _instance_id: &str,
+    registry: &Registry,
+    instance_id: &str,
     context_percent: u8,
-    _current_epic: Option<&str>,
+    current_epic: Option<&str>,
 ) -> Result<Value, CliError> {
-    check_percent(Some(context_percent))?;
-    Err(unavailable("heartbeat"))
+    let mut progress = Progress::new().context_percent(context_percent);
+    if let Some(epic) = current_epic {
+        progress = progress.current_epic(epic);
+    }
+    let report = registry
+        .heartbeat_by_id(instance_id, &progress)
+        .map_err(|e| registry_error(&e))?;
+    let mut out = json!({
+        "instance_id": report.id,
+        "status": report.state.as_str(),
+        "last_heartbeat": iso(report.last_heartbeat_ms),
+        "age_seconds": report.age_secs,
+        "stale": report.was_stale,
+        "context_percent": context_percent,
+    });
+    if let Some(message) = report.message() {
+        out["message"] = Value::String(message);
+    }
+    Ok(out)
 }
 
-/// `close_instance`: by instance ID.
-pub fn close(_registry: &Registry, _instance_id: &str) -> Result<Value, CliError> {
-    Err(unavailable("close"))
+/// `close_instance`: by instance ID (the full ID); closing a closed instance is not an
+/// error (`already_closed` says so).
+pub fn close(registry: &Registry, instance_id: &str) -> Result<Value, CliError> {
+    let report = registry
+        .close_by_id(instance_id)
+        .map_err(|e| registry_error(&e))?;
+    let record = &report.instance;
+    Ok(json!({
+        "instance_id": record.id,
+        "status": status(record),
+        "closed_at": record.closed_at_ms.map(iso),
+        "already_closed": report.already_closed,
+        "was_stale": report.was_stale,
+    }))
 }
 
-/// `purge`: deletes closed and stale instances older than `days`.
-pub fn purge(_registry: &Registry, _days: u32) -> Result<Value, CliError> {
-    Err(unavailable("purge"))
+/// `purge`: deletes instances closed more than `days` ago and stale ones silent for
+/// longer than that.
+pub fn purge(registry: &Registry, days: u32) -> Result<Value, CliError> {
+    let age = Duration::from_secs(u64::from(days) * DAY_SECS);
+    let report = registry
+        .purge(&Purge::older_than(age))
+        .map_err(|e| registry_error(&e))?;
+    Ok(json!({
+        "purged": report.closed + report.stale,
+        "closed": report.closed,
+        "stale": report.stale,
+        "batches": report.batches,
+        "older_than_days": days,
+    }))
 }
 
-/// `list_instances`: sorted by project, then latest heartbeat; stale ones marked.
+/// `list_instances`: sorted by project, then latest heartbeat; each marked stale or
+/// not. `active_only` leaves out closed instances (stale ones stay, marked); the counts
+/// cover every state of the project (or of the registry) whatever is listed.
 pub fn list(
     registry: &Registry,
     project: Option<&str>,
     active_only: bool,
 ) -> Result<Value, CliError> {
-    let records = registry.list(project).map_err(|e| registry_error(&e))?;
-    let now = registry.now_ms();
-    let stale = records.iter().filter(|r| r.stale).count();
-    // This build lists open (not closed) instances; `active_only` leaves out the
-    // stale ones too.
-    let shown: Vec<Value> = records
-        .iter()
-        .filter(|r| !(active_only && r.stale))
-        .map(|r| record_json(r, now))
-        .collect();
+    let mut query = if active_only {
+        ListQuery::active()
+    } else {
+        ListQuery::all()
+    };
+    if let Some(project) = project {
+        query = query.project(project);
+    }
+    let list = registry.list_with(&query).map_err(|e| registry_error(&e))?;
+    let instances: Vec<Value> = list.instances.iter().map(record_json).collect();
     Ok(json!({
-        "instances": shown,
-        "total_count": records.len(),
-        "active_count": records.len() - stale,
-        "stale_count": stale,
+        "instances": instances,
+        "total_count": list.counts.total,
+        "active_count": list.counts.active,
+        "stale_count": list.counts.stale,
+        "closed_count": list.counts.closed,
     }))
 }
 
@@ -185,46 +227,30 @@ pub fn list(
 pub enum Lookup {
     /// Exactly one instance.
     Found(Value),
-    /// Several candidates: `{"matches": [...], "more": bool}`.
+    /// Several candidates: `{"matches": [...], "more": bool, "message": …}`.
     Ambiguous(Value),
 }
 
-/// `get_instance_details`: by full ID, leading prefix, or the hash alone.
+/// `get_instance_details`: by full ID, leading prefix, or the hash alone (the
+/// library's lookup).
 pub fn get(registry: &Registry, id: &str) -> Result<Lookup, CliError> {
-    let now = registry.now_ms();
-    match registry.get(id) {
-        Ok(record) => Ok(Lookup::Found(record_json(&record, now))),
-        Err(RegistryError::AmbiguousPrefix {
+    let e = match registry.get(id) {
+        Ok(record) => return Ok(Lookup::Found(record_json(&record))),
+        Err(e) => e,
+    };
+    match &e {
+        RegistryError::AmbiguousPrefix {
             candidates, more, ..
-        }) => Ok(Lookup::Ambiguous(
-            json!({"matches": candidates, "more": more}),
-        )),
-        Err(RegistryError::NotFound { .. }) if is_hash(id) => by_hash(registry, id, now),
-        Err(e) => Err(registry_error(&e)),
-    }
-}
-
-fn is_hash(text: &str) -> bool {
-    !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// The active instances whose key's hash is `hash`.
-fn by_hash(registry: &Registry, hash: &str, now: u64) -> Result<Lookup, CliError> {
-    let records = registry.list(None).map_err(|e| registry_error(&e))?;
-    let hash = hash.to_ascii_lowercase();
-    let mut found: Vec<&InstanceRecord> = records
-        .iter()
-        .filter(|r| InstanceKey::parse(&r.id).is_ok_and(|k| k.hex() == hash))
-        .collect();
-    match found.len() {
-        0 => Err(CliError::invalid(format!(
-            "no instance has the ID, prefix or hash {hash:?}"
-        ))),
-        1 => Ok(Lookup::Found(record_json(found.remove(0), now))),
-        _ => {
-            let ids: Vec<&str> = found.iter().map(|r| r.id.as_str()).collect();
-            Ok(Lookup::Ambiguous(json!({"matches": ids, "more": false})))
         }
+        | RegistryError::AmbiguousHash {
+            candidates, more, ..
+        } => Ok(Lookup::Ambiguous(json!({
+            "query": id,
+            "matches": candidates,
+            "more": more,
+            "message": registry_error(&e).message(),
+        }))),
+        _ => Err(registry_error(&e)),
     }
 }
 
@@ -247,7 +273,13 @@ pub fn run(args: &RegistryArgs, json: bool) -> Outcome {
             instance_id,
             context,
             epic,
-        } => heartbeat(&registry, instance_id, *context, epic.as_deref())?,
+        } => {
+            let v = heartbeat(&registry, instance_id, *context, epic.as_deref())?;
+            if let (false, Some(message)) = (json, v["message"].as_str()) {
+                eprintln!("typed-id: warning: {message}");
+            }
+            v
+        }
         RegistryCommand::List {
             project,
             active_only,
@@ -257,7 +289,7 @@ pub fn run(args: &RegistryArgs, json: bool) -> Outcome {
             Lookup::Ambiguous(v) => {
                 code = outcome(1);
                 if !json {
-                    eprintln!("typed-id: {id:?} matches several instances; give more of the ID");
+                    eprintln!("typed-id: {}", v["message"].as_str().unwrap_or_default());
                 }
                 v
             }
@@ -303,10 +335,11 @@ fn write_text(out: &mut impl Write, command: &RegistryCommand, v: &Value) -> std
             }
             writeln!(
                 out,
-                "{} instances: {} active, {} stale",
+                "{} instances: {} active, {} stale, {} closed",
                 s("total_count"),
                 s("active_count"),
-                s("stale_count")
+                s("stale_count"),
+                s("closed_count")
             )
         }
         _ if v.get("matches").is_some() => {

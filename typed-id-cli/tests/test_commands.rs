@@ -717,7 +717,15 @@ fn registry_commands_on_sqlite() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("2 instances: 2 active, 0 stale"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("2 instances: 2 active, 0 stale, 0 closed")
+    );
+}
+
+#[test]
+fn registry_by_instance_id_on_sqlite() {
+    let dir = TempDir::new("registry-session");
+    common::registry_session(&dir.path("registry.db"));
 }
 
 #[test]

@@ -166,3 +166,9 @@ fn registry_commands_on_postgresql() {
     let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(list["total_count"], 1);
 }
+
+#[test]
+fn registry_by_instance_id_on_postgresql() {
+    let db = TestDatabase::new();
+    common::registry_session(db.url());
+}

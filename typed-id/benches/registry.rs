@@ -1,7 +1,7 @@
 //! Registry latency: register, heartbeat (plain, with context and epic, by ID),
 //! list(100), prefix lookup, lookup by key hash among 10 000 typed instances, and lease
 //! renewal, p50/p99 per call, on SQLite (a temporary file; the default `synchronous = NORMAL`
-//! with `FULL` for lease writes, and `durable(true)`, `FULL` throughout) and, when
+//! with `FULL` for lease writes, and `synchronous(Synchronous::Full)`, `FULL` throughout) and, when
 //! `DATABASE_URL` names a PostgreSQL server, on PostgreSQL.
 //!
 //! ```text
@@ -22,6 +22,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use typed_id::db::Synchronous;
 use typed_id::generator::{ManualClock, SnowflakeGenerator};
 use typed_id::instance::{
     LeaseOptions, NewInstance, Progress, Registry, RegistryOptions, WorkerLease,
@@ -212,13 +213,17 @@ fn main() {
     println!("|---|---|---|---|---|");
     for (label, durable) in [
         ("SQLite, default (NORMAL; leases FULL)", false),
-        ("SQLite, durable(true) (FULL)", true),
+        ("SQLite, synchronous(Full) (FULL)", true),
     ] {
         let path = dir.join(format!("registry-{durable}.db"));
         run(
             label,
             path.to_str().unwrap(),
-            RegistryOptions::new().durable(durable),
+            RegistryOptions::new().synchronous(if durable {
+                Synchronous::Full
+            } else {
+                Synchronous::Normal
+            }),
         );
     }
     issue_throughput(dir.join("throughput.db").to_str().unwrap());

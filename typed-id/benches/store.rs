@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use typed_id::db::{ConnectOptions, Synchronous};
 use typed_id::store::{
-    DisplayIdAllocator, FileStore, MemoryStore, PgStore, Segmented, SqliteOptions, SqliteStore,
-    Synchronous,
+    DisplayIdAllocator, FileStore, MemoryStore, PgStore, Segmented, SqliteStore,
 };
 
 const ENV_WORKER: &str = "TYPED_ID_BENCH_WORKER";
@@ -255,7 +255,7 @@ fn file(dir: &str) -> FileStore {
 }
 
 fn sqlite(path: &str, synchronous: Synchronous) -> SqliteStore {
-    SqliteStore::open_with(path, &SqliteOptions::new().synchronous(synchronous))
+    SqliteStore::open_with(path, &ConnectOptions::new().synchronous(synchronous))
         .expect("SQLite store")
 }
 

@@ -342,6 +342,8 @@
 
 mod body;
 pub mod codec;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod db;
 mod dynamic;
 mod error;
 mod external;

@@ -31,10 +31,11 @@ pub fn schema(name: &str) -> Value {
         "register_instance" => json!({
             "type": "object",
             "properties": {
-                "project": {"type": "string", "minLength": 1, "maxLength": 64,
-                            "pattern": "^[A-Za-z0-9_]+$", "description": "The project, e.g. odin."},
+                "project": {"type": "string", "minLength": 1, "maxLength": 48,
+                            "pattern": "^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$",
+                            "description": "The project, e.g. odin or billing-eu: ASCII letters and digits in '-'-separated segments."},
                 "instance_type": {"type": "string", "minLength": 1, "maxLength": 16,
-                                  "pattern": "^[A-Za-z0-9_]+$", "description": "The instance type code, e.g. PS."},
+                                  "pattern": "^[A-Za-z0-9]+$", "description": "The instance type code, e.g. PS."},
                 "initial_context": {"type": "integer", "minimum": 0, "maximum": 100,
                                     "description": "Context window used at start, percent."}
             },
@@ -47,7 +48,8 @@ pub fn schema(name: &str) -> Value {
                 ID_PROPERTY: instance_id,
                 "context_percent": {"type": "integer", "minimum": 0, "maximum": 100,
                                     "description": "Context window used now, percent."},
-                "current_epic": {"type": "string", "maxLength": 256, "description": "What the instance works on."}
+                "current_epic": {"type": "string", "maxLength": 256,
+                                 "description": "What the instance works on (no control characters); an empty string clears it."}
             },
             "required": [ID_PROPERTY, "context_percent"],
             "additionalProperties": false
@@ -56,7 +58,7 @@ pub fn schema(name: &str) -> Value {
             "type": "object",
             "properties": {
                 "project": {"type": "string", "minLength": 1, "maxLength": 64, "description": "Only this project's instances."},
-                "active_only": {"type": "boolean", "default": false, "description": "Leave out stale instances."}
+                "active_only": {"type": "boolean", "default": false, "description": "Leave out closed instances (stale ones stay, marked stale)."}
             },
             "additionalProperties": false
         }),
@@ -86,19 +88,24 @@ pub fn description(name: &str) -> &'static str {
              Returns instance_id, project, type, status, created_at, context_percent."
         }
         "heartbeat" => {
-            "Record that an instance is alive, with its context use and current epic. Returns \
-             instance_id, status, last_heartbeat, age_seconds, stale (whether it had gone stale), \
-             context_percent."
+            "Record that an instance (by its full ID) is alive, with its context use and current \
+             epic. Returns instance_id, status, last_heartbeat, age_seconds (since the previous \
+             heartbeat), stale (whether it had gone stale before this heartbeat; message then \
+             says so), context_percent."
         }
         "list_instances" => {
             "List instances (of one project or all), sorted by project then latest heartbeat, \
-             stale ones marked; with total_count, active_count, stale_count."
+             stale ones marked; active_only leaves closed ones out. With total_count, \
+             active_count, stale_count and closed_count over every state."
         }
         "get_instance_details" => {
             "One instance by full ID, leading prefix or hash; several candidates come back as \
              matches."
         }
-        _ => "Close an instance: it leaves the list and its ID may be registered again.",
+        _ => {
+            "Close an instance (by its full ID): it leaves the active list and its ID may be \
+             registered again. Returns instance_id, status (closed), closed_at."
+        }
     }
 }
 

@@ -3,10 +3,11 @@
 //! generator alike.
 
 use super::{Clock, GenerateError, SnowflakeGenerator};
-use crate::Snowflake;
+use crate::body::Snowflake;
 
 /// Something that issues snowflakes: a [`SnowflakeGenerator`], or a lease-fenced
-/// `LeasedGenerator` from [`crate::instance`] (features `sqlite`/`postgres`).
+/// `LeasedGenerator` from `typed_id::instance` (features `sqlite`/`postgres`; the
+/// implementation lives beside it).
 ///
 /// Derived snowflake types take any source:
 ///
@@ -40,16 +41,6 @@ impl<C: Clock> SnowflakeSource for SnowflakeGenerator<C> {
     #[inline]
     fn next_snowflake(&self) -> Result<Snowflake, GenerateError> {
         SnowflakeGenerator::next_snowflake(self)
-    }
-}
-
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-impl<C: Clock> SnowflakeSource for crate::instance::LeasedGenerator<C> {
-    type Error = crate::instance::IssueError;
-
-    #[inline]
-    fn next_snowflake(&self) -> Result<Snowflake, Self::Error> {
-        crate::instance::LeasedGenerator::next_snowflake(self)
     }
 }
 

@@ -6,7 +6,8 @@ use core::fmt;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::record::InstanceRecord;
-use crate::GenerateError;
+use crate::db::DbError;
+use crate::generator::GenerateError;
 
 /// Why a registry or lease operation failed. New reasons may be added in minor releases.
 ///
@@ -172,6 +173,13 @@ pub enum RegistryError {
         /// The database file's path.
         path: String,
     },
+    /// Looking at the SQLite registry file (to notice it being replaced) failed.
+    FileCheck {
+        /// The database file's path.
+        path: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
 }
 
 impl RegistryError {
@@ -234,6 +242,34 @@ impl From<DieselError> for RegistryError {
         RegistryError::Database {
             operation: "",
             source,
+        }
+    }
+}
+
+impl From<DbError> for RegistryError {
+    /// The database layer's failures, in the registry's own variants. A reconnection
+    /// that failed reports why its (single) attempt did.
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::UnsupportedUrl { reason } => RegistryError::UnsupportedUrl { reason },
+            DbError::Connect { backend, source } => RegistryError::Connect {
+                backend: backend.name(),
+                source,
+            },
+            DbError::Database { op, source } => RegistryError::Database {
+                operation: op,
+                source,
+            },
+            DbError::Migration(source) => RegistryError::Migration { source },
+            DbError::Unreachable { source, .. } => RegistryError::from(*source),
+            DbError::Disconnected { source } => RegistryError::from(source),
+            DbError::FileReplaced { path, .. } => RegistryError::DatabaseReplaced {
+                path: path.display().to_string(),
+            },
+            DbError::Io { path, source, .. } => RegistryError::FileCheck {
+                path: path.display().to_string(),
+                source,
+            },
         }
     }
 }
@@ -381,6 +417,12 @@ impl fmt::Display for RegistryError {
                 "the registry database {path} was deleted or replaced while in use; its \
                  registrations and leases are gone from this process's view: restart it"
             ),
+            RegistryError::FileCheck { path, source } => {
+                write!(
+                    f,
+                    "cannot check the registry database file {path}: {source}"
+                )
+            }
         }
     }
 }
@@ -393,6 +435,7 @@ impl std::error::Error for RegistryError {
             RegistryError::Database { source, .. } => Some(source),
             RegistryError::Generator(e) => Some(e),
             RegistryError::InvalidProject { source, .. } => Some(&**source),
+            RegistryError::FileCheck { source, .. } => Some(source),
             _ => None,
         }
     }

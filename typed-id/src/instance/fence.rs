@@ -11,9 +11,12 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::generator::{Clock, Layout, SnowflakeGenerator, SnowflakeParts, SystemClock};
+use crate::body::Snowflake;
+use crate::db::file_identity;
+use crate::generator::{
+    Clock, GenerateError, Layout, SnowflakeGenerator, SnowflakeParts, SnowflakeSource, SystemClock,
+};
 use crate::typed::{TypedId, try_from_body};
-use crate::{GenerateError, Snowflake};
 
 /// Why a [`LeasedGenerator`] issued no ID. New reasons may be added in minor releases.
 #[non_exhaustive]
@@ -186,7 +189,7 @@ impl<C: Clock> LeasedGenerator<C> {
     /// Whether the registry file is still at its path; ends the lease if not.
     #[cold]
     fn file_still_there(&self, file: &FileGuard, now: u64) -> bool {
-        if super::db::file_identity(&file.path) == Some(file.identity) {
+        if file_identity(&file.path) == Some(file.identity) {
             file.checked_ns.fetch_max(now, Ordering::Relaxed);
             true
         } else {
@@ -278,6 +281,17 @@ impl<C: Clock> LeasedGenerator<C> {
             }
             std::thread::yield_now();
         }
+    }
+}
+
+/// A leased generator is a snowflake source like a plain one: derived types'
+/// `generate(&source)` take it, and fail with its [`IssueError`].
+impl<C: Clock> SnowflakeSource for LeasedGenerator<C> {
+    type Error = IssueError;
+
+    #[inline]
+    fn next_snowflake(&self) -> Result<Snowflake, IssueError> {
+        LeasedGenerator::next_snowflake(self)
     }
 }
 

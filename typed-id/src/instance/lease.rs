@@ -26,7 +26,7 @@
 //! Every lease write (acquire, renew, release) is acknowledged only once it is durable:
 //! SQLite commits it with `synchronous = FULL`, and the registry's PostgreSQL sessions
 //! commit synchronously whatever the server's `synchronous_commit` (see
-//! [`RegistryOptions::durable`](super::RegistryOptions::durable)). The holder raises
+//! [`RegistryOptions::synchronous`](super::RegistryOptions::synchronous)). The holder raises
 //! its ceiling and deadline only after the renewal was acknowledged, so a crash can lose
 //! a renewal only if the server also lies about durability (`fsync = off`), which no
 //! client can repair.
@@ -37,19 +37,19 @@
 //! one transaction: on SQLite under `BEGIN IMMEDIATE`; on PostgreSQL as one
 //! `INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE expired RETURNING`, retried when a
 //! concurrent acquirer took the same candidate first (or on a serialization failure).
+//!
+//! This file holds the lease's life (acquire, renew, release, and what each promises);
+//! its statements are in `lease/sql.rs`.
+
+mod sql;
 
 use core::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
-
-#[cfg(feature = "sqlite")]
-use super::db::Dialect;
-use super::db::{self, on_conn};
+use self::sql::AcquireArgs;
 use super::error::RegistryError;
-use super::fence::LeasedGenerator;
+use super::fence::{LeasedGenerator, mono_ns};
 use super::registry::{Registry, random_i64};
 use crate::generator::{Clock, Layout, SnowflakeGenerator, SystemClock};
 
@@ -58,9 +58,6 @@ pub const DEFAULT_LEASE_PERIOD: Duration = Duration::from_secs(30);
 /// How long [`WorkerLease::release`] waits for in-flight calls before recording the
 /// conservative high-water mark instead of the exact one.
 const DRAIN_WAIT: Duration = Duration::from_millis(200);
-/// Attempts at acquiring on PostgreSQL before giving up on a busy table.
-#[cfg(feature = "postgres")]
-const PG_ATTEMPTS: usize = 64;
 
 /// What to lease: scope, holder, period, and the generator's layout and clock.
 #[must_use]
@@ -151,72 +148,6 @@ pub struct LeaseRecord {
     pub free: bool,
 }
 
-#[derive(QueryableByName)]
-struct AcquiredRow {
-    #[diesel(sql_type = Integer)]
-    worker_id: i32,
-    #[diesel(sql_type = BigInt)]
-    floor_ms: i64,
-    #[diesel(sql_type = BigInt)]
-    high_water_ms: i64,
-}
-
-#[cfg(feature = "sqlite")]
-#[derive(QueryableByName)]
-struct SlotRow {
-    #[diesel(sql_type = Integer)]
-    worker_id: i32,
-    #[diesel(sql_type = BigInt)]
-    expires_at_ms: i64,
-}
-
-#[derive(QueryableByName)]
-struct LeaseRow {
-    #[diesel(sql_type = Text)]
-    scope: String,
-    #[diesel(sql_type = Integer)]
-    worker_id: i32,
-    #[diesel(sql_type = Nullable<Text>)]
-    holder: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    acquired_at_ms: i64,
-    #[diesel(sql_type = BigInt)]
-    renewed_at_ms: i64,
-    #[diesel(sql_type = BigInt)]
-    expires_at_ms: i64,
-    #[diesel(sql_type = BigInt)]
-    floor_ms: i64,
-    #[diesel(sql_type = BigInt)]
-    high_water_ms: i64,
-}
-
-/// The upsert both backends share: take the row if it is free, keeping its high-water
-/// mark as the new holder's floor. `$5` is the registry clock's now.
-const TAKE_ON_CONFLICT: &str = " ON CONFLICT (scope, worker_id) DO UPDATE SET \
-     holder = excluded.holder, token = excluded.token, \
-     acquired_at_ms = excluded.acquired_at_ms, renewed_at_ms = excluded.renewed_at_ms, \
-     expires_at_ms = excluded.expires_at_ms, floor_ms = l.high_water_ms, \
-     high_water_ms = GREATEST(l.high_water_ms, $8) + $9 \
-     WHERE l.expires_at_ms <= $5 \
-     RETURNING worker_id, floor_ms, high_water_ms";
-
-const INSERT_COLUMNS: &str = "INSERT INTO typed_id_worker_leases AS l (scope, worker_id, holder, token, \
-     acquired_at_ms, renewed_at_ms, expires_at_ms, floor_ms, high_water_ms) ";
-
-/// Everything an acquisition binds.
-struct AcquireArgs<'a> {
-    scope: &'a str,
-    max_worker: i32,
-    holder: &'a str,
-    token: i64,
-    now: i64,
-    expires: i64,
-    /// High-water of a fresh row: `gen_now + period`.
-    fresh_high_water: i64,
-    gen_now: i64,
-    period_ms: i64,
-}
-
 /// A leased worker ID. Renew it (the [`Heartbeat`](super::Heartbeat) does) well within
 /// its period; release it on shutdown (dropping it releases too, ignoring errors).
 ///
@@ -271,7 +202,7 @@ impl<C: Clock> WorkerLease<C> {
         let token = random_i64()?;
         let period_ms = i64::try_from(options.period.as_millis()).unwrap_or(i64::MAX / 4);
         let max_worker = i32::try_from(options.layout.max_worker()).unwrap_or(i32::MAX);
-        let started = super::fence::mono_ns();
+        let started = mono_ns();
         let gen_now = i64::try_from(options.clock.now_ms()).unwrap_or(i64::MAX / 4);
         let now = registry.options().now_ms();
         let args = AcquireArgs {
@@ -285,7 +216,7 @@ impl<C: Clock> WorkerLease<C> {
             gen_now,
             period_ms,
         };
-        let row = registry.with_durable_conn("acquire lease", |conn| acquire_row(conn, &args))?;
+        let row = registry.with_durable_conn("acquire lease", |conn| sql::acquire(conn, &args))?;
         let Some(row) = row else {
             return Err(RegistryError::NoFreeWorker {
                 scope: options.scope,
@@ -309,7 +240,7 @@ impl<C: Clock> WorkerLease<C> {
         let inner = builder.build();
         let lease = |inner| WorkerLease {
             registry: registry.clone(),
-            generator: Arc::new(LeasedGenerator::new(inner, registry.file().cloned())),
+            generator: Arc::new(LeasedGenerator::new(inner, registry.file())),
             scope: options.scope.clone(),
             holder: options.holder.clone(),
             token,
@@ -326,7 +257,7 @@ impl<C: Clock> WorkerLease<C> {
             Err(e) => {
                 // Give the row back untouched (high-water as recorded).
                 let _ = registry.with_durable_conn("release lease", |conn| {
-                    release_row(conn, &options.scope, worker, token, now, high_water)
+                    sql::release(conn, &options.scope, worker, token, now, high_water)
                 });
                 Err(RegistryError::Generator(e))
             }
@@ -401,7 +332,7 @@ impl<C: Clock> WorkerLease<C> {
             return Err(self.ended_error());
         }
         let period_ms = u64::try_from(self.period.as_millis()).unwrap_or(u64::MAX / 4);
-        let sent_at = super::fence::mono_ns();
+        let sent_at = mono_ns();
         let inner = self.generator.inner();
         let high_water = inner
             .high_water_ms()
@@ -409,20 +340,13 @@ impl<C: Clock> WorkerLease<C> {
             .saturating_add(period_ms);
         let now = self.registry.options().now_ms();
         let renewed = self.registry.with_durable_conn("renew lease", |conn| {
-            on_conn!(conn, |c, d| {
-                Ok(diesel::sql_query(d.sql(
-                    "UPDATE typed_id_worker_leases SET renewed_at_ms = $4, expires_at_ms = $5, \
-                     high_water_ms = GREATEST(high_water_ms, $6) \
-                     WHERE scope = $1 AND worker_id = $2 AND token = $3",
-                ))
-                .bind::<Text, _>(&self.scope)
-                .bind::<Integer, _>(self.worker_i32())
-                .bind::<BigInt, _>(self.token)
-                .bind::<BigInt, _>(now)
-                .bind::<BigInt, _>(now.saturating_add(period_ms as i64))
-                .bind::<BigInt, _>(i64::try_from(high_water).unwrap_or(i64::MAX))
-                .execute(c)?)
-            })
+            sql::renew(
+                conn,
+                (&self.scope, self.worker_i32(), self.token),
+                now,
+                now.saturating_add(period_ms as i64),
+                i64::try_from(high_water).unwrap_or(i64::MAX),
+            )
         });
         let updated = match renewed {
             Ok(updated) => updated,
@@ -472,7 +396,7 @@ impl<C: Clock> WorkerLease<C> {
         };
         let now = self.registry.options().now_ms();
         let updated = self.registry.with_durable_conn("release lease", |conn| {
-            release_row(
+            sql::release(
                 conn,
                 &self.scope,
                 self.worker(),
@@ -525,167 +449,13 @@ fn ms(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-/// Binds the arguments of an acquisition statement; `$2` is the candidate (SQLite) or
-/// the largest worker ID (PostgreSQL).
-macro_rules! bind_acquire {
-    ($sql:expr, $a:expr, $second:expr) => {
-        diesel::sql_query($sql)
-            .bind::<Text, _>($a.scope)
-            .bind::<Integer, _>($second)
-            .bind::<Text, _>($a.holder)
-            .bind::<BigInt, _>($a.token)
-            .bind::<BigInt, _>($a.now)
-            .bind::<BigInt, _>($a.expires)
-            .bind::<BigInt, _>($a.fresh_high_water)
-            .bind::<BigInt, _>($a.gen_now)
-            .bind::<BigInt, _>($a.period_ms)
-    };
-}
-
-fn acquire_row(
-    conn: &mut db::Conn,
-    a: &AcquireArgs<'_>,
-) -> Result<Option<AcquiredRow>, RegistryError> {
-    match conn {
-        #[cfg(feature = "sqlite")]
-        db::Conn::Sqlite(c) => c.immediate_transaction(|c| {
-            let d = Dialect::Sqlite;
-            // Under the write lock nobody else can change the table: pick in Rust.
-            let slots: Vec<SlotRow> = diesel::sql_query(d.sql(
-                "SELECT worker_id, expires_at_ms FROM typed_id_worker_leases \
-                 WHERE scope = $1 AND worker_id <= $2 ORDER BY worker_id",
-            ))
-            .bind::<Text, _>(a.scope)
-            .bind::<Integer, _>(a.max_worker)
-            .load(c)?;
-            let Some(candidate) = lowest_free(&slots, a.max_worker, a.now) else {
-                return Ok(None);
-            };
-            let sql = format!(
-                "{INSERT_COLUMNS}VALUES ($1, $2, $3, $4, $5, $5, $6, 0, $7){TAKE_ON_CONFLICT}"
-            );
-            Ok(bind_acquire!(d.sql(&sql), a, candidate)
-                .get_result(c)
-                .optional()?)
-        }),
-        #[cfg(feature = "postgres")]
-        db::Conn::Pg(c) => {
-            let sql = format!(
-                "{INSERT_COLUMNS}SELECT $1, g.id, $3, $4, $5, $5, $6, 0, $7 \
-                 FROM generate_series(0, $2) AS g(id) \
-                 LEFT JOIN typed_id_worker_leases AS x ON x.scope = $1 AND x.worker_id = g.id \
-                 WHERE x.worker_id IS NULL OR x.expires_at_ms <= $5 \
-                 ORDER BY g.id LIMIT 1{TAKE_ON_CONFLICT}"
-            );
-            for _ in 0..PG_ATTEMPTS {
-                let result: Result<Option<AcquiredRow>, RegistryError> =
-                    bind_acquire!(sql.as_str(), a, a.max_worker)
-                        .get_result(c)
-                        .optional()
-                        .map_err(RegistryError::from);
-                match result {
-                    Ok(Some(row)) => return Ok(Some(row)),
-                    // No candidate at all, or a concurrent acquirer took ours: look again.
-                    Ok(None) => {
-                        if !pg_has_free(c, a)? {
-                            return Ok(None);
-                        }
-                    }
-                    Err(e) if e.is_serialization_failure() => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            Err(RegistryError::NoFreeWorker {
-                scope: a.scope.to_owned(),
-                max_worker: u32::try_from(a.max_worker).unwrap_or(0),
-            })
-        }
-    }
-}
-
-/// Releases the row if `token` still holds it, recording `high_water` (never below the
-/// floor, never above what renewals recorded).
-fn release_row(
-    conn: &mut db::Conn,
-    scope: &str,
-    worker: u32,
-    token: i64,
-    now: i64,
-    high_water: u64,
-) -> Result<usize, RegistryError> {
-    let worker = i32::try_from(worker).unwrap_or(i32::MAX);
-    let high_water = i64::try_from(high_water).unwrap_or(i64::MAX);
-    on_conn!(conn, |c, d| {
-        Ok(diesel::sql_query(d.sql(
-            "UPDATE typed_id_worker_leases SET holder = NULL, expires_at_ms = 0, \
-             renewed_at_ms = $4, \
-             high_water_ms = GREATEST(floor_ms, LEAST(high_water_ms, $5)) \
-             WHERE scope = $1 AND worker_id = $2 AND token = $3",
-        ))
-        .bind::<Text, _>(scope)
-        .bind::<Integer, _>(worker)
-        .bind::<BigInt, _>(token)
-        .bind::<BigInt, _>(now)
-        .bind::<BigInt, _>(high_water)
-        .execute(c)?)
-    })
-}
-
-/// Whether any worker ID of the scope is free (PostgreSQL's retry check).
-#[cfg(feature = "postgres")]
-fn pg_has_free(c: &mut PgConnection, a: &AcquireArgs<'_>) -> Result<bool, RegistryError> {
-    #[derive(QueryableByName)]
-    struct Free {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        free: bool,
-    }
-    let row: Free = diesel::sql_query(
-        "SELECT EXISTS (SELECT 1 FROM generate_series(0, $2) AS g(id) \
-         LEFT JOIN typed_id_worker_leases AS x ON x.scope = $1 AND x.worker_id = g.id \
-         WHERE x.worker_id IS NULL OR x.expires_at_ms <= $3) AS free",
-    )
-    .bind::<Text, _>(a.scope)
-    .bind::<Integer, _>(a.max_worker)
-    .bind::<BigInt, _>(a.now)
-    .get_result(c)?;
-    Ok(row.free)
-}
-
-#[cfg(feature = "sqlite")]
-/// The lowest worker ID in `0..=max` without a row or with an expired one; `slots` are
-/// sorted by worker ID.
-fn lowest_free(slots: &[SlotRow], max: i32, now: i64) -> Option<i32> {
-    let mut next = 0i32;
-    for slot in slots {
-        if slot.worker_id > next {
-            return Some(next);
-        }
-        if slot.expires_at_ms <= now {
-            return Some(slot.worker_id);
-        }
-        next = slot.worker_id.checked_add(1)?;
-    }
-    (next <= max).then_some(next)
-}
-
-/// The leases of `scope`, by worker ID.
 impl Registry {
     /// The worker-ID leases of `scope`, held or not, by worker ID.
     ///
     /// # Errors
     /// [`RegistryError::Database`].
     pub fn leases(&self, scope: &str) -> Result<Vec<LeaseRecord>, RegistryError> {
-        let rows: Vec<LeaseRow> = self.with_conn("leases", |conn| {
-            on_conn!(conn, |c, d| {
-                Ok(diesel::sql_query(d.sql(
-                    "SELECT scope, worker_id, holder, acquired_at_ms, renewed_at_ms, \
-                     expires_at_ms, floor_ms, high_water_ms FROM typed_id_worker_leases \
-                     WHERE scope = $1 ORDER BY worker_id",
-                ))
-                .bind::<Text, _>(scope)
-                .load(c)?)
-            })
-        })?;
+        let rows = self.with_conn("leases", |conn| sql::list(conn, scope))?;
         let now = self.options().now_ms();
         Ok(rows
             .into_iter()
@@ -701,29 +471,5 @@ impl Registry {
                 high_water_ms: ms(r.high_water_ms),
             })
             .collect())
-    }
-}
-
-#[cfg(all(test, feature = "sqlite"))]
-mod tests {
-    use super::*;
-
-    fn slot(worker_id: i32, expires_at_ms: i64) -> SlotRow {
-        SlotRow {
-            worker_id,
-            expires_at_ms,
-        }
-    }
-
-    #[test]
-    fn lowest_free_worker() {
-        assert_eq!(lowest_free(&[], 3, 100), Some(0));
-        assert_eq!(lowest_free(&[slot(0, 200), slot(1, 200)], 3, 100), Some(2));
-        assert_eq!(lowest_free(&[slot(0, 200), slot(2, 200)], 3, 100), Some(1));
-        assert_eq!(lowest_free(&[slot(0, 200), slot(1, 100)], 3, 100), Some(1));
-        assert_eq!(lowest_free(&[slot(0, 0)], 3, 100), Some(0));
-        let full: Vec<_> = (0..4).map(|w| slot(w, 200)).collect();
-        assert_eq!(lowest_free(&full, 3, 100), None);
-        assert_eq!(lowest_free(&full, 3, 200), Some(0));
     }
 }

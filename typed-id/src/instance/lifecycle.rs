@@ -16,7 +16,6 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
-use super::db::{Conn, on_conn, write_tx};
 use super::error::RegistryError;
 use super::record::{
     CloseReport, HeartbeatReport, IdChoice, InstanceState, NewInstance, Progress, Registration,
@@ -24,6 +23,9 @@ use super::record::{
 use super::registry::{Registry, ms, random_i64};
 use super::registry_sql::{self as sql, InstanceRow, PreviousRow};
 use crate::body::InstanceKey;
+use crate::db::Engine;
+use crate::db::prepared::prepared;
+use crate::db::{AnyConnection, DbConnection, on_conn};
 use crate::generator::InstanceKeyGenerator;
 
 /// Longest instance ID the registry stores, in bytes.
@@ -64,6 +66,7 @@ macro_rules! bind_insert {
             .bind::<Nullable<BigInt>, _>(fields.new.pid.map(i64::from))
             .bind::<Nullable<Text>, _>(fields.new.source.as_deref())
             .bind::<Nullable<Text>, _>(fields.new.environment.as_deref())
+            .bind::<BigInt, _>($now)
             .bind::<BigInt, _>($now)
             .bind::<Nullable<Text>, _>(fields.new.status.as_deref())
             .bind::<Nullable<Integer>, _>(fields.context)
@@ -129,9 +132,9 @@ impl Registry {
         let now = self.options().now_ms();
         let stale_cutoff = self.stale_cutoff(now);
         let result = self.with_conn("register", |conn| {
-            write_tx!(conn, |c, d| {
+            on_conn!(conn, |c| c.write_transaction(|c| {
                 let existing: Option<InstanceRow> =
-                    diesel::sql_query(sql::SELECT_BY_ID_FOR_UPDATE.text(d))
+                    prepared(sql::SELECT_BY_ID_FOR_UPDATE.text(c.backend()))
                         .bind::<Text, _>(id)
                         .get_result(c)
                         .optional()?;
@@ -144,23 +147,14 @@ impl Registry {
                                 existing: Box::new(record),
                             });
                         }
-                        diesel::sql_query(sql::DELETE_BY_ID.text(d))
-                            .bind::<Text, _>(id)
-                            .execute(c)?;
+                        prepared(sql::DELETE_BY_ID).bind::<Text, _>(id).execute(c)?;
                         Some(record)
                     }
                 };
-                bind_insert!(
-                    diesel::sql_query(sql::INSERT.text(d)),
-                    fields,
-                    id,
-                    key,
-                    now,
-                    incarnation
-                )
-                .execute(c)?;
+                bind_insert!(prepared(sql::INSERT), fields, id, key, now, incarnation)
+                    .execute(c)?;
                 Ok(replaced)
-            })
+            }))
         });
         match result {
             Ok(replaced) => Ok(Registration {
@@ -207,9 +201,9 @@ impl Registry {
             let now = self.options().now_ms();
             // One statement: a key that exists inserts nothing.
             let inserted = self.with_conn("register", |conn| {
-                on_conn!(conn, |c, d| {
+                on_conn!(conn, |c| {
                     Ok(bind_insert!(
-                        diesel::sql_query(sql::INSERT_MINTED.text(d)),
+                        prepared(sql::INSERT_MINTED),
                         fields,
                         key.as_str(),
                         Some(&key),
@@ -348,15 +342,14 @@ impl Registry {
         let previous = self.with_conn("heartbeat", |conn| match conn {
             // Read the previous heartbeat and write the new one under the write lock.
             #[cfg(feature = "sqlite")]
-            Conn::Sqlite(c) => c.immediate_transaction(|c| {
-                let previous: Option<PreviousRow> =
-                    diesel::sql_query(sql::SQLITE_HEARTBEAT_PREVIOUS)
-                        .bind::<Text, _>(id)
-                        .bind::<Nullable<BigInt>, _>(incarnation)
-                        .get_result(c)
-                        .optional()?;
+            AnyConnection::Sqlite(c) => c.write_transaction(|c| {
+                let previous: Option<PreviousRow> = prepared(sql::SQLITE_HEARTBEAT_PREVIOUS)
+                    .bind::<Text, _>(id)
+                    .bind::<Nullable<BigInt>, _>(incarnation)
+                    .get_result(c)
+                    .optional()?;
                 if previous.is_some() {
-                    diesel::sql_query(sql::SQLITE_HEARTBEAT_UPDATE)
+                    prepared(sql::SQLITE_HEARTBEAT_UPDATE)
                         .bind::<BigInt, _>(now)
                         .bind::<Nullable<Text>, _>(beat.status)
                         .bind::<Nullable<Integer>, _>(beat.context_percent)
@@ -369,14 +362,14 @@ impl Registry {
             }),
             // One statement: the previous heartbeat comes back from under the row lock.
             #[cfg(feature = "postgres")]
-            Conn::Pg(c) => Ok(diesel::sql_query(sql::PG_HEARTBEAT)
+            AnyConnection::Postgres(c) => Ok(prepared(sql::PG_HEARTBEAT)
                 .bind::<BigInt, _>(now)
                 .bind::<Nullable<Text>, _>(beat.status)
                 .bind::<Nullable<Integer>, _>(beat.context_percent)
                 .bind::<Bool, _>(beat.epic.is_some())
+                .bind::<Nullable<Text>, _>(beat.epic.flatten())
                 .bind::<Text, _>(id)
                 .bind::<Nullable<BigInt>, _>(incarnation)
-                .bind::<Nullable<Text>, _>(beat.epic.flatten())
                 .get_result::<PreviousRow>(c)
                 .optional()?),
         })?;
@@ -402,8 +395,8 @@ impl Registry {
     pub fn close(&self, registration: &Registration) -> Result<(), RegistryError> {
         let now = self.options().now_ms();
         let updated = self.with_conn("close", |conn| {
-            write_tx!(conn, |c, d| {
-                Ok(diesel::sql_query(sql::CLOSE.text(d))
+            on_conn!(conn, |c| {
+                Ok(prepared(sql::CLOSE)
                     .bind::<BigInt, _>(now)
                     .bind::<Text, _>(&registration.id)
                     .bind::<Nullable<BigInt>, _>(Some(registration.incarnation))
@@ -429,9 +422,9 @@ impl Registry {
     pub fn close_by_id(&self, id: &str) -> Result<CloseReport, RegistryError> {
         let now = self.options().now_ms();
         let before = self.with_conn("close", |conn| {
-            write_tx!(conn, |c, d| {
+            on_conn!(conn, |c| c.write_transaction(|c| {
                 let before: Option<InstanceRow> =
-                    diesel::sql_query(sql::SELECT_BY_ID_FOR_UPDATE.text(d))
+                    prepared(sql::SELECT_BY_ID_FOR_UPDATE.text(c.backend()))
                         .bind::<Text, _>(id)
                         .get_result(c)
                         .optional()?;
@@ -439,14 +432,14 @@ impl Registry {
                     .as_ref()
                     .is_some_and(|row| row.closed_at_ms.is_none())
                 {
-                    diesel::sql_query(sql::CLOSE.text(d))
+                    prepared(sql::CLOSE)
                         .bind::<BigInt, _>(now)
                         .bind::<Text, _>(id)
                         .bind::<Nullable<BigInt>, _>(None::<i64>)
                         .execute(c)?;
                 }
                 Ok(before)
-            })
+            }))
         })?;
         let Some(mut row) = before else {
             return Err(RegistryError::NotFound { id: id.to_owned() });

@@ -4,26 +4,27 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::db::{Conn, Dialect, on_conn};
 use super::error::RegistryError;
 use super::record::{InstanceCounts, InstanceList, InstanceRecord, ListQuery, Purge, PurgeReport};
 use super::registry::{Registry, ms, prefix_upper_bound};
 use super::registry_sql::{self as sql, CountsRow, IdRow, InstanceRow};
+use crate::db::prepared::prepared;
+use crate::db::{AnyConnection, on_conn};
 
 /// Most candidates an ambiguous lookup lists.
 const MAX_CANDIDATES: usize = 20;
 
-/// The rows of a list query, on the connection `$c` of dialect `$d`.
+/// The rows of a list query, on the connection `$c`.
 macro_rules! load_list {
-    ($c:expr, $d:expr, $query:expr) => {{
+    ($c:expr, $query:expr) => {{
         let query: &ListQuery = $query;
         let statement = match (&query.project, query.include_closed) {
-            (Some(_), false) => &sql::LIST_ACTIVE_OF_PROJECT,
-            (None, false) => &sql::LIST_ACTIVE,
-            (Some(_), true) => &sql::LIST_ALL_OF_PROJECT,
-            (None, true) => &sql::LIST_ALL,
+            (Some(_), false) => sql::LIST_ACTIVE_OF_PROJECT,
+            (None, false) => sql::LIST_ACTIVE,
+            (Some(_), true) => sql::LIST_ALL_OF_PROJECT,
+            (None, true) => sql::LIST_ALL,
         };
-        let q = diesel::sql_query(statement.text($d));
+        let q = prepared(statement);
         let rows: Vec<InstanceRow> = match &query.project {
             Some(p) => q.bind::<Text, _>(p).load($c)?,
             None => q.load($c)?,
@@ -81,14 +82,14 @@ impl Registry {
             // Rows and counts from one snapshot: a read transaction on SQLite (WAL), a
             // read-only repeatable-read one on PostgreSQL.
             macro_rules! rows_and_counts {
-                ($c:expr, $d:expr) => {{
-                    let rows = load_list!($c, $d, query);
+                ($c:expr) => {{
+                    let rows = load_list!($c, query);
                     let counts: CountsRow = match &query.project {
-                        Some(p) => diesel::sql_query(sql::COUNTS_OF_PROJECT.text($d))
+                        Some(p) => prepared(sql::COUNTS_OF_PROJECT)
                             .bind::<BigInt, _>(cutoff)
                             .bind::<Text, _>(p)
                             .get_result($c)?,
-                        None => diesel::sql_query(sql::COUNTS.text($d))
+                        None => prepared(sql::COUNTS)
                             .bind::<BigInt, _>(cutoff)
                             .get_result($c)?,
                     };
@@ -97,13 +98,13 @@ impl Registry {
             }
             match conn {
                 #[cfg(feature = "sqlite")]
-                Conn::Sqlite(c) => c.transaction(|c| rows_and_counts!(c, Dialect::Sqlite)),
+                AnyConnection::Sqlite(c) => c.transaction(|c| rows_and_counts!(c)),
                 #[cfg(feature = "postgres")]
-                Conn::Pg(c) => c
+                AnyConnection::Postgres(c) => c
                     .build_transaction()
                     .repeatable_read()
                     .read_only()
-                    .run(|c| rows_and_counts!(c, Dialect::Postgres)),
+                    .run(|c| rows_and_counts!(c)),
             }
         })?;
         let (total, closed, stale) = (ms(counts.total), ms(counts.closed), ms(counts.stale));
@@ -119,9 +120,7 @@ impl Registry {
     }
 
     fn list_rows(&self, query: &ListQuery) -> Result<Vec<InstanceRecord>, RegistryError> {
-        let rows = self.with_conn("list", |conn| {
-            on_conn!(conn, |c, d| Ok(load_list!(c, d, query)))
-        })?;
+        let rows = self.with_conn("list", |conn| on_conn!(conn, |c| Ok(load_list!(c, query))))?;
         let now = self.options().now_ms();
         Ok(rows.into_iter().map(|r| self.record(r, now)).collect())
     }
@@ -231,14 +230,14 @@ impl Registry {
         let upper = prefix_upper_bound(prefix);
         let limit = (MAX_CANDIDATES + 1) as i64;
         let rows: Vec<IdRow> = self.with_conn("get", |conn| {
-            on_conn!(conn, |c, d| {
+            on_conn!(conn, |c| {
                 Ok(match &upper {
-                    Some(upper) => diesel::sql_query(sql::IDS_IN_RANGE.text(d))
+                    Some(upper) => prepared(sql::IDS_IN_RANGE)
                         .bind::<Text, _>(prefix)
                         .bind::<Text, _>(upper)
                         .bind::<BigInt, _>(limit)
                         .load(c)?,
-                    None => diesel::sql_query(sql::IDS_FROM.text(d))
+                    None => prepared(sql::IDS_FROM)
                         .bind::<Text, _>(prefix)
                         .bind::<BigInt, _>(limit)
                         .load(c)?,
@@ -252,8 +251,8 @@ impl Registry {
     fn ids_with_hash(&self, hash: &str) -> Result<Vec<String>, RegistryError> {
         let limit = (MAX_CANDIDATES + 1) as i64;
         let rows: Vec<IdRow> = self.with_conn("get", |conn| {
-            on_conn!(conn, |c, d| {
-                Ok(diesel::sql_query(sql::IDS_BY_HASH.text(d))
+            on_conn!(conn, |c| {
+                Ok(prepared(sql::IDS_BY_HASH)
                     .bind::<Text, _>(hash)
                     .bind::<BigInt, _>(limit)
                     .load(c)?)
@@ -270,8 +269,8 @@ impl Registry {
 
     pub(crate) fn get_exact_row(&self, id: &str) -> Result<Option<InstanceRow>, RegistryError> {
         self.with_conn("get", |conn| {
-            on_conn!(conn, |c, d| {
-                Ok(diesel::sql_query(sql::SELECT_BY_ID.text(d))
+            on_conn!(conn, |c| {
+                Ok(prepared(sql::SELECT_BY_ID)
                     .bind::<Text, _>(id)
                     .get_result(c)
                     .optional()?)
@@ -299,17 +298,18 @@ impl Registry {
         let stale_cutoff = closed_cutoff.min(self.stale_cutoff(now));
         let batch = i64::from(purge.batch_size);
         let mut report = PurgeReport::default();
-        let mut passes = vec![(&sql::PURGE_CLOSED, closed_cutoff, false)];
+        let mut passes = vec![(sql::PURGE_CLOSED, closed_cutoff, false)];
         if purge.stale {
-            passes.push((&sql::PURGE_STALE, stale_cutoff, true));
+            passes.push((sql::PURGE_STALE, stale_cutoff, true));
         }
         for (statement, cutoff, stale) in passes {
             loop {
                 let deleted = self.with_conn("purge", |conn| {
-                    on_conn!(conn, |c, d| {
-                        Ok(diesel::sql_query(statement.text(d))
+                    on_conn!(conn, |c| {
+                        Ok(prepared(statement)
                             .bind::<BigInt, _>(cutoff)
                             .bind::<BigInt, _>(batch)
+                            .bind::<BigInt, _>(cutoff)
                             .execute(c)?)
                     })
                 })?;

@@ -244,8 +244,6 @@ mod detect;
 mod validate;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod db;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod error;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod fence;

@@ -5,43 +5,46 @@
 //! [`registry_sql`](super::registry_sql).
 
 use core::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::db::{self, Conn, ConnectOptions, Target};
 use super::error::RegistryError;
 use super::record::InstanceRecord;
 use super::registry_sql::InstanceRow;
 use crate::body::HexSpec;
+use crate::db::session::{Check, Connector};
+use crate::db::{
+    AnyConnection, Backend, ConnectOptions, DbConnection, ReconnectPolicy, Session, Synchronous,
+    Target,
+};
 use crate::generator::{Clock, SystemClock};
 
 /// Default stale timeout: an instance without a heartbeat for this long is stale.
 pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(120);
 
-/// How a [`Registry`] behaves: stale timeout, clock, SQLite settings, allowed instance
-/// types, length of minted keys.
+/// How a [`Registry`] behaves: stale timeout, clock, connection settings, allowed
+/// instance types, length of minted keys.
 #[derive(Clone)]
 pub struct RegistryOptions {
     pub(crate) stale_after: Duration,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) busy_timeout: Duration,
-    pub(crate) durable: bool,
+    pub(crate) connection: ConnectOptions,
     pub(crate) migrate: bool,
     pub(crate) instance_types: Option<Arc<[String]>>,
     pub(crate) key_hex: HexSpec,
 }
 
 impl RegistryOptions {
-    /// Defaults: stale after 120 s, the system clock, a 5 s SQLite busy timeout, SQLite
-    /// `synchronous = NORMAL` (`FULL` for leases; PostgreSQL always commits
-    /// synchronously, see [`durable`](Self::durable)), migrations applied on open.
+    /// Defaults: stale after 120 s, the system clock, connections with a 5 s busy
+    /// timeout and [`Synchronous::Normal`] (lease writes are always `Full`; PostgreSQL
+    /// always commits synchronously, see [`synchronous`](Self::synchronous)),
+    /// migrations applied on open, any instance type, 6-digit minted keys.
     #[must_use]
     pub fn new() -> Self {
         RegistryOptions {
             stale_after: DEFAULT_STALE_AFTER,
             clock: Arc::new(SystemClock),
-            busy_timeout: Duration::from_secs(5),
-            durable: false,
+            connection: ConnectOptions::new().busy_timeout(Duration::from_secs(5)),
             migrate: true,
             instance_types: None,
             key_hex: HexSpec::DEFAULT,
@@ -64,17 +67,27 @@ impl RegistryOptions {
         self
     }
 
-    /// How long a SQLite statement waits for another process's lock before failing
-    /// with "database is locked" (default 5 s).
+    /// The connection settings, the same type the stores take (default: a 5 s busy
+    /// timeout, [`Synchronous::Normal`]).
     #[must_use]
-    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
-        self.busy_timeout = timeout;
+    pub fn connection(mut self, options: ConnectOptions) -> Self {
+        self.connection = options;
         self
     }
 
-    /// SQLite only: whether every write commits with `synchronous = FULL` (an `fsync`
-    /// per commit) rather than `NORMAL`. Default `false`: registrations, heartbeats and
-    /// closes survive a crashed process but may lose their last commits on power loss,
+    /// How long a statement waits for another connection's lock before failing (SQLite:
+    /// "database is locked"; PostgreSQL: `lock_timeout`; default 5 s). The same as
+    /// [`ConnectOptions::busy_timeout`] through [`connection`](Self::connection).
+    #[must_use]
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.connection = self.connection.busy_timeout(timeout);
+        self
+    }
+
+    /// When the registry's writes reach the disk (the vocabulary the stores use too):
+    /// with [`Synchronous::Full`] every SQLite write commits with `synchronous = FULL`
+    /// (an `fsync` per commit) rather than `NORMAL`. Default `Normal`: registrations,
+    /// heartbeats and closes survive a crashed process but may lose their last commits on power loss,
     /// which costs nothing but a stale-looking row (a lost registration is reported by
     /// its process's next heartbeat as [`RegistryError::NotFound`] or
     /// [`RegistryError::Superseded`]). Lease writes (acquire, renew, release) always
@@ -92,9 +105,22 @@ impl RegistryOptions {
     /// stored: such a server may lose any commit in a power cut or an operating-system
     /// crash, and with it the lease's high-water mark.
     #[must_use]
-    pub fn durable(mut self, durable: bool) -> Self {
-        self.durable = durable;
+    pub fn synchronous(mut self, synchronous: Synchronous) -> Self {
+        self.connection = self.connection.synchronous(synchronous);
         self
+    }
+
+    /// `true`: [`Synchronous::Full`]; `false`: [`Synchronous::Normal`].
+    #[deprecated(
+        note = "use `synchronous(Synchronous::Full)`, the vocabulary stores and the registry share"
+    )]
+    #[must_use]
+    pub fn durable(self, durable: bool) -> Self {
+        self.synchronous(if durable {
+            Synchronous::Full
+        } else {
+            Synchronous::Normal
+        })
     }
 
     /// Whether [`Registry::open_with`] applies the embedded migrations (default
@@ -147,8 +173,7 @@ impl fmt::Debug for RegistryOptions {
         f.debug_struct("RegistryOptions")
             .field("stale_after", &self.stale_after)
             .field("clock_now_ms", &self.clock.now_ms())
-            .field("busy_timeout", &self.busy_timeout)
-            .field("durable", &self.durable)
+            .field("connection", &self.connection)
             .field("migrate", &self.migrate)
             .field("instance_types", &self.instance_types)
             .field("key_hex", &self.key_hex.len())
@@ -193,13 +218,12 @@ impl fmt::Debug for RegistryOptions {
 /// # Ok::<(), typed_id::instance::RegistryError>(())
 /// ```
 pub struct Registry {
-    target: Target,
+    backend: Backend,
     options: RegistryOptions,
-    conn: Mutex<Option<Conn>>,
-    /// A SQLite registry's file and its identity when opened: a file deleted or
-    /// replaced since is refused rather than silently used (the old one, still open)
-    /// or reconnected to (a different copy of the data).
-    file: Option<(std::path::PathBuf, (u64, u64))>,
+    /// The connection, re-established after a failure broke it. A SQLite registry's
+    /// file deleted or replaced since it was opened is refused rather than silently
+    /// used (the old one, still open) or reconnected to (a different copy of the data).
+    session: Session<AnyConnection>,
 }
 
 impl Registry {
@@ -220,18 +244,24 @@ impl Registry {
     /// As [`open`](Self::open).
     pub fn open_with(url: &str, options: RegistryOptions) -> Result<Registry, RegistryError> {
         let target = Target::parse(url)?;
-        let mut conn = db::connect(&target, options.connect_options())?;
-        if options.migrate {
-            db::migrate(&mut conn)?;
-        }
-        let file = db::sqlite_file(&target)
-            .and_then(|path| db::file_identity(&path).map(|identity| (path, identity)));
-        Ok(Registry {
-            target,
+        let backend = target.backend();
+        let connection = options.connection;
+        let conn = AnyConnection::connect(&target, &connection)?;
+        let connect: Connector<AnyConnection> =
+            Box::new(move || AnyConnection::connect(&target, &connection));
+        // Heartbeats retry on their own: a broken connection fails its operation and
+        // the next one connects again, once.
+        let mut session = Session::new(conn, Some(connect), Check::AfterFailure)?;
+        session.set_policy(ReconnectPolicy::new().within(Duration::ZERO));
+        let registry = Registry {
+            backend,
             options,
-            conn: Mutex::new(Some(conn)),
-            file,
-        })
+            session,
+        };
+        if registry.options.migrate {
+            registry.with_conn("migrate", |conn| Ok(conn.migrate()?))?;
+        }
+        Ok(registry)
     }
 
     /// The options it was opened with.
@@ -243,12 +273,12 @@ impl Registry {
     /// `sqlite` or `postgres`.
     #[must_use]
     pub fn backend(&self) -> &'static str {
-        self.target.backend()
+        self.backend.name()
     }
 
     /// A SQLite registry's file and its identity (device, inode) when opened.
-    pub(crate) fn file(&self) -> Option<&(std::path::PathBuf, (u64, u64))> {
-        self.file.as_ref()
+    pub(crate) fn file(&self) -> Option<(std::path::PathBuf, (u64, u64))> {
+        self.session.main_file()
     }
 
     /// The registry clock's reading, Unix milliseconds.
@@ -257,57 +287,32 @@ impl Registry {
         self.options.clock.now_ms()
     }
 
-    /// Runs `f` on the connection (reconnecting first if the last one broke) and drops
-    /// the connection if `f` found it broken or left it inside a transaction (a
-    /// failed commit or rollback), so the next operation starts on a fresh one.
+    /// Runs `f` on the connection (reconnecting first if the last one broke) and marks
+    /// the connection for replacement if `f` found it broken or left it inside a
+    /// transaction (a failed commit or rollback), so the next operation starts on a
+    /// fresh one.
     pub(crate) fn with_conn<T>(
         &self,
         op: &'static str,
-        f: impl FnOnce(&mut Conn) -> Result<T, RegistryError>,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, RegistryError>,
     ) -> Result<T, RegistryError> {
-        let mut guard: MutexGuard<'_, Option<Conn>> = match self.conn.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => {
-                // A panic while the connection was in use may have left a transaction
-                // open: start over on a new connection.
-                let mut guard = poisoned.into_inner();
-                *guard = None;
-                self.conn.clear_poison();
-                guard
-            }
-        };
-        if let Some((path, identity)) = &self.file
-            && db::file_identity(path) != Some(*identity)
-        {
-            *guard = None;
-            return Err(RegistryError::DatabaseReplaced {
-                path: path.display().to_string(),
-            });
-        }
-        let conn = match &mut *guard {
-            Some(conn) => conn,
-            slot => slot.insert(db::connect(&self.target, self.options.connect_options())?),
-        };
-        let result = f(conn).map_err(|e| e.in_op(op));
-        if let Err(e) = &result
-            && (e.is_connection_broken() || !db::outside_transaction(conn))
-        {
-            *guard = None;
-        }
-        result
+        self.session.run(
+            |conn| f(conn).map_err(|e| e.in_op(op)),
+            RegistryError::is_connection_broken,
+        )
     }
 
     /// As [`with_conn`](Self::with_conn), committing durably: on SQLite `f` runs with
     /// `synchronous = FULL` (an `fsync` per commit) even when the registry's own writes
-    /// are `NORMAL`; a PostgreSQL session always commits synchronously (see
-    /// [`db::PG_SYNC_COMMIT`]). For the lease writes that record high-water marks.
+    /// are `NORMAL`; a PostgreSQL session always commits synchronously. For the lease
+    /// writes that record high-water marks.
     pub(crate) fn with_durable_conn<T>(
         &self,
         op: &'static str,
-        f: impl FnOnce(&mut Conn) -> Result<T, RegistryError>,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, RegistryError>,
     ) -> Result<T, RegistryError> {
-        let durable = self.options.durable;
-        self.with_conn(op, |conn| db::durably(conn, durable, f))
+        let base = self.options.connection.synchronous;
+        self.with_conn(op, |conn| conn.durably(base, f))
     }
 
     pub(crate) fn stale_cutoff(&self, now: i64) -> i64 {
@@ -335,15 +340,6 @@ impl Registry {
             current_epic: row.current_epic,
             closed_at_ms: row.closed_at_ms.map(ms),
             stale,
-        }
-    }
-}
-
-impl RegistryOptions {
-    pub(crate) fn connect_options(&self) -> ConnectOptions {
-        ConnectOptions {
-            busy_timeout: self.busy_timeout,
-            durable: self.durable,
         }
     }
 }

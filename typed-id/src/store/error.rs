@@ -327,3 +327,31 @@ impl From<diesel::ConnectionError> for StoreError {
         StoreError::Connection(e)
     }
 }
+
+/// The database layer's failures, in the store's own variants.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl From<crate::db::DbError> for StoreError {
+    fn from(e: crate::db::DbError) -> Self {
+        use crate::db::DbError;
+        match e {
+            DbError::UnsupportedUrl { reason } => StoreError::Unsupported {
+                what: reason.to_owned(),
+            },
+            DbError::Connect { source, .. } => StoreError::Connection(source),
+            DbError::Database { op, source } => StoreError::Database { op, source },
+            DbError::Migration(source) => StoreError::Migration(source),
+            DbError::Unreachable {
+                attempts,
+                waited,
+                source,
+            } => StoreError::Unreachable {
+                attempts,
+                waited,
+                source: Box::new(StoreError::from(*source)),
+            },
+            DbError::Disconnected { source } => StoreError::Disconnected { source },
+            DbError::FileReplaced { path, what } => StoreError::DatabaseFileReplaced { path, what },
+            DbError::Io { op, path, source } => StoreError::Io { op, path, source },
+        }
+    }
+}

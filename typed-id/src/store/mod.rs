@@ -226,9 +226,13 @@ pub use sql::PgStore;
 #[cfg(feature = "sqlite")]
 pub use sql::SqliteStore;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use sql::{IdColumn, ReconnectPolicy, SqlCollisionCheck, SqlStore, StoreConnection};
-#[cfg(feature = "sqlite")]
-pub use sql::{SqliteOptions, Synchronous};
+pub use sql::{IdColumn, SqlCollisionCheck, SqlStore, StoreConnection};
+// The database layer's options, where store users looked for them before.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use crate::db::{ConnectOptions, ReconnectPolicy, Synchronous};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[allow(deprecated)]
+pub use sql::SqliteOptions;
 pub use work_item::{StoredWorkItem, WorkItemKey, WorkItemMeta, WorkItemMetaError};
 
 use std::ops::RangeInclusive;

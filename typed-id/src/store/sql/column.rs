@@ -7,10 +7,11 @@ use core::fmt;
 use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
 
 use super::StoreConnection;
+use crate::body::HashId;
 use crate::generator::{CollisionCheck, HashGenerateError, HashIdGenerator, HashInput};
 use crate::store::StoreError;
 use crate::store::error::snippet;
-use crate::{HashId, TypedId};
+use crate::typed::TypedId;
 
 /// How many inserts in a row may lose the race for a fresh ID before
 /// [`IdColumn::insert_unique`] gives up with [`StoreError::LostRaces`].

@@ -1,36 +1,33 @@
 //! [`SqlStore`]: counters and collision checks in SQLite or PostgreSQL, through diesel.
 //!
 //! One schema for both engines (`migrations/{sqlite,postgres}/`, embedded in the crate
-//! and applied by [`SqlStore::open`]); each engine's file holds its SQL text and its
-//! connection set-up. Every counter update is a single
-//! `INSERT … ON CONFLICT … DO UPDATE … RETURNING` statement, atomic on both engines.
+//! and applied by [`SqlStore::open`]). Connections, their set-up, reconnecting and
+//! migrations are the database layer's ([`crate::db`]); this module holds the counter
+//! statements. Every counter update is a single
+//! `INSERT … ON CONFLICT … DO UPDATE … RETURNING` statement, atomic on both engines
+//! and written once for both (diesel writes each engine's placeholders).
 
 mod column;
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-mod file_identity;
-#[cfg(feature = "postgres")]
-mod postgres;
-pub(crate) mod prepared;
-mod reconnect;
-#[cfg(feature = "sqlite")]
-pub(crate) mod sqlite;
 
 pub use column::{IdColumn, SqlCollisionCheck};
-pub use reconnect::ReconnectPolicy;
-#[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteOptions, Synchronous};
+
+/// The options [`SqliteStore::open_with`](SqlStore::open_with) took before stores and
+/// the registry shared one options type.
+#[deprecated(note = "renamed `typed_id::db::ConnectOptions`, for every backend")]
+pub type SqliteOptions = ConnectOptions;
 
 use core::fmt;
 use std::ops::RangeInclusive;
-use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 
-use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
 use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
 
 use super::{ChildCounter, DisplayIdAllocator, StoreError, check_block, check_scope};
+use crate::body::{HashId, Seq};
+use crate::db::session::{Check, Connector};
+use crate::db::{ConnectOptions, Engine, ReconnectPolicy, Session};
 use crate::generator::{HashIdGenerator, HashInput};
-use crate::{HashId, Seq, TypedId};
+use crate::typed::TypedId;
 
 /// The two counter tables of the schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,46 +55,11 @@ impl Counter {
     }
 }
 
-mod sealed {
-    pub trait Sealed {}
-}
-
 /// A diesel connection a [`SqlStore`] can run on: `SqliteConnection` (feature `sqlite`)
 /// or `PgConnection` (feature `postgres`). Sealed; its methods are the store's
-/// engine-specific statements and are not part of the public API.
-pub trait StoreConnection:
-    Connection<TransactionManager = AnsiTransactionManager> + Send + sealed::Sealed + 'static
-{
-    /// Connects to `url` and prepares the session (pragmas on SQLite; on PostgreSQL
-    /// what [`ready`](Self::ready) does).
-    #[doc(hidden)]
-    fn connect(url: &str) -> Result<Self, StoreError>;
-
-    /// Checks, before the store sends anything of an operation, that the session is
-    /// alive and set up as the store needs it. An error means nothing of the operation
-    /// reached the server, so reconnecting and going on cannot repeat a number.
-    /// PostgreSQL: one round trip that also turns `synchronous_commit` on if it is off;
-    /// SQLite: nothing (a file does not disconnect).
-    #[doc(hidden)]
-    fn ready(&mut self) -> QueryResult<()>;
-
-    /// The main database file and whether it runs in WAL mode (SQLite, file-backed),
-    /// for the store to notice when the file at that path is replaced.
-    #[doc(hidden)]
-    fn database_file(&mut self) -> QueryResult<Option<(PathBuf, bool)>>;
-
-    /// Applies pending embedded migrations, serialised against other processes.
-    #[doc(hidden)]
-    fn migrate(&mut self) -> Result<usize, StoreError>;
-
-    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite), or in a savepoint
-    /// when a transaction is already open.
-    #[doc(hidden)]
-    fn write_transaction<R, E, F>(&mut self, f: F) -> Result<R, E>
-    where
-        F: FnOnce(&mut Self) -> Result<R, E>,
-        E: From<DieselError>;
-
+/// statements and are not part of the public API. Connecting, the session check,
+/// migrations and transactions are the database layer's ([`Engine`]).
+pub trait StoreConnection: Engine {
     /// `last + n` for `key`, created at `n`; `None` when the sum would pass `max`.
     #[doc(hidden)]
     fn counter_add(
@@ -140,10 +102,10 @@ pub trait StoreConnection:
 ///
 /// - **A broken connection** (PostgreSQL: the backend terminated, the server restarted,
 ///   an idle-session timeout) is found by a check the store makes before each operation
-///   ([`StoreConnection::ready`], one round trip); the store then connects again under
+///   (one round trip); the store then connects again under
 ///   its [`ReconnectPolicy`] (by default: for up to 10 s, with growing pauses) and goes
 ///   on, or fails with [`StoreError::Unreachable`]. Only stores made with
-///   [`open`](Self::open) or [`SqliteStore::open_with`] know how to reconnect; one made
+///   [`open`](Self::open) or [`open_with`](Self::open_with) know how to reconnect; one made
 ///   with [`from_connection`](Self::from_connection) fails with
 ///   [`StoreError::Disconnected`].
 /// - **A connection lost while a statement was under way** fails that call with
@@ -151,21 +113,16 @@ pub trait StoreConnection:
 ///   allocation and lost only the answer), so the statement is never sent again: such a
 ///   number is skipped, never handed out twice. The next call reconnects.
 /// - **Durability** (PostgreSQL): every session the store opens runs with
-///   `synchronous_commit` on if the server's default is `off`, so an allocation returns
+///   `synchronous_commit` on if the server's default is `off` or `local`, so an allocation returns
 ///   only after its commit reached the write-ahead log on disk. A server run with
 ///   `fsync = off` (as throwaway test clusters are, for speed) can lose committed
 ///   allocations in a crash whatever any client does, and then hand them out again.
 /// - **SQLite files deleted or replaced** under a running store: see [`SqliteStore`].
 pub struct SqlStore<C: StoreConnection> {
-    conn: Mutex<C>,
-    /// How to connect again: the URL and options the store was opened with.
-    reconnect: Option<Reconnect<C>>,
-    policy: ReconnectPolicy,
-    /// SQLite: the database's files as opened.
-    watch: Option<file_identity::FileWatch>,
+    /// The connection, checked before every operation and re-established with the URL
+    /// and options the store was opened with.
+    session: Session<C>,
 }
-
-type Reconnect<C> = Box<dyn Fn() -> Result<C, StoreError> + Send + Sync>;
 
 /// A [`SqlStore`] on SQLite: one database file shared by the processes of a machine.
 ///
@@ -204,11 +161,8 @@ pub type PgStore = SqlStore<diesel::PgConnection>;
 impl<C: StoreConnection> fmt::Debug for SqlStore<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqlStore")
-            .field("connection", &core::any::type_name::<C>())
-            .field("reconnects", &self.reconnect.is_some())
-            .field("policy", &self.policy)
-            .field("watch", &self.watch)
-            .finish_non_exhaustive()
+            .field("session", &self.session)
+            .finish()
     }
 }
 
@@ -216,24 +170,52 @@ impl<C: StoreConnection> SqlStore<C> {
     /// Connects and applies the store's pending migrations (safe to do from many
     /// processes at once: they are serialised by the database).
     ///
-    /// SQLite takes a file path, `sqlite://path` or a `file:` URI (with
-    /// [`SqliteOptions::default`]); PostgreSQL a `postgres://` URL or a libpq
-    /// `key=value` string.
+    /// SQLite takes a file path, `sqlite://path` or a `file:` URI; PostgreSQL a
+    /// `postgres://` URL or a libpq `key=value` string. Connections are set up with
+    /// [`ConnectOptions::default`] (see [`open_with`](Self::open_with)).
     ///
     /// The store keeps `url` to connect again when it finds its connection broken (see
     /// [Faults](Self#faults)).
     ///
     /// # Errors
+    /// [`StoreError::Unsupported`] for the other engine's URL,
     /// [`StoreError::Connection`], [`StoreError::Migration`], or the set-up statements'
     /// [`StoreError::Database`].
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let conn = C::connect(url)?;
-        let url = url.to_owned();
-        Self::build(conn, Some(Box::new(move || C::connect(&url))))
+        Self::open_with(url, &ConnectOptions::default())
+    }
+
+    /// As [`open`](Self::open), with `options` for every connection the store makes
+    /// (the busy timeout, and on SQLite when commits reach the disk).
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")] {
+    /// use std::time::Duration;
+    /// use typed_id::db::{ConnectOptions, Synchronous};
+    /// use typed_id::store::SqliteStore;
+    ///
+    /// let options = ConnectOptions::new()
+    ///     .busy_timeout(Duration::from_secs(5))
+    ///     .synchronous(Synchronous::Full);
+    /// let store = SqliteStore::open_with(":memory:", &options)?;
+    /// # let _ = store;
+    /// # }
+    /// # Ok::<(), typed_id::store::StoreError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn open_with(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
+        let conn = crate::db::connect::<C>(url, options)?;
+        let connect: Connector<C> = {
+            let (url, options) = (url.to_owned(), *options);
+            Box::new(move || crate::db::connect::<C>(&url, &options))
+        };
+        Self::build(conn, Some(connect))
     }
 
     /// Wraps an existing connection and applies the pending migrations. SQLite
-    /// connections are not reconfigured: use [`SqliteStore::open_with`] for WAL mode
+    /// connections are not reconfigured: use [`open_with`](Self::open_with) for WAL mode
     /// and the busy timeout, or set them yourself. A PostgreSQL session gets
     /// `synchronous_commit` on here (if it was off) and before every operation.
     ///
@@ -247,23 +229,10 @@ impl<C: StoreConnection> SqlStore<C> {
         Self::build(conn, None)
     }
 
-    fn build(mut conn: C, reconnect: Option<Reconnect<C>>) -> Result<Self, StoreError> {
-        conn.ready()
-            .map_err(StoreError::db("prepare the session"))?;
-        conn.migrate()?;
-        let watch = match conn
-            .database_file()
-            .map_err(StoreError::db("find the database file"))?
-        {
-            Some((path, wal)) => file_identity::FileWatch::new(&path, wal)?,
-            None => None,
-        };
-        Ok(SqlStore {
-            conn: Mutex::new(conn),
-            reconnect,
-            policy: ReconnectPolicy::default(),
-            watch,
-        })
+    fn build(conn: C, connect: Option<Connector<C>>) -> Result<Self, StoreError> {
+        let session = Session::new(conn, connect, Check::EveryUse)?;
+        session.lock().migrate()?;
+        Ok(SqlStore { session })
     }
 
     /// The same store, reconnecting under `policy` instead of the default (see
@@ -282,7 +251,7 @@ impl<C: StoreConnection> SqlStore<C> {
     /// ```
     #[must_use]
     pub fn with_reconnect(mut self, policy: ReconnectPolicy) -> Self {
-        self.policy = policy;
+        self.session.set_policy(policy);
         self
     }
 
@@ -292,7 +261,7 @@ impl<C: StoreConnection> SqlStore<C> {
     /// # Errors
     /// [`StoreError::Migration`], or as described under [Faults](Self#faults).
     pub fn migrate(&self) -> Result<usize, StoreError> {
-        self.run(C::migrate)
+        self.run(|conn| Ok(conn.migrate()?))
     }
 
     /// The connection, for statements of your own. A connection left inside a
@@ -303,68 +272,17 @@ impl<C: StoreConnection> SqlStore<C> {
     /// (PostgreSQL's `synchronous_commit`: the store turns it back on before each
     /// operation anyway).
     pub fn connection(&self) -> MutexGuard<'_, C> {
-        self.lock()
+        self.session.lock()
     }
 
-    /// The connection, checked and reconnected as described under
-    /// [Faults](Self#faults), ready for one operation.
-    fn session(&self) -> Result<MutexGuard<'_, C>, StoreError> {
-        if let Some(watch) = &self.watch {
-            watch.check_known()?;
-        }
-        let mut conn = self.lock();
-        // Any failure of this trivial statement means the session is unusable: libpq
-        // reports a server gone away as anything from `ClosedConnection` to an
-        // `Unknown` error without SQLSTATE, depending on whether the write or the read
-        // noticed first. A new session also clears a transaction someone left aborted.
-        let Err(e) = conn.ready() else {
-            return Ok(conn);
-        };
-        let Some(reconnect) = &self.reconnect else {
-            return Err(StoreError::Disconnected { source: e });
-        };
-        // Nothing of this operation was sent on the broken connection: connecting again
-        // and going on cannot repeat a number.
-        *conn = self.policy.connect(&**reconnect)?;
-        Ok(conn)
-    }
-
-    /// Runs one operation on [`session`](Self::session)'s connection and, on success,
-    /// checks that a SQLite database file is still the one the store opened before the
-    /// result is handed out.
+    /// Runs one operation on the session's connection, checked and reconnected as
+    /// described under [Faults](Self#faults), and, on success, checks that a SQLite
+    /// database file is still the one the store opened before the result is handed out.
     fn run<T>(&self, f: impl FnOnce(&mut C) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let value = f(&mut *self.session()?)?;
-        self.check_file()?;
-        Ok(value)
-    }
-
-    fn check_file(&self) -> Result<(), StoreError> {
-        match &self.watch {
-            Some(watch) => watch.check(),
-            None => Ok(()),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, C> {
-        match self.conn.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => {
-                // A panic inside a closure of ours or the caller's: end whatever
-                // transaction it left open, then carry on with the connection.
-                let mut guard = poisoned.into_inner();
-                while matches!(
-                    AnsiTransactionManager::transaction_manager_status_mut(&mut *guard)
-                        .transaction_depth(),
-                    Ok(Some(_))
-                ) {
-                    if AnsiTransactionManager::rollback_transaction(&mut *guard).is_err() {
-                        break;
-                    }
-                }
-                self.conn.clear_poison();
-                guard
-            }
-        }
+        self.session.run(f, |e| match e {
+            StoreError::Database { source, .. } => crate::db::breaks_connection(source),
+            _ => false,
+        })
     }
 
     /// Runs `f` in one write transaction (`BEGIN IMMEDIATE` on SQLite): committed when it
@@ -385,11 +303,21 @@ impl<C: StoreConnection> SqlStore<C> {
         F: FnOnce(&mut C) -> Result<R, E>,
         E: From<DieselError>,
     {
-        let value = self
-            .session()
-            .map_err(|e| E::from(into_diesel(e)))?
-            .write_transaction(f)?;
-        self.check_file().map_err(|e| E::from(into_diesel(e)))?;
+        let mut conn = self
+            .session
+            .acquire()
+            .map_err(|e| E::from(into_diesel(e.into())))?;
+        let result = conn.write_transaction(f);
+        if result.is_err() {
+            // A failure of `f` says nothing about the connection, unless it left a
+            // transaction open.
+            self.session.after_failure(&mut conn, false);
+        }
+        drop(conn);
+        let value = result?;
+        self.session
+            .check_file()
+            .map_err(|e| E::from(into_diesel(e.into())))?;
         Ok(value)
     }
 
@@ -609,7 +537,8 @@ mod rows {
     }
 }
 
-/// The store's statements, one text for both engines (see [`prepared`]).
+/// The store's statements, one text for both engines (see
+/// [`prepared`](crate::db::prepared)).
 pub(crate) struct Statements {
     display: CounterSql,
     children: CounterSql,
@@ -701,7 +630,7 @@ macro_rules! shared_statements {
         ) -> diesel::QueryResult<Option<i64>> {
             use diesel::RunQueryDsl as _;
             use diesel::sql_types::{BigInt, Text};
-            $crate::store::sql::prepared::prepared($crate::store::sql::STATEMENTS.add(counter))
+            $crate::db::prepared::prepared($crate::store::sql::STATEMENTS.add(counter))
                 .bind::<Text, _>(key)
                 .bind::<BigInt, _>(n)
                 .bind::<BigInt, _>(max)
@@ -721,7 +650,7 @@ macro_rules! shared_statements {
         ) -> diesel::QueryResult<()> {
             use diesel::RunQueryDsl as _;
             use diesel::sql_types::{BigInt, Text};
-            $crate::store::sql::prepared::prepared($crate::store::sql::STATEMENTS.observe(counter))
+            $crate::db::prepared::prepared($crate::store::sql::STATEMENTS.observe(counter))
                 .bind::<Text, _>(key)
                 .bind::<BigInt, _>(n)
                 .execute(self)
@@ -736,7 +665,7 @@ macro_rules! shared_statements {
             use diesel::OptionalExtension as _;
             use diesel::RunQueryDsl as _;
             use diesel::sql_types::Text;
-            $crate::store::sql::prepared::prepared($crate::store::sql::STATEMENTS.get(counter))
+            $crate::db::prepared::prepared($crate::store::sql::STATEMENTS.get(counter))
                 .bind::<Text, _>(key)
                 .get_result::<$crate::store::sql::rows::Last>(self)
                 .optional()
@@ -750,7 +679,7 @@ macro_rules! shared_statements {
         ) -> diesel::QueryResult<bool> {
             use diesel::RunQueryDsl as _;
             use diesel::sql_types::Text;
-            $crate::store::sql::prepared::prepared($crate::store::sql::STATEMENTS.exists(column))
+            $crate::db::prepared::prepared($crate::store::sql::STATEMENTS.exists(column))
                 .bind::<Text, _>(id)
                 .get_result::<$crate::store::sql::rows::Found>(self)
                 .map(|row| row.found)
@@ -758,7 +687,7 @@ macro_rules! shared_statements {
 
         fn id_count(&mut self, column: &$crate::store::sql::IdColumn) -> diesel::QueryResult<i64> {
             use diesel::RunQueryDsl as _;
-            $crate::store::sql::prepared::prepared($crate::store::sql::STATEMENTS.count(column))
+            $crate::db::prepared::prepared($crate::store::sql::STATEMENTS.count(column))
                 .get_result::<$crate::store::sql::rows::Count>(self)
                 .map(|row| row.n)
         }
@@ -772,15 +701,21 @@ macro_rules! shared_statements {
             use diesel::sql_types::{Integer, Text};
             // IDs are ASCII, so characters and bytes agree for `substr`.
             let len = i32::try_from(prefix.len()).unwrap_or(i32::MAX);
-            $crate::store::sql::prepared::prepared(
-                $crate::store::sql::STATEMENTS.starting_with(column),
-            )
-            .bind::<Integer, _>(len)
-            .bind::<Text, _>(prefix)
-            .load::<$crate::store::sql::rows::Value>(self)
-            .map(|rows| rows.into_iter().map(|r| r.value).collect())
+            $crate::db::prepared::prepared($crate::store::sql::STATEMENTS.starting_with(column))
+                .bind::<Integer, _>(len)
+                .bind::<Text, _>(prefix)
+                .load::<$crate::store::sql::rows::Value>(self)
+                .map(|rows| rows.into_iter().map(|r| r.value).collect())
         }
     };
 }
 
-use shared_statements;
+#[cfg(feature = "sqlite")]
+impl StoreConnection for diesel::SqliteConnection {
+    shared_statements!();
+}
+
+#[cfg(feature = "postgres")]
+impl StoreConnection for diesel::PgConnection {
+    shared_statements!();
+}

@@ -1,5 +1,5 @@
-//! SQLite: noticing that the database file at the store's path is no longer the one the
-//! store opened.
+//! SQLite: noticing that the database file at a session's path is no longer the one
+//! it opened.
 //!
 //! An open SQLite connection keeps using its file after the path was unlinked or renamed
 //! over, and keeps using its `-wal` and `-shm` files after those were deleted: a store
@@ -7,12 +7,14 @@
 //! its own counter, and both would hand out the same numbers. So the store records the
 //! (device, inode) of the three files when it opens and compares them with what the path
 //! names after every operation, before returning a result; the first mismatch is kept,
-//! and every later call fails with [`StoreError::DatabaseFileReplaced`] at once.
+//! and every later call fails with [`DbError::FileReplaced`] at once. Stores and the
+//! registry both watch their files this way; a leased generator checks the main file
+//! with [`file_identity`] on its own.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::store::StoreError;
+use super::error::DbError;
 
 /// Which of the database's files an identity belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,7 +26,7 @@ enum Role {
 
 /// The files of one SQLite database and their identities when the store opened them.
 #[derive(Debug)]
-pub(super) struct FileWatch {
+pub(crate) struct FileWatch {
     /// The main database file, as SQLite resolved it.
     path: PathBuf,
     files: Vec<(Role, PathBuf, Identity)>,
@@ -40,7 +42,7 @@ impl FileWatch {
     /// database_list`) and, in WAL mode, its `-wal` and `-shm` files as they are now.
     /// `None` where there is nothing to watch (an in-memory database, a platform
     /// without inodes).
-    pub(super) fn new(path: &Path, wal: bool) -> Result<Option<FileWatch>, StoreError> {
+    pub(crate) fn new(path: &Path, wal: bool) -> Result<Option<FileWatch>, DbError> {
         let Some(main) = identity(path)? else {
             return Ok(None);
         };
@@ -65,7 +67,7 @@ impl FileWatch {
     }
 
     /// Fails if a change was already seen (no file system access).
-    pub(super) fn check_known(&self) -> Result<(), StoreError> {
+    pub(crate) fn check_known(&self) -> Result<(), DbError> {
         match self.lost.get() {
             Some(what) => Err(self.error(what)),
             None => Ok(()),
@@ -74,7 +76,7 @@ impl FileWatch {
 
     /// Fails if any watched file at its path is missing or another file; the first such
     /// finding is kept for every later call.
-    pub(super) fn check(&self) -> Result<(), StoreError> {
+    pub(crate) fn check(&self) -> Result<(), DbError> {
         self.check_known()?;
         for (role, path, recorded) in &self.files {
             let what = match identity(path)? {
@@ -96,28 +98,43 @@ impl FileWatch {
         Ok(())
     }
 
-    fn error(&self, what: &'static str) -> StoreError {
-        StoreError::DatabaseFileReplaced {
+    /// The main file's path and its identity when the watch began.
+    pub(crate) fn main(&self) -> (PathBuf, Identity) {
+        (self.path.clone(), self.files[0].2)
+    }
+
+    fn error(&self, what: &'static str) -> DbError {
+        DbError::FileReplaced {
             path: self.path.clone(),
             what,
         }
     }
 }
 
+/// The (device, inode) of the file at `path` now; `None` when it is missing, cannot be
+/// looked at, or the platform has no inodes (then nothing is checked).
+pub(crate) fn file_identity(path: &Path) -> Option<Identity> {
+    identity(path).ok().flatten()
+}
+
 /// The file's (device, inode), `None` when it does not exist.
 #[cfg(unix)]
-fn identity(path: &Path) -> Result<Option<Identity>, StoreError> {
+fn identity(path: &Path) -> Result<Option<Identity>, DbError> {
     use std::os::unix::fs::MetadataExt as _;
     match std::fs::metadata(path) {
         Ok(meta) => Ok(Some((meta.dev(), meta.ino()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StoreError::io("check the identity of", path, e)),
+        Err(e) => Err(DbError::Io {
+            op: "check the identity of",
+            path: path.to_owned(),
+            source: e,
+        }),
     }
 }
 
 /// Without inodes there is no identity to compare: nothing is watched.
 #[cfg(not(unix))]
-fn identity(_path: &Path) -> Result<Option<Identity>, StoreError> {
+fn identity(_path: &Path) -> Result<Option<Identity>, DbError> {
     Ok(None)
 }
 
@@ -155,7 +172,7 @@ mod tests {
         std::fs::rename(dir.join("other"), &db).unwrap();
         let err = watch.check().unwrap_err();
         assert!(
-            matches!(err, StoreError::DatabaseFileReplaced { what, .. } if what.contains("replaced")),
+            matches!(err, DbError::FileReplaced { what, .. } if what.contains("replaced")),
             "{err:?}"
         );
         // Remembered: restoring the name does not make the store trust it again.
@@ -176,7 +193,7 @@ mod tests {
         std::fs::remove_file(dir.join("ids.db-wal")).unwrap();
         let err = watch.check().unwrap_err();
         assert!(
-            matches!(err, StoreError::DatabaseFileReplaced { what, .. } if what.contains("-wal")),
+            matches!(err, DbError::FileReplaced { what, .. } if what.contains("-wal")),
             "{err:?}"
         );
         assert!(

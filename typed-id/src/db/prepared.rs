@@ -1,15 +1,17 @@
 //! Raw SQL that a connection prepares once and reuses.
 //!
 //! diesel's `sql_query` marks every query unsafe to cache, so each call parses and plans
-//! its statement again: most of the cost of a one-row upsert on SQLite. The store's SQL
-//! comes from a fixed set of texts (one per statement, or per
-//! [`IdColumn`](super::IdColumn)), which is exactly what diesel's cache keyed by SQL
-//! text is for. [`prepared`] builds such a query and [`Prepared::bind`] binds values as
+//! its statement again: most of the cost of a one-row upsert on SQLite. The crate's SQL
+//! (the stores', the registry's, the leases') comes from a fixed set of texts (one per
+//! statement and engine, or per [`IdColumn`](crate::store::IdColumn)), which is exactly
+//! what diesel's cache keyed by SQL text is for. [`prepared`] builds such a query and [`Prepared::bind`] binds values as
 //! with `sql_query`; rows are read by name (`QueryableByName`).
 //!
 //! Texts mark each bind with `?`, on every engine: diesel writes the engine's own
-//! placeholder (`?`, `$1`, …) in its place, so one text serves SQLite and PostgreSQL.
-//! The texts are the crate's own and never contain `?` otherwise.
+//! placeholder (`?`, `$1`, …) in its place, so one text serves SQLite and PostgreSQL
+//! unless their SQL differs otherwise ([`Sql`](super::backend::Sql) then holds both). A value
+//! used twice is bound twice. The texts are the crate's own and never contain `?`
+//! otherwise.
 
 use core::marker::PhantomData;
 

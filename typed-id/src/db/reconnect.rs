@@ -1,23 +1,23 @@
-//! Re-establishing a [`SqlStore`](super::SqlStore)'s broken connection: when the store
-//! may, how long it keeps trying, and which failures count as a broken connection.
+//! Re-establishing a broken connection: how long a session keeps trying.
 //!
-//! The rule that keeps numbers unique: a store reconnects only when it found the
-//! connection broken *before* sending anything of the caller's (the session check of
-//! [`StoreConnection::ready`](super::StoreConnection::ready)). A statement that was sent
-//! and whose answer was lost is never sent again: its number, if the server committed
-//! it, is skipped.
+//! The rule that keeps numbers unique: a session reconnects only when it found the
+//! connection broken *before* sending anything of the caller's (see `session.rs`). A
+//! statement that was sent and whose answer was lost is never sent again: its number, if
+//! the server committed it, is skipped.
 
 use std::time::{Duration, Instant};
 
-use crate::store::StoreError;
+use super::error::DbError;
 
-/// How a [`SqlStore`](super::SqlStore) connects again after finding its connection
+/// How a [`SqlStore`](crate::store::SqlStore) connects again after finding its connection
 /// broken (PostgreSQL: a terminated backend, a restarted server, an idle-session
 /// timeout).
 ///
 /// The store tries at once, then after pauses that double (see
 /// [`pauses`](Self::pauses)), and gives
-/// up with [`StoreError::Unreachable`] once the next attempt would start later than
+/// up with [`StoreError::Unreachable`](crate::store::StoreError::Unreachable) (the
+/// registry: [`RegistryError::Connect`](crate::instance::RegistryError::Connect)) once
+/// the next attempt would start later than
 /// [`within`](Self::within) after the first. The defaults: within 10 s, pauses from
 /// 50 ms to 2 s (ten attempts when each fails at once). One attempt may itself take as long as the
 /// driver's connect timeout: put `connect_timeout=…` in a PostgreSQL URL whose server
@@ -72,10 +72,10 @@ impl ReconnectPolicy {
     }
 
     /// Calls `connect` until it succeeds or the policy gives up.
-    pub(super) fn connect<C>(
+    pub(crate) fn connect<C>(
         &self,
-        connect: &dyn Fn() -> Result<C, StoreError>,
-    ) -> Result<C, StoreError> {
+        connect: &dyn Fn() -> Result<C, DbError>,
+    ) -> Result<C, DbError> {
         let started = Instant::now();
         let mut pause = self.first_pause;
         let mut attempts = 0_u32;
@@ -87,7 +87,7 @@ impl ReconnectPolicy {
             };
             let waited = started.elapsed();
             if waited + pause > self.within {
-                return Err(StoreError::Unreachable {
+                return Err(DbError::Unreachable {
                     attempts,
                     waited,
                     source: Box::new(error),
@@ -111,21 +111,19 @@ mod tests {
             .pauses(Duration::from_millis(10), Duration::from_millis(40));
         let calls = Cell::new(0_u32);
         let started = Instant::now();
-        let result: Result<(), StoreError> = policy.connect(&|| {
+        let result: Result<(), DbError> = policy.connect(&|| {
             calls.set(calls.get() + 1);
-            Err(StoreError::Unsupported {
-                what: "down".to_owned(),
-            })
+            Err(DbError::UnsupportedUrl { reason: "down" })
         });
         let elapsed = started.elapsed();
         match result {
-            Err(StoreError::Unreachable {
+            Err(DbError::Unreachable {
                 attempts, source, ..
             }) => {
                 assert_eq!(attempts, calls.get());
                 // 10 + 20 + 40 + 40 … ms: at least five attempts fit in 300 ms.
                 assert!(attempts >= 5, "{attempts} attempts");
-                assert!(matches!(*source, StoreError::Unsupported { .. }));
+                assert!(matches!(*source, DbError::UnsupportedUrl { .. }));
             }
             other => panic!("{other:?}"),
         }
@@ -136,15 +134,13 @@ mod tests {
     fn a_single_attempt_and_a_late_success() {
         let once = ReconnectPolicy::new().within(Duration::ZERO);
         let calls = Cell::new(0_u32);
-        let result: Result<(), StoreError> = once.connect(&|| {
+        let result: Result<(), DbError> = once.connect(&|| {
             calls.set(calls.get() + 1);
-            Err(StoreError::Unsupported {
-                what: String::new(),
-            })
+            Err(DbError::UnsupportedUrl { reason: "" })
         });
         assert!(matches!(
             result,
-            Err(StoreError::Unreachable { attempts: 1, .. })
+            Err(DbError::Unreachable { attempts: 1, .. })
         ));
         assert_eq!(calls.get(), 1);
 
@@ -154,9 +150,7 @@ mod tests {
         let result = policy.connect(&|| {
             calls.set(calls.get() + 1);
             if calls.get() < 3 {
-                Err(StoreError::Unsupported {
-                    what: String::new(),
-                })
+                Err(DbError::UnsupportedUrl { reason: "" })
             } else {
                 Ok(calls.get())
             }

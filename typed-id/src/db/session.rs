@@ -1,0 +1,209 @@
+//! [`Session`]: one connection shared by the threads of a store or registry, checked and
+//! re-established as needed, with a SQLite file watched for replacement.
+//!
+//! The rule that keeps numbers and leases safe: a session replaces its connection only
+//! *before* sending anything of the caller's on it — when it was found broken by the
+//! check before an operation ([`DbConnection::ready`]), or marked broken by a previous
+//! operation's failure. A statement whose answer was lost is never sent again.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use diesel::result::Error as DieselError;
+
+use super::engine::DbConnection;
+use super::error::DbError;
+use super::file_identity::FileWatch;
+use super::reconnect::ReconnectPolicy;
+
+/// Makes a new connection, set up like the first.
+pub(crate) type Connector<C> = Box<dyn Fn() -> Result<C, DbError> + Send + Sync>;
+
+/// When a session looks at its connection before an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Before every operation ([`DbConnection::ready`]: one round trip on PostgreSQL):
+    /// a connection the server ended is replaced and the operation goes on (stores,
+    /// whose callers should not see a restart they could not have caused).
+    EveryUse,
+    /// Only after a failure that broke the connection: the failed operation reports
+    /// it, the next one reconnects (the registry, whose heartbeats retry anyway).
+    AfterFailure,
+}
+
+/// A shared connection: see the module docs.
+pub(crate) struct Session<C> {
+    conn: Mutex<C>,
+    /// The connection must be replaced before its next use.
+    broken: AtomicBool,
+    connect: Option<Connector<C>>,
+    policy: ReconnectPolicy,
+    check: Check,
+    /// SQLite: the database's files as opened.
+    watch: Option<FileWatch>,
+}
+
+impl<C: DbConnection> Session<C> {
+    /// A session on `conn` (already set up), reconnecting with `connect` when given.
+    ///
+    /// # Errors
+    /// The session check's or the file lookup's [`DbError`].
+    pub(crate) fn new(
+        mut conn: C,
+        connect: Option<Connector<C>>,
+        check: Check,
+    ) -> Result<Self, DbError> {
+        conn.ready().map_err(DbError::db("prepare the session"))?;
+        let watch = match conn
+            .database_file()
+            .map_err(DbError::db("find the database file"))?
+        {
+            Some((path, wal)) => FileWatch::new(&path, wal)?,
+            None => None,
+        };
+        Ok(Session {
+            conn: Mutex::new(conn),
+            broken: AtomicBool::new(false),
+            connect,
+            policy: ReconnectPolicy::default(),
+            check,
+            watch,
+        })
+    }
+
+    /// Reconnects under `policy` from now on.
+    pub(crate) fn set_policy(&mut self, policy: ReconnectPolicy) {
+        self.policy = policy;
+    }
+
+    /// A SQLite database's main file and its (device, inode) when opened.
+    pub(crate) fn main_file(&self) -> Option<(PathBuf, (u64, u64))> {
+        self.watch.as_ref().map(FileWatch::main)
+    }
+
+    /// The connection as it is (not checked). A connection left inside a transaction by
+    /// a panic is rolled back first, or marked for replacement if that fails.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, C> {
+        match self.conn.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => {
+                let mut guard = poisoned.into_inner();
+                if !guard.roll_back_all() {
+                    self.broken.store(true, Ordering::Relaxed);
+                }
+                self.conn.clear_poison();
+                guard
+            }
+        }
+    }
+
+    /// The connection, checked (see [`Check`]) and replaced if it is broken, ready for
+    /// one operation.
+    ///
+    /// # Errors
+    /// [`DbError::FileReplaced`], [`DbError::Unreachable`], [`DbError::Disconnected`].
+    pub(crate) fn acquire(&self) -> Result<MutexGuard<'_, C>, DbError> {
+        if let Some(watch) = &self.watch {
+            watch.check_known()?;
+        }
+        let mut conn = self.lock();
+        let found = if self.broken.load(Ordering::Relaxed) {
+            // Replaced whatever the check says (a transaction manager left broken
+            // passes it); the check's error, if any, says best why.
+            conn.ready()
+                .err()
+                .unwrap_or(DieselError::BrokenTransactionManager)
+        } else if self.check == Check::EveryUse {
+            // Any failure of this trivial statement means the session is unusable:
+            // libpq reports a server gone away as anything from `ClosedConnection` to
+            // an `Unknown` error without SQLSTATE, depending on whether the write or the
+            // read noticed first. A new session also clears a transaction someone left
+            // aborted.
+            match conn.ready() {
+                Ok(()) => return Ok(conn),
+                Err(e) => e,
+            }
+        } else {
+            return Ok(conn);
+        };
+        let Some(connect) = &self.connect else {
+            return Err(DbError::Disconnected { source: found });
+        };
+        // Never connect to another file than the one the session opened.
+        self.check_file()?;
+        // Nothing of this operation was sent on the broken connection: connecting again
+        // and going on cannot repeat a number.
+        *conn = self.policy.connect(&**connect)?;
+        self.broken.store(false, Ordering::Relaxed);
+        Ok(conn)
+    }
+
+    /// Runs one operation on [`acquire`](Self::acquire)'s connection. On success, checks
+    /// that a SQLite database file is still the one the session opened before the
+    /// result is handed out; on failure, marks the connection for replacement when
+    /// `breaks` says the error broke it or a transaction was left open.
+    pub(crate) fn run<T, E>(
+        &self,
+        f: impl FnOnce(&mut C) -> Result<T, E>,
+        breaks: impl FnOnce(&E) -> bool,
+    ) -> Result<T, E>
+    where
+        E: From<DbError>,
+    {
+        let mut conn = self.acquire()?;
+        match f(&mut conn) {
+            Ok(value) => {
+                drop(conn);
+                self.check_file()?;
+                Ok(value)
+            }
+            Err(e) => {
+                let broke = breaks(&e);
+                self.after_failure(&mut conn, broke);
+                Err(e)
+            }
+        }
+    }
+
+    /// Marks the connection for replacement after a failed operation when `broke` (the
+    /// error broke it) or a transaction was left open.
+    pub(crate) fn after_failure(&self, conn: &mut C, broke: bool) {
+        if broke || !conn.outside_transaction() {
+            self.broken.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Fails if the SQLite database file at the path is not the one the session opened
+    /// (nothing to check elsewhere).
+    pub(crate) fn check_file(&self) -> Result<(), DbError> {
+        match &self.watch {
+            Some(watch) => watch.check(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<C> std::fmt::Debug for Session<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("connection", &core::any::type_name::<C>())
+            .field("reconnects", &self.connect.is_some())
+            .field("policy", &self.policy)
+            .field("check", &self.check)
+            .field("watch", &self.watch)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a diesel error means the connection cannot be used again.
+pub(crate) fn breaks_connection(e: &DieselError) -> bool {
+    use diesel::result::DatabaseErrorKind;
+    matches!(
+        e,
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        ) | DieselError::BrokenTransactionManager
+    )
+}

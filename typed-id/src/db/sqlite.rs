@@ -1,0 +1,165 @@
+//! SQLite: connection set-up (busy timeout, WAL, synchronous level, foreign keys),
+//! `BEGIN IMMEDIATE` write transactions, migrations under the write lock.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use diesel::RunQueryDsl as _;
+use diesel::connection::{Connection, SimpleConnection as _};
+use diesel::result::{Error as DieselError, QueryResult};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
+
+use super::backend::Backend;
+use super::engine::{self, DbConnection, Engine, sealed};
+use super::error::DbError;
+use super::options::{ConnectOptions, Synchronous};
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+const CONFIGURE: &str = "configure the SQLite connection";
+
+impl sealed::Sealed for SqliteConnection {}
+
+impl Engine for SqliteConnection {
+    const BACKEND: Backend = Backend::Sqlite;
+
+    fn connect(conninfo: &str, options: &ConnectOptions) -> Result<Self, DbError> {
+        let mut conn =
+            SqliteConnection::establish(conninfo).map_err(|source| DbError::Connect {
+                backend: Backend::Sqlite,
+                source,
+            })?;
+        // The timeout first: switching to WAL needs a lock another process may hold.
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {}",
+            options.busy_timeout_ms()
+        ))
+        .map_err(DbError::db(CONFIGURE))?;
+        enable_wal(&mut conn, options.busy_timeout).map_err(DbError::db(CONFIGURE))?;
+        conn.batch_execute(&format!(
+            "PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+            options.synchronous.pragma()
+        ))
+        .map_err(DbError::db(CONFIGURE))?;
+        Ok(conn)
+    }
+
+    fn write_transaction<R, E, F>(&mut self, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&mut Self) -> Result<R, E>,
+        E: From<DieselError>,
+    {
+        if engine::outside(self) {
+            self.immediate_transaction(f)
+        } else {
+            self.transaction(f)
+        }
+    }
+}
+
+impl DbConnection for SqliteConnection {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn ready(&mut self) -> QueryResult<()> {
+        Ok(())
+    }
+
+    fn database_file(&mut self) -> QueryResult<Option<(PathBuf, bool)>> {
+        let rows = diesel::sql_query("PRAGMA database_list").load::<DatabaseRow>(self)?;
+        // `file` is SQLite's absolute path; empty for in-memory and temporary databases.
+        let Some(main) = rows
+            .into_iter()
+            .find(|row| row.name == "main" && !row.file.is_empty())
+        else {
+            return Ok(None);
+        };
+        let mode = diesel::sql_query("PRAGMA journal_mode").get_result::<JournalMode>(self)?;
+        Ok(Some((
+            PathBuf::from(main.file),
+            mode.journal_mode.eq_ignore_ascii_case("wal"),
+        )))
+    }
+
+    fn migrate(&mut self) -> Result<usize, DbError> {
+        // BEGIN IMMEDIATE: processes opening a fresh file at once take turns, and each
+        // sees the migrations the one before it applied. The harness's own
+        // per-migration transactions nest as savepoints.
+        self.immediate_transaction(|conn| {
+            conn.run_pending_migrations(MIGRATIONS)
+                .map(|applied| applied.len())
+                .map_err(DbError::from_migration)
+        })
+    }
+
+    fn outside_transaction(&mut self) -> bool {
+        engine::outside(self)
+    }
+
+    fn roll_back_all(&mut self) -> bool {
+        engine::roll_back(self)
+    }
+
+    fn durably<T, E, F>(&mut self, base: Synchronous, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Self) -> Result<T, E>,
+        E: From<DieselError>,
+    {
+        if base == Synchronous::Full {
+            return f(self);
+        }
+        self.batch_execute("PRAGMA synchronous = FULL")?;
+        let result = f(self);
+        let restored = self.batch_execute(&format!("PRAGMA synchronous = {}", base.pragma()));
+        let value = result?;
+        restored?;
+        Ok(value)
+    }
+}
+
+/// Switches the database to WAL mode. On a fresh file that takes an exclusive lock, and
+/// SQLite answers "database is locked" at once (without the busy handler) while another
+/// process holds any lock, as when many processes open a new file together: retry with
+/// a short backoff until `timeout`. (An in-memory database stays in `memory` mode.)
+fn enable_wal(conn: &mut SqliteConnection, timeout: Duration) -> QueryResult<()> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match conn.batch_execute("PRAGMA journal_mode = WAL") {
+            Err(e) if is_locked(&e) && started.elapsed() < timeout => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// `SQLITE_BUSY`/`SQLITE_LOCKED`, which diesel reports only through the message.
+fn is_locked(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(_, info) => {
+            let msg = info.message();
+            msg.contains("locked") || msg.contains("busy")
+        }
+        _ => false,
+    }
+}
+
+/// A row of `PRAGMA database_list`.
+#[derive(diesel::QueryableByName)]
+struct DatabaseRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    file: String,
+}
+
+/// The row of `PRAGMA journal_mode`.
+#[derive(diesel::QueryableByName)]
+struct JournalMode {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    journal_mode: String,
+}
