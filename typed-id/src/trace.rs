@@ -12,7 +12,8 @@
 //! Targets (stable, for filters such as `RUST_LOG=typed_id::lease=debug`):
 //! `typed_id::generator` (hash collisions, snowflake waits and clock steps),
 //! `typed_id::instance` (detection, validation, start-up), `typed_id::lease` (worker-ID
-//! leases and the heartbeat), `typed_id::store` (reconnects, retries, repairs).
+//! leases and the heartbeat), `typed_id::db` (connections lost, reconnects and their
+//! retries, SQLite files replaced), `typed_id::store` (the file store's lock files).
 
 /// Records an operator event (see the module docs).
 #[cfg(feature = "tracing")]
