@@ -9,7 +9,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use diesel::RunQueryDsl as _;
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -19,8 +22,14 @@ use typed_id::generator::{
     GenerateError, HashGenerateError, HashIdGenerator, HashInput, Layout, ManualClock,
     MemoryCollisionCheck, SnowflakeGenerator,
 };
-use typed_id::instance::{Environment, MapEnv, ValidationWarning, Validator, detect};
+use typed_id::instance::{
+    Environment, LeaseOptions, MapEnv, Registry, RegistryError, StartConfig, ValidationWarning,
+    Validator, WorkerLease, detect, start_with_env,
+};
+use typed_id::store::{DisplayIdAllocator, FileStore, PgStore};
 use typed_id::{HashId, TypedId};
+use typed_id_tests::pg::TestDatabase;
+use typed_id_tests::sqlite::TempSqlite;
 
 #[derive(TypedId)]
 #[typed_id(prefix = "el")]
@@ -441,4 +450,194 @@ fn validation_warnings_are_events() {
     );
     let found = events("typed_id::instance", "instance_id", "tracing-long-enough-1");
     assert_eq!(found.len(), 1, "{found:#?}"); // the detection only
+}
+
+// ---------------------------------------------------------------------------------------
+// Worker-ID leases and start-up, on a real SQLite registry
+
+/// Polls until `cond` holds (at most 10 s).
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn lease_acquired_renewed_late_lapsed_and_released() {
+    collector();
+    let db = TempSqlite::new();
+    let registry = Arc::new(Registry::open(db.url()).unwrap());
+    let scope = "tracing-lease";
+    let period = Duration::from_secs(1);
+    let lease = WorkerLease::acquire(
+        registry,
+        LeaseOptions::new(scope, "tracing-holder").period(period),
+    )
+    .unwrap();
+    let generator = lease.generator();
+    // Renewed at once: in time.
+    lease.renew().unwrap();
+    // Renewed with less than a quarter of the period left: late.
+    wait_until("the lease nears its deadline", || {
+        generator.remaining().is_some_and(|left| left < period / 5)
+    });
+    lease.renew().unwrap();
+    // Renewed after the local deadline passed: lapsed (the generator refused meanwhile).
+    wait_until("the lease lapses", || generator.remaining().is_none());
+    assert!(generator.next_snowflake().is_err());
+    lease.renew().unwrap();
+    assert!(generator.next_snowflake().is_ok());
+    let high_water = generator.high_water_ms();
+    lease.release().unwrap();
+    // A renewal after the release fails.
+    assert!(matches!(
+        lease.renew(),
+        Err(RegistryError::LeaseReleased { .. })
+    ));
+
+    let stats = lease.stats();
+    assert_eq!(stats.renewals, 3, "{stats:?}");
+    assert_eq!(stats.late_renewals, 1, "{stats:?}");
+    assert_eq!(stats.lapses, 1, "{stats:?}");
+    assert_eq!(stats.failed_renewals, 1, "{stats:?}");
+
+    let found = events("typed_id::lease", "scope", scope);
+    let acquired = only(&found, "worker ID leased");
+    assert_eq!(acquired.level, Level::INFO);
+    assert_eq!(acquired.field("worker"), Some("0"));
+    assert_eq!(acquired.field("holder"), Some("tracing-holder"));
+    assert_eq!(acquired.field("period_ms"), Some("1000"));
+    assert_eq!(only(&found, "worker-ID lease renewed").level, Level::DEBUG);
+    let late = only(&found, "worker-ID lease renewed late");
+    assert_eq!(late.level, Level::WARN);
+    let left: u64 = late.field("remaining_ms").unwrap().parse().unwrap();
+    assert!(left < 250, "{left} ms left");
+    assert_eq!(
+        only(&found, "worker-ID lease renewed after it lapsed").level,
+        Level::WARN
+    );
+    let released = only(&found, "worker-ID lease released");
+    assert_eq!(
+        released.field("high_water_ms"),
+        Some(high_water.to_string().as_str())
+    );
+    assert_eq!(released.field("drained"), Some("true"));
+    let failed = only(&found, "worker-ID lease renewal failed");
+    assert!(
+        failed.field("error").unwrap().contains("released"),
+        "{failed:?}"
+    );
+}
+
+#[test]
+fn start_up_logs_the_source_the_lease_and_the_release() {
+    collector();
+    let db = TempSqlite::new();
+    let env = MapEnv::new()
+        .var("APP_INSTANCE_ID", "tracing-start-1")
+        .var("APP_ENV", "production");
+    let instance = start_with_env(StartConfig::new("tracing-start", db.url()), &env).unwrap();
+    let worker = instance.worker_id();
+
+    let started = events("typed_id::instance", "instance_id", "tracing-start-1");
+    only(&started, "instance ID detected");
+    let event = only(&started, "instance started");
+    assert_eq!(event.level, Level::INFO);
+    assert_eq!(event.field("source"), Some("override"));
+    assert_eq!(event.field("environment"), Some("production"));
+    assert_eq!(event.field("project"), Some("tracing-start"));
+    assert_eq!(event.field("worker"), Some(worker.to_string().as_str()));
+    assert_eq!(event.field("warnings"), Some("0"));
+    let leased = events("typed_id::lease", "scope", "tracing-start");
+    only(&leased, "worker ID leased");
+    assert!(
+        leased
+            .iter()
+            .all(|e| e.message != "worker-ID lease released"),
+        "released before shutdown: {leased:#?}"
+    );
+
+    instance.shutdown().unwrap();
+    let leased = events("typed_id::lease", "scope", "tracing-start");
+    only(&leased, "worker-ID lease released");
+}
+
+// ---------------------------------------------------------------------------------------
+// Stores: a PostgreSQL reconnect, a file store's lock file replaced, a repair
+
+#[test]
+fn postgres_store_reconnects_after_its_backend_is_terminated() {
+    collector();
+    let db = TestDatabase::new();
+    let store = PgStore::open(db.url()).unwrap();
+    assert_eq!(store.allocate("tracing").unwrap(), 1);
+    assert_eq!(store.stats().reconnects, 0);
+
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let terminated = diesel::sql_query(
+        "SELECT COUNT(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .get_result::<N>(&mut db.connect())
+    .unwrap()
+    .n;
+    assert_eq!(terminated, 1, "the store's one session");
+
+    // The check before the next operation finds the session gone and reconnects.
+    assert_eq!(store.allocate("tracing").unwrap(), 2);
+    let stats = store.stats();
+    assert_eq!(stats.connections_lost, 1, "{stats:?}");
+    assert_eq!(stats.reconnects, 1, "{stats:?}");
+    assert_eq!(stats.gave_up, 0, "{stats:?}");
+
+    // Only this test talks to PostgreSQL in this binary.
+    let found = events("typed_id::db", "backend", "postgres");
+    let lost = only(&found, "database connection lost: reconnecting");
+    assert_eq!(lost.level, Level::WARN);
+    assert_eq!(lost.field("can_reconnect"), Some("true"));
+    let back = only(&found, "database reconnected");
+    assert_eq!(back.level, Level::INFO);
+    assert_eq!(
+        back.field("attempts"),
+        Some((stats.failed_attempts + 1).to_string().as_str())
+    );
+}
+
+#[test]
+fn file_store_lock_file_replaced_and_repaired() {
+    collector();
+    let dir = TempSqlite::new();
+    let folder = dir.path().parent().unwrap().join("tracing-file-store");
+    let store = FileStore::open(&folder).unwrap();
+    let scope = "tracing-lock";
+    assert_eq!(store.allocate(scope).unwrap(), 1);
+    let lock = store.lock_path(scope).unwrap();
+    std::fs::remove_file(&lock).unwrap();
+    // The lock file the store holds is gone, and with it the live record of the
+    // reserved block: the store reopens the one at the path and carries on above the
+    // counter file's ceiling (1 024 numbers were reserved), never repeating a number.
+    assert_eq!(store.allocate(scope).unwrap(), 1025);
+    let stats = store.stats();
+    assert_eq!(stats.lock_reopens, 1, "{stats:?}");
+    assert_eq!(stats.replaced, 0, "{stats:?}");
+
+    let found = events("typed_id::store", "path", &lock.display().to_string());
+    let event = only(
+        &found,
+        "file store lock file deleted or replaced under a call: reopened",
+    );
+    assert_eq!(event.level, Level::WARN);
+
+    assert_eq!(store.repair("tracing-repair", 41).unwrap(), 41);
+    assert_eq!(store.stats().repairs, 1);
+    let found = events("typed_id::store", "scope", "tracing-repair");
+    let event = only(&found, "file store scope repaired");
+    assert_eq!(event.level, Level::INFO);
+    assert_eq!(event.field("at"), Some("41"));
 }

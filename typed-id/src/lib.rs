@@ -305,6 +305,13 @@
 //! | `typed_id::generator` | `DEBUG` | snowflake sequence exhausted: waiting for the clock (`worker`, `timestamp_ms`, `wait_ms`) |
 //! | `typed_id::generator` | `ERROR` | snowflake sequence exhausted and the clock does not advance |
 //! | `typed_id::generator` | `INFO`/`WARN` | clock is behind the newest snowflake (`worker`, `behind_ms`, `tolerance_ms`): absorbed, or refused beyond the tolerance; once per step |
+//! | `typed_id::lease` | `INFO` | worker ID leased (`scope`, `worker`, `holder`, `floor_ms`, `period_ms`); lease released (`high_water_ms`, `drained`) |
+//! | `typed_id::lease` | `DEBUG`/`WARN` | lease renewed; renewed late (`remaining_ms`: under a quarter of the period left); renewed after it lapsed |
+//! | `typed_id::lease` | `WARN`/`ERROR` | renewal failed (`error`); lease lapsed (the generator refuses IDs); lease lost to another holder; heartbeat failed (`failures`, `gives_up`) |
+//! | `typed_id::db` | `WARN` | database connection lost: reconnecting (`backend`, `error`, `can_reconnect`) |
+//! | `typed_id::db` | `DEBUG`/`INFO`/`ERROR` | reconnect attempt failed (`attempt`); reconnected (`attempts`, `waited_ms`); unreachable, gave up |
+//! | `typed_id::db` | `ERROR` | SQLite database file deleted or replaced under the open connection (once) |
+//! | `typed_id::store` | `WARN`/`ERROR`/`INFO` | file store: lock file replaced and reopened (`path`); scope data replaced (`path`, `reason`); scope repaired (`scope`, `at`) |
 //!
 //! Instance IDs in fields are escaped as in [`Detection`](instance::Detection)'s
 //! `Display`, so an ID cannot forge or hide log lines. Every event sits on a cold path:
@@ -314,7 +321,13 @@
 //! [`HashIdGenerator::stats`] ([`HashGeneratorStats`](generator::HashGeneratorStats):
 //! generated, collisions, resolved by nonce, length escalations, exhausted) and
 //! [`SnowflakeGenerator::stats`] ([`SnowflakeStats`](generator::SnowflakeStats):
-//! sequence waits, clock steps back, refusals).
+//! sequence waits, clock steps back, refusals),
+//! [`WorkerLease::stats`](instance::WorkerLease::stats) (renewals, late ones, lapses,
+//! failures), [`SqlStore::stats`](store::SqlStore::stats) and
+//! [`Registry::stats`](instance::Registry::stats) ([`ConnectionStats`](db::ConnectionStats):
+//! connections lost, reconnects, failed attempts, give-ups, a file replaced) and
+//! [`FileStore::stats`](store::FileStore::stats) (lock files reopened, scopes replaced,
+//! repairs).
 //!
 //! ```
 //! use typed_id::generator::{HashIdGenerator, HashInput, MemoryCollisionCheck};

@@ -49,10 +49,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use self::sql::AcquireArgs;
+use super::detect::Escaped;
 use super::error::RegistryError;
 use super::fence::{LeasedGenerator, mono_ns};
 use super::registry::{Registry, random_i64};
-use super::detect::Escaped;
 use crate::generator::{Clock, Layout, SnowflakeGenerator, SystemClock};
 use crate::trace::event;
 

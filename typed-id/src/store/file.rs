@@ -391,13 +391,7 @@ impl FileStore {
                 })?;
             }
             self.counters.repairs.fetch_add(1, Ordering::Relaxed);
-            event!(
-                store,
-                INFO,
-                "file store scope repaired",
-                scope,
-                at = value,
-            );
+            event!(store, INFO, "file store scope repaired", scope, at = value,);
             Ok(value)
         })
     }
