@@ -319,7 +319,7 @@
 //!
 //! The same counts are readable without the feature, for metrics exporters:
 //! [`HashIdGenerator::stats`] ([`HashGeneratorStats`](generator::HashGeneratorStats):
-//! generated, collisions, resolved by nonce, length escalations, exhausted) and
+//! collisions, resolved by nonce, length escalations, exhausted),
 //! [`SnowflakeGenerator::stats`] ([`SnowflakeStats`](generator::SnowflakeStats):
 //! sequence waits, clock steps back, refusals),
 //! [`WorkerLease::stats`](instance::WorkerLease::stats) (renewals, late ones, lapses,
