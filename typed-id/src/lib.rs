@@ -111,6 +111,7 @@
 //! | `utoipa` | `ToSchema`/`PartialSchema` (utoipa 5) for derived types, for OpenAPI documents |
 //! | `proptest` | `proptest::arbitrary::Arbitrary` for derived types: `any::<Id>()` yields valid IDs across the type's whole grammar |
 //! | `arbitrary` | `arbitrary::Arbitrary` (arbitrary 1) for derived types: valid IDs from a fuzzer's bytes |
+//! | `tracing` | `tracing` events for operators (start-up, leases, reconnects, collisions, clock steps); see [below](#operator-events-and-counters) |
 //!
 //! # Common traits
 //!
@@ -287,6 +288,60 @@
 //! # fn main() {}
 //! ```
 //!
+//! # Operator events and counters
+//!
+//! With the `tracing` feature the crate emits `tracing` events for what an operator
+//! wants in the logs; it opens no spans and installs no subscriber. Targets are stable,
+//! so a filter can pick one area (`RUST_LOG=typed_id::lease=debug`):
+//!
+//! | target | level | event (fields) |
+//! |---|---|---|
+//! | `typed_id::instance` | `INFO` | instance ID detected (`instance_id`, `source`, `from`, `stable`): which source won |
+//! | `typed_id::instance` | `WARN` | instance ID accepted with a warning (`warning`, `instance_id`, `environment`) |
+//! | `typed_id::instance` | `INFO` | instance started (`instance_id`, `source`, `environment`, `project`, `worker`, `warnings`) |
+//! | `typed_id::generator` | `DEBUG` | content-hash collision resolved by a fresh nonce (`id`, `candidates`, `collisions`, `len`, `element_count`) |
+//! | `typed_id::generator` | `INFO` | content-hash collisions resolved by growing the length (`chosen_len`, `len`, …) |
+//! | `typed_id::generator` | `WARN` | no free content-hash ID: every candidate collided (`prefix`, `candidates`, `max_len`, …) |
+//! | `typed_id::generator` | `DEBUG` | snowflake sequence exhausted: waiting for the clock (`worker`, `timestamp_ms`, `wait_ms`) |
+//! | `typed_id::generator` | `ERROR` | snowflake sequence exhausted and the clock does not advance |
+//! | `typed_id::generator` | `INFO`/`WARN` | clock is behind the newest snowflake (`worker`, `behind_ms`, `tolerance_ms`): absorbed, or refused beyond the tolerance; once per step |
+//! | `typed_id::lease` | `INFO` | worker ID leased (`scope`, `worker`, `holder`, `floor_ms`, `period_ms`); lease released (`high_water_ms`, `drained`) |
+//! | `typed_id::lease` | `DEBUG`/`WARN` | lease renewed; renewed late (`remaining_ms`: under a quarter of the period left); renewed after it lapsed |
+//! | `typed_id::lease` | `WARN`/`ERROR` | renewal failed (`error`); lease lapsed (the generator refuses IDs); lease lost to another holder; heartbeat failed (`failures`, `gives_up`) |
+//! | `typed_id::db` | `WARN` | database connection lost: reconnecting (`backend`, `error`, `can_reconnect`) |
+//! | `typed_id::db` | `DEBUG`/`INFO`/`ERROR` | reconnect attempt failed (`attempt`); reconnected (`attempts`, `waited_ms`); unreachable, gave up |
+//! | `typed_id::db` | `ERROR` | SQLite database file deleted or replaced under the open connection (once) |
+//! | `typed_id::store` | `WARN`/`ERROR`/`INFO` | file store: lock file replaced and reopened (`path`); scope data replaced (`path`, `reason`); scope repaired (`scope`, `at`) |
+//!
+//! Instance IDs in fields are escaped as in [`Detection`](instance::Detection)'s
+//! `Display`, so an ID cannot forge or hide log lines. Every event sits on a cold path:
+//! generating an ID records nothing.
+//!
+//! The same counts are readable without the feature, for metrics exporters:
+//! [`HashIdGenerator::stats`] ([`HashGeneratorStats`](generator::HashGeneratorStats):
+//! generated, collisions, resolved by nonce, length escalations, exhausted) and
+//! [`SnowflakeGenerator::stats`] ([`SnowflakeStats`](generator::SnowflakeStats):
+//! sequence waits, clock steps back, refusals),
+//! [`WorkerLease::stats`](instance::WorkerLease::stats) (renewals, late ones, lapses,
+//! failures), [`SqlStore::stats`](store::SqlStore::stats) and
+//! [`Registry::stats`](instance::Registry::stats) ([`ConnectionStats`](db::ConnectionStats):
+//! connections lost, reconnects, failed attempts, give-ups, a file replaced) and
+//! [`FileStore::stats`](store::FileStore::stats) (lock files reopened, scopes replaced,
+//! repairs).
+//!
+//! ```
+//! use typed_id::generator::{HashIdGenerator, HashInput, MemoryCollisionCheck};
+//!
+//! let generator = HashIdGenerator::new();
+//! let store = MemoryCollisionCheck::new();
+//! let input = HashInput::new("Fix the login bug", "alice", 1_735_689_600_123_456_789);
+//! generator.generate_body(&input, &store)?;
+//! generator.generate_body(&input, &store)?; // the same input: nonce 0 is taken
+//! // With `tracing`, the second call also emitted a DEBUG event on typed_id::generator.
+//! assert_eq!(generator.stats().collisions, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Patterns in other regex engines
 //!
 //! `PATTERN` is exact where `$` means the end of the text: ECMAScript (JSON Schema,
@@ -311,6 +366,7 @@ pub mod instance;
 mod pattern;
 pub mod store;
 mod text;
+mod trace;
 mod typed;
 
 #[doc(hidden)]

@@ -56,7 +56,7 @@ pub use backend::Backend;
 pub use engine::{DbConnection, Engine};
 pub use error::DbError;
 pub use options::{ConnectOptions, Synchronous};
-pub use reconnect::ReconnectPolicy;
+pub use reconnect::{ConnectionStats, ReconnectPolicy};
 
 pub(crate) use any::on_conn;
 pub(crate) use backend::Sql;

@@ -9,6 +9,28 @@ use std::time::{Duration, Instant};
 
 use super::error::DbError;
 
+/// What a store's or registry's connection has been through since it was opened: read
+/// with [`SqlStore::stats`](crate::store::SqlStore::stats) or
+/// [`Registry::stats`](crate::instance::Registry::stats), with or without the `tracing`
+/// feature (which reports each as an event on `typed_id::db`).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConnectionStats {
+    /// Times the connection was found broken (by the check before an operation, or
+    /// marked by a failed one) and had to be replaced.
+    pub connections_lost: u64,
+    /// Connections re-established.
+    pub reconnects: u64,
+    /// Connection attempts that failed while reconnecting (each one retried while the
+    /// [`ReconnectPolicy`] allowed).
+    pub failed_attempts: u64,
+    /// Times the policy gave up: the operation failed as unreachable.
+    pub gave_up: u64,
+    /// Times the SQLite database file was found deleted or replaced under the open
+    /// connection (counted once: every later call fails).
+    pub file_replaced: u64,
+}
+
 /// How a [`SqlStore`](crate::store::SqlStore) connects again after finding its connection
 /// broken (PostgreSQL: a terminated backend, a restarted server, an idle-session
 /// timeout).

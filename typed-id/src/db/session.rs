@@ -6,16 +6,19 @@
 //! check before an operation ([`DbConnection::ready`]), or marked broken by a previous
 //! operation's failure. A statement whose answer was lost is never sent again.
 
+use std::cell::Cell;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use diesel::result::Error as DieselError;
 
 use super::engine::DbConnection;
 use super::error::DbError;
 use super::file_identity::FileWatch;
-use super::reconnect::ReconnectPolicy;
+use super::reconnect::{ConnectionStats, ReconnectPolicy};
+use crate::trace::event;
 
 /// Makes a new connection, set up like the first.
 pub(crate) type Connector<C> = Box<dyn Fn() -> Result<C, DbError> + Send + Sync>;
@@ -42,6 +45,17 @@ pub(crate) struct Session<C> {
     check: Check,
     /// SQLite: the database's files as opened.
     watch: Option<FileWatch>,
+    counters: Counters,
+}
+
+/// The atomics behind [`ConnectionStats`]; each moves only when something went wrong.
+#[derive(Debug, Default)]
+struct Counters {
+    lost: AtomicU64,
+    reconnects: AtomicU64,
+    failed_attempts: AtomicU64,
+    gave_up: AtomicU64,
+    file_replaced: AtomicBool,
 }
 
 impl<C: DbConnection> Session<C> {
@@ -69,6 +83,7 @@ impl<C: DbConnection> Session<C> {
             policy: ReconnectPolicy::default(),
             check,
             watch,
+            counters: Counters::default(),
         })
     }
 
@@ -105,7 +120,7 @@ impl<C: DbConnection> Session<C> {
     /// [`DbError::FileReplaced`], [`DbError::Unreachable`], [`DbError::Disconnected`].
     pub(crate) fn acquire(&self) -> Result<MutexGuard<'_, C>, DbError> {
         if let Some(watch) = &self.watch {
-            watch.check_known()?;
+            self.noticed(watch.check_known())?;
         }
         let mut conn = self.lock();
         let found = if self.broken.load(Ordering::Relaxed) {
@@ -127,6 +142,16 @@ impl<C: DbConnection> Session<C> {
         } else {
             return Ok(conn);
         };
+        let backend = conn.backend().name();
+        self.counters.lost.fetch_add(1, Ordering::Relaxed);
+        event!(
+            db,
+            WARN,
+            "database connection lost: reconnecting",
+            backend,
+            error = %found,
+            can_reconnect = self.connect.is_some(),
+        );
         let Some(connect) = &self.connect else {
             return Err(DbError::Disconnected { source: found });
         };
@@ -134,9 +159,83 @@ impl<C: DbConnection> Session<C> {
         self.check_file()?;
         // Nothing of this operation was sent on the broken connection: connecting again
         // and going on cannot repeat a number.
-        *conn = self.policy.connect(&**connect)?;
+        let started = Instant::now();
+        let attempts = Cell::new(0_u32);
+        let attempt = || {
+            attempts.set(attempts.get() + 1);
+            let result = connect();
+            if let Err(error) = &result {
+                self.counters
+                    .failed_attempts
+                    .fetch_add(1, Ordering::Relaxed);
+                event!(
+                    db,
+                    DEBUG,
+                    "database reconnect attempt failed",
+                    backend,
+                    attempt = attempts.get(),
+                    error = %error,
+                );
+            }
+            result
+        };
+        let waited_ms = || u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match self.policy.connect(&attempt) {
+            Ok(new) => {
+                *conn = new;
+                self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
+                event!(
+                    db,
+                    INFO,
+                    "database reconnected",
+                    backend,
+                    attempts = attempts.get(),
+                    waited_ms = waited_ms(),
+                );
+            }
+            Err(e) => {
+                self.counters.gave_up.fetch_add(1, Ordering::Relaxed);
+                event!(
+                    db,
+                    ERROR,
+                    "database unreachable: gave up reconnecting",
+                    backend,
+                    attempts = attempts.get(),
+                    waited_ms = waited_ms(),
+                    error = %e,
+                );
+                return Err(e);
+            }
+        }
         self.broken.store(false, Ordering::Relaxed);
         Ok(conn)
+    }
+
+    /// What the session has been through (see [`ConnectionStats`]).
+    pub(crate) fn stats(&self) -> ConnectionStats {
+        let c = &self.counters;
+        ConnectionStats {
+            connections_lost: c.lost.load(Ordering::Relaxed),
+            reconnects: c.reconnects.load(Ordering::Relaxed),
+            failed_attempts: c.failed_attempts.load(Ordering::Relaxed),
+            gave_up: c.gave_up.load(Ordering::Relaxed),
+            file_replaced: u64::from(c.file_replaced.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Counts and reports the first time the database file was found replaced.
+    fn noticed(&self, checked: Result<(), DbError>) -> Result<(), DbError> {
+        if let Err(e @ DbError::FileReplaced { .. }) = &checked
+            && !self.counters.file_replaced.swap(true, Ordering::Relaxed)
+        {
+            event!(
+                db,
+                ERROR,
+                "database file deleted or replaced under the open connection",
+                error = %e,
+            );
+        }
+        checked
     }
 
     /// Runs one operation on [`acquire`](Self::acquire)'s connection. On success, checks
@@ -178,7 +277,7 @@ impl<C: DbConnection> Session<C> {
     /// (nothing to check elsewhere).
     pub(crate) fn check_file(&self) -> Result<(), DbError> {
         match &self.watch {
-            Some(watch) => watch.check(),
+            Some(watch) => self.noticed(watch.check()),
             None => Ok(()),
         }
     }

@@ -25,13 +25,13 @@ mod uuid7;
 pub use collision::{CollisionCheck, MemoryCollisionCheck};
 pub use fingerprint::WorkerFingerprint;
 pub use hash::{
-    HashGenerateError, HashIdGenerator, HashIdGeneratorBuilder, HashInput, birthday_probability,
-    max_elements,
+    HashGenerateError, HashGeneratorStats, HashIdGenerator, HashIdGeneratorBuilder, HashInput,
+    birthday_probability, max_elements,
 };
 pub use key::{InstanceKeyGenerator, generate_hex_key};
 pub use layout::{Layout, SnowflakeParts};
 pub use process::ProcessInstanceId;
-pub use snowflake::{SnowflakeBuilder, SnowflakeGenerator};
+pub use snowflake::{SnowflakeBuilder, SnowflakeGenerator, SnowflakeStats};
 pub use source::SnowflakeSource;
 // For instance detection's `{hostname}-{random}` fallback.
 pub(crate) use fingerprint::hostname;

@@ -13,6 +13,9 @@
 //! its last timestamp, so IDs keep increasing and never repeat. If the clock is behind
 //! the last issued timestamp by more than the tolerance (default 10 ms) the generator
 //! returns [`GenerateError::ClockMovedBackwards`] instead of sleeping for long.
+//!
+//! Waits and clock steps are counted ([`SnowflakeGenerator::stats`]) and, with the
+//! `tracing` feature, reported as events; both happen only on the cold paths.
 
 use core::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +25,7 @@ use super::fingerprint::WorkerFingerprint;
 use super::layout::{Layout, SnowflakeParts, mask};
 use super::{Clock, GenerateError, SystemClock};
 use crate::body::Snowflake;
+use crate::trace::event;
 use crate::typed::{TypedId, try_from_body};
 
 /// Default tolerance for a clock stepping backwards, in milliseconds.
@@ -179,6 +183,7 @@ impl<C: Clock> SnowflakeBuilder<C> {
             layout,
             worker,
             process,
+            counters: Counters::default(),
         };
         if let Some(floor) = self.floor_ms {
             generator.raise_floor_ms(floor)?;
@@ -188,6 +193,39 @@ impl<C: Clock> SnowflakeBuilder<C> {
         }
         Ok(generator)
     }
+}
+
+/// What a [`SnowflakeGenerator`] has run into since it was made: read with
+/// [`SnowflakeGenerator::stats`], with or without the `tracing` feature. Every counter
+/// moves only on a cold path, so none costs anything per ID.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SnowflakeStats {
+    /// Times a call waited for the clock because the millisecond's sequence ran out
+    /// and the generator was already as far ahead of the clock as allowed.
+    pub sequence_waits: u64,
+    /// Calls that failed with [`GenerateError::SequenceExhausted`]: the clock did not
+    /// advance while waited for.
+    pub sequence_exhausted: u64,
+    /// Times the clock was found behind the newest issued timestamp by more than the
+    /// maximum lead: it stepped back, or a floor was raised past it. Counted once per
+    /// step, not per ID issued while the clock catches up.
+    pub clock_steps_back: u64,
+    /// Calls that failed with [`GenerateError::ClockMovedBackwards`]: the clock was
+    /// behind by more than the tolerance.
+    pub clock_refusals: u64,
+}
+
+/// The atomics behind [`SnowflakeStats`], written only on cold paths.
+#[derive(Debug, Default)]
+struct Counters {
+    sequence_waits: AtomicU64,
+    sequence_exhausted: AtomicU64,
+    clock_steps_back: AtomicU64,
+    clock_refusals: AtomicU64,
+    /// The newest issued timestamp (ticks) a clock step back was counted against: while
+    /// the clock catches up, the state's timestamp stays put, so a step is counted once.
+    step_seen_ts: AtomicU64,
 }
 
 /// What [`SnowflakeGenerator::step`] decided.
@@ -248,6 +286,7 @@ pub struct SnowflakeGenerator<C: Clock = SystemClock> {
     layout: Layout,
     worker: u32,
     process: u32,
+    counters: Counters,
 }
 
 impl SnowflakeGenerator<SystemClock> {
@@ -444,12 +483,17 @@ impl<C: Clock> SnowflakeGenerator<C> {
                 max_ms: self.layout.max_timestamp_ms(),
             });
         }
-        if last_ts.saturating_sub(now) > self.tolerance {
+        let behind = last_ts.saturating_sub(now);
+        if behind > self.max_lead && last_ts > self.counters.step_seen_ts.load(Ordering::Relaxed) {
+            self.clock_stepped_back(last_ts)?;
+        }
+        if behind > self.tolerance {
             // `now` may simply be stale (another thread read a newer clock and moved the
             // state on); only a fresh reading shows a real step back.
             let again = self.now_ticks()?;
             let behind = last_ts.saturating_sub(again);
             if behind > self.tolerance {
+                self.counters.clock_refusals.fetch_add(1, Ordering::Relaxed);
                 return Err(GenerateError::ClockMovedBackwards {
                     by_ms: behind,
                     tolerance_ms: self.tolerance,
@@ -464,6 +508,53 @@ impl<C: Clock> SnowflakeGenerator<C> {
         Ok(None)
     }
 
+    /// The state's timestamp `last_ts` is ahead of a clock reading by more than the
+    /// maximum lead: counts and reports the step once, if a fresh reading confirms it
+    /// (the first may be stale, read before another thread moved the state on).
+    #[cold]
+    #[inline(never)]
+    fn clock_stepped_back(&self, last_ts: u64) -> Result<(), GenerateError> {
+        let again = self.now_ticks()?;
+        let behind_ms = last_ts.saturating_sub(again);
+        if behind_ms <= self.max_lead {
+            return Ok(());
+        }
+        let seen = self
+            .counters
+            .step_seen_ts
+            .fetch_max(last_ts, Ordering::Relaxed);
+        if seen >= last_ts {
+            return Ok(()); // another thread counted this step
+        }
+        self.counters
+            .clock_steps_back
+            .fetch_add(1, Ordering::Relaxed);
+        let newest_ms = self.epoch_ms + last_ts;
+        if behind_ms > self.tolerance {
+            event!(
+                generator,
+                WARN,
+                "clock is behind the newest snowflake by more than the tolerance: \
+                 refusing IDs until it catches up",
+                worker = self.worker,
+                behind_ms,
+                tolerance_ms = self.tolerance,
+                newest_ms,
+            );
+        } else {
+            event!(
+                generator,
+                INFO,
+                "clock is behind the newest snowflake: counting on from its timestamp",
+                worker = self.worker,
+                behind_ms,
+                tolerance_ms = self.tolerance,
+                newest_ms,
+            );
+        }
+        Ok(())
+    }
+
     /// Waits until the clock reaches `target` ticks; gives up a little after the time
     /// that should take.
     #[cold]
@@ -471,6 +562,15 @@ impl<C: Clock> SnowflakeGenerator<C> {
         let started = Instant::now();
         let now = self.now_ticks()?;
         let expected = Duration::from_millis(target.saturating_sub(now));
+        self.counters.sequence_waits.fetch_add(1, Ordering::Relaxed);
+        event!(
+            generator,
+            DEBUG,
+            "snowflake sequence exhausted: waiting for the clock",
+            worker = self.worker,
+            timestamp_ms = self.epoch_ms + last_ts,
+            wait_ms = target.saturating_sub(now),
+        );
         loop {
             let waited = started.elapsed();
             let now = self.now_ticks()?;
@@ -478,6 +578,17 @@ impl<C: Clock> SnowflakeGenerator<C> {
                 return Ok(now);
             }
             if waited > expected + WAIT_SLACK {
+                self.counters
+                    .sequence_exhausted
+                    .fetch_add(1, Ordering::Relaxed);
+                event!(
+                    generator,
+                    ERROR,
+                    "snowflake sequence exhausted and the clock does not advance",
+                    worker = self.worker,
+                    timestamp_ms = self.epoch_ms + last_ts,
+                    waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+                );
                 return Err(GenerateError::SequenceExhausted {
                     timestamp_ms: self.epoch_ms + last_ts,
                 });
@@ -601,6 +712,35 @@ impl<C: Clock> SnowflakeGenerator<C> {
     #[must_use]
     pub fn backwards_tolerance_ms(&self) -> u64 {
         self.tolerance
+    }
+
+    /// What this generator has run into: waits for the clock after the sequence ran
+    /// out, clock steps back, and the calls that failed over either.
+    ///
+    /// ```
+    /// use typed_id::generator::{ManualClock, SnowflakeGenerator};
+    ///
+    /// let clock = ManualClock::new(1_735_689_600_000);
+    /// let generator = SnowflakeGenerator::builder()
+    ///     .clock(clock.clone())
+    ///     .backwards_tolerance_ms(5)
+    ///     .build()?;
+    /// generator.next_snowflake()?;
+    /// clock.set_ms(1_735_689_600_000 - 60_000); // NTP steps the clock back a minute
+    /// assert!(generator.next_snowflake().is_err());
+    /// let stats = generator.stats();
+    /// assert_eq!((stats.clock_steps_back, stats.clock_refusals), (1, 1));
+    /// # Ok::<(), typed_id::GenerateError>(())
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> SnowflakeStats {
+        let c = &self.counters;
+        SnowflakeStats {
+            sequence_waits: c.sequence_waits.load(Ordering::Relaxed),
+            sequence_exhausted: c.sequence_exhausted.load(Ordering::Relaxed),
+            clock_steps_back: c.clock_steps_back.load(Ordering::Relaxed),
+            clock_refusals: c.clock_refusals.load(Ordering::Relaxed),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use core::fmt;
 use std::collections::BTreeMap;
 
 use crate::generator::EntropyError;
+use crate::trace::event;
 
 /// Default name of the explicit override variable.
 pub const DEFAULT_OVERRIDE_VAR: &str = "APP_INSTANCE_ID";
@@ -257,6 +258,15 @@ impl fmt::Display for Detection {
     }
 }
 
+/// `text` escaped as [`Detection`]'s `Display` escapes it, for log fields.
+pub(crate) struct Escaped<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_escaped(f, self.0)
+    }
+}
+
 /// Writes `text` with backslashes (`\\`), control characters (`\n`, `\u{7}`), line and
 /// paragraph separators and invisible formatting characters (`\u{202e}`) escaped.
 fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
@@ -402,9 +412,30 @@ impl std::error::Error for DetectError {
 /// # Ok::<(), typed_id::instance::DetectError>(())
 /// ```
 ///
+/// With the `tracing` feature the result is an `INFO` event on `typed_id::instance`
+/// (`instance_id`, `source`, `from`, `stable`), so start-up logs say which source won.
+///
 /// # Errors
 /// [`DetectError`] when a random suffix is needed and no randomness is available.
 pub fn detect<E: EnvSource + ?Sized>(
+    env: &E,
+    override_var: &str,
+) -> Result<Detection, DetectError> {
+    let found = first_match(env, override_var)?;
+    event!(
+        instance,
+        INFO,
+        "instance ID detected",
+        instance_id = %Escaped(found.id()),
+        source = found.source().name(),
+        from = %found.source(),
+        stable = found.source().is_stable(),
+    );
+    Ok(found)
+}
+
+/// The rules of [`detect`], in order.
+fn first_match<E: EnvSource + ?Sized>(
     env: &E,
     override_var: &str,
 ) -> Result<Detection, DetectError> {

@@ -13,6 +13,7 @@ use super::lease::WorkerLease;
 use super::record::{Progress, Registration};
 use super::registry::Registry;
 use crate::generator::Clock;
+use crate::trace::event;
 
 /// Default time between heartbeats when no lease sets a shorter one.
 pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
@@ -227,7 +228,15 @@ impl Task {
     }
 
     fn report(&mut self, e: RegistryError) {
-        self.shared.failures.fetch_add(1, Ordering::Relaxed);
+        let failures = self.shared.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        event!(
+            lease,
+            WARN,
+            "heartbeat failed",
+            error = %e,
+            failures,
+            gives_up = is_final(&e),
+        );
         *self
             .shared
             .last_error

@@ -44,14 +44,17 @@
 mod sql;
 
 use core::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use self::sql::AcquireArgs;
+use super::detect::Escaped;
 use super::error::RegistryError;
 use super::fence::{LeasedGenerator, mono_ns};
 use super::registry::{Registry, random_i64};
 use crate::generator::{Clock, Layout, SnowflakeGenerator, SystemClock};
+use crate::trace::event;
 
 /// Default lease period.
 pub const DEFAULT_LEASE_PERIOD: Duration = Duration::from_secs(30);
@@ -186,6 +189,36 @@ pub struct WorkerLease<C: Clock = SystemClock> {
     floor_ms: u64,
     /// Serialises renewals and the release; `true` once the lease has ended.
     ended: Mutex<bool>,
+    counters: LeaseCounters,
+}
+
+/// What a [`WorkerLease`] has been through since it was acquired: read with
+/// [`WorkerLease::stats`], with or without the `tracing` feature (which reports each as
+/// an event on `typed_id::lease`).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LeaseStats {
+    /// Renewals that succeeded.
+    pub renewals: u64,
+    /// Renewals that succeeded with less than a quarter of the period left before the
+    /// local deadline: a renewal was missed or slow, and the next miss lapses the lease.
+    pub late_renewals: u64,
+    /// Times the local deadline passed before a renewal (the generator refused IDs
+    /// meanwhile), counted once per lapse.
+    pub lapses: u64,
+    /// Renewals that failed (the database unreachable, the lease lost or released).
+    pub failed_renewals: u64,
+}
+
+/// The atomics behind [`LeaseStats`].
+#[derive(Debug, Default)]
+struct LeaseCounters {
+    renewals: AtomicU64,
+    late_renewals: AtomicU64,
+    lapses: AtomicU64,
+    failed_renewals: AtomicU64,
+    /// A lapse was counted and not yet followed by a renewal.
+    lapsed: AtomicBool,
 }
 
 impl<C: Clock> WorkerLease<C> {
@@ -247,11 +280,22 @@ impl<C: Clock> WorkerLease<C> {
             period: options.period,
             floor_ms,
             ended: Mutex::new(false),
+            counters: LeaseCounters::default(),
         };
         match inner {
             Ok(inner) => {
                 let lease = lease(inner);
                 lease.set_deadline(started);
+                event!(
+                    lease,
+                    INFO,
+                    "worker ID leased",
+                    scope = %Escaped(&lease.scope),
+                    worker,
+                    holder = %Escaped(&lease.holder),
+                    floor_ms,
+                    period_ms = u64::try_from(lease.period.as_millis()).unwrap_or(u64::MAX),
+                );
                 Ok(lease)
             }
             Err(e) => {
@@ -327,6 +371,114 @@ impl<C: Clock> WorkerLease<C> {
     /// renewal succeeds), [`RegistryError::DatabaseReplaced`] when the SQLite file was
     /// deleted or replaced (the lease then ends: its row is not in the file at the path).
     pub fn renew(&self) -> Result<(), RegistryError> {
+        // Read before the request: how close to its deadline the lease was renewed.
+        let remaining = self.generator.remaining();
+        let result = self.renew_inner();
+        match &result {
+            Ok(()) => self.renewed(remaining),
+            Err(e) => self.renewal_failed(e),
+        }
+        result
+    }
+
+    /// Counts and reports a successful renewal that found `remaining` before it.
+    fn renewed(&self, remaining: Option<Duration>) {
+        let c = &self.counters;
+        c.renewals.fetch_add(1, Ordering::Relaxed);
+        let reported = c.lapsed.swap(false, Ordering::Relaxed);
+        let worker = self.worker();
+        match remaining {
+            None => {
+                if !reported {
+                    // Lapsed without a failed renewal in between: the process was
+                    // paused, or the renewals came too far apart.
+                    c.lapses.fetch_add(1, Ordering::Relaxed);
+                }
+                event!(
+                    lease,
+                    WARN,
+                    "worker-ID lease renewed after it lapsed",
+                    scope = %Escaped(&self.scope),
+                    worker,
+                );
+            }
+            Some(left) if left < self.period / 4 => {
+                c.late_renewals.fetch_add(1, Ordering::Relaxed);
+                event!(
+                    lease,
+                    WARN,
+                    "worker-ID lease renewed late",
+                    scope = %Escaped(&self.scope),
+                    worker,
+                    remaining_ms = u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
+                    period_ms = u64::try_from(self.period.as_millis()).unwrap_or(u64::MAX),
+                );
+            }
+            Some(_) => {
+                event!(
+                    lease,
+                    DEBUG,
+                    "worker-ID lease renewed",
+                    scope = %Escaped(&self.scope),
+                    worker,
+                );
+            }
+        }
+    }
+
+    /// Counts and reports a failed renewal, and the lapse it may have let happen.
+    fn renewal_failed(&self, e: &RegistryError) {
+        let c = &self.counters;
+        c.failed_renewals.fetch_add(1, Ordering::Relaxed);
+        let worker = self.worker();
+        if let RegistryError::LeaseLost { .. } = e {
+            event!(
+                lease,
+                ERROR,
+                "worker-ID lease lost to another holder: the generator is stopped",
+                scope = %Escaped(&self.scope),
+                worker,
+            );
+            return;
+        }
+        event!(
+            lease,
+            WARN,
+            "worker-ID lease renewal failed",
+            scope = %Escaped(&self.scope),
+            worker,
+            error = %e,
+        );
+        if !self.has_ended()
+            && self.generator.remaining().is_none()
+            && !c.lapsed.swap(true, Ordering::Relaxed)
+        {
+            c.lapses.fetch_add(1, Ordering::Relaxed);
+            event!(
+                lease,
+                ERROR,
+                "worker-ID lease lapsed: the generator refuses IDs until a renewal succeeds",
+                scope = %Escaped(&self.scope),
+                worker,
+            );
+        }
+    }
+
+    /// What this lease has been through: renewals (late ones apart), lapses, failed
+    /// renewals.
+    #[must_use]
+    pub fn stats(&self) -> LeaseStats {
+        let c = &self.counters;
+        LeaseStats {
+            renewals: c.renewals.load(Ordering::Relaxed),
+            late_renewals: c.late_renewals.load(Ordering::Relaxed),
+            lapses: c.lapses.load(Ordering::Relaxed),
+            failed_renewals: c.failed_renewals.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The renewal itself (see [`renew`](Self::renew)).
+    fn renew_inner(&self) -> Result<(), RegistryError> {
         let mut ended = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
         if *ended {
             return Err(self.ended_error());
@@ -406,11 +558,27 @@ impl<C: Clock> WorkerLease<C> {
             )
         })?;
         if updated == 0 {
+            event!(
+                lease,
+                WARN,
+                "worker-ID lease released after another holder had taken it",
+                scope = %Escaped(&self.scope),
+                worker = self.worker(),
+            );
             return Err(RegistryError::LeaseLost {
                 scope: self.scope.clone(),
                 worker: self.worker(),
             });
         }
+        event!(
+            lease,
+            INFO,
+            "worker-ID lease released",
+            scope = %Escaped(&self.scope),
+            worker = self.worker(),
+            high_water_ms = high_water,
+            drained,
+        );
         Ok(())
     }
 

@@ -280,7 +280,7 @@ pub use fence::{IssueError, LeasedGenerator};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use heartbeat::{DEFAULT_HEARTBEAT_INTERVAL, Heartbeat, HeartbeatBuilder};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use lease::{DEFAULT_LEASE_PERIOD, LeaseOptions, LeaseRecord, WorkerLease};
+pub use lease::{DEFAULT_LEASE_PERIOD, LeaseOptions, LeaseRecord, LeaseStats, WorkerLease};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use lifecycle::MAX_EPIC_CHARS;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

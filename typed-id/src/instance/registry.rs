@@ -276,6 +276,14 @@ impl Registry {
         self.backend.name()
     }
 
+    /// What the registry's connection has been through since it was opened (see
+    /// [`ConnectionStats`](crate::db::ConnectionStats)); the same events are reported
+    /// on `typed_id::db` with the `tracing` feature.
+    #[must_use]
+    pub fn stats(&self) -> crate::db::ConnectionStats {
+        self.session.stats()
+    }
+
     /// A SQLite registry's file and its identity (device, inode) when opened.
     pub(crate) fn file(&self) -> Option<(std::path::PathBuf, (u64, u64))> {
         self.session.main_file()

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::detect::{
-    DEFAULT_OVERRIDE_VAR, DetectError, Detection, DetectionSource, EnvSource, OsEnv, detect,
+    DEFAULT_OVERRIDE_VAR, DetectError, Detection, DetectionSource, EnvSource, Escaped, OsEnv,
+    detect,
 };
 use super::error::RegistryError;
 use super::fence::LeasedGenerator;
@@ -18,6 +19,7 @@ use super::validate::{
     ValidationWarning, Validator,
 };
 use crate::generator::{Clock, Layout, SystemClock};
+use crate::trace::event;
 
 type OnError = Box<dyn FnMut(RegistryError) + Send>;
 
@@ -461,6 +463,17 @@ pub fn start_with_env<C: Clock + 'static, E: EnvSource + ?Sized>(
             return Err(StartError::Heartbeat(e));
         }
     };
+    event!(
+        instance,
+        INFO,
+        "instance started",
+        instance_id = %Escaped(detection.id()),
+        source = detection.source().name(),
+        environment = %environment,
+        project = %Escaped(&config.project),
+        worker = lease.worker(),
+        warnings = warnings.len(),
+    );
     Ok(Instance {
         detection,
         environment,

@@ -10,7 +10,8 @@
 use core::fmt;
 use core::str::FromStr;
 
-use super::detect::{Detection, DetectionSource, EnvSource, Quoted, is_invisible_format};
+use super::detect::{Detection, DetectionSource, EnvSource, Escaped, Quoted, is_invisible_format};
+use crate::trace::event;
 
 /// Default name of the variable holding the deployment environment.
 pub const DEFAULT_ENVIRONMENT_VAR: &str = "APP_ENV";
@@ -375,7 +376,8 @@ impl fmt::Display for ValidationError {
 
 impl std::error::Error for ValidationError {}
 
-/// Something worth a log line that does not stop start-up. Returned, never printed.
+/// Something worth a log line that does not stop start-up. Returned, and with the
+/// `tracing` feature also emitted as a `WARN` event; never printed.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ValidationWarning {
@@ -608,9 +610,33 @@ impl Validator {
 
     /// Checks `detection` for `environment` (see the type's docs).
     ///
+    /// With the `tracing` feature each warning is also a `WARN` event on
+    /// `typed_id::instance` (`warning`, `instance_id`, `environment`); a refusal is
+    /// only returned, for the caller to report.
+    ///
     /// # Errors
     /// [`ValidationError`] with the operator-facing message.
     pub fn validate(
+        &self,
+        detection: &Detection,
+        environment: Environment,
+    ) -> Result<Vec<ValidationWarning>, ValidationError> {
+        let warnings = self.check(detection, environment)?;
+        for warning in &warnings {
+            event!(
+                instance,
+                WARN,
+                "instance ID accepted with a warning",
+                warning = %warning,
+                instance_id = %Escaped(detection.id()),
+                environment = %environment,
+            );
+        }
+        Ok(warnings)
+    }
+
+    /// The rules of [`validate`](Self::validate).
+    fn check(
         &self,
         detection: &Detection,
         environment: Environment,

@@ -11,12 +11,14 @@ use std::io::{self, Read as _, Write as _};
 use std::io::{Seek as _, SeekFrom};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
 use super::{DisplayIdAllocator, StoreError, check_block, check_observed, check_scope};
 use crate::body::Seq;
+use crate::trace::event;
 
 /// First line of every counter file.
 const MAGIC: &str = "typed-id counter v1";
@@ -157,6 +159,32 @@ pub struct FileStore {
     reserve: u32,
     /// What this store knows per scope; the mutex serialises this process's threads.
     scopes: Mutex<HashMap<Box<str>, Arc<Mutex<ScopeState>>>>,
+    counters: FileCounters,
+}
+
+/// What a [`FileStore`] has run into since it was opened: read with
+/// [`FileStore::stats`], with or without the `tracing` feature (which reports each as an
+/// event on `typed_id::store`).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileStoreStats {
+    /// Times a call found a scope's lock file deleted or replaced under it and reopened
+    /// it (a temp cleaner, a hand), then ran again.
+    pub lock_reopens: u64,
+    /// Times a scope's data was found replaced (the folder restored from a backup, the
+    /// files deleted): every later call on that scope fails with
+    /// [`StoreError::Replaced`].
+    pub replaced: u64,
+    /// Scopes seeded by [`FileStore::repair`].
+    pub repairs: u64,
+}
+
+/// The atomics behind [`FileStoreStats`].
+#[derive(Debug, Default)]
+struct FileCounters {
+    lock_reopens: AtomicU64,
+    replaced: AtomicU64,
+    repairs: AtomicU64,
 }
 
 /// What a store holds and remembers about one scope.
@@ -246,6 +274,7 @@ impl FileStore {
             _dir_handle: dir_handle,
             reserve: DEFAULT_RESERVE,
             scopes: Mutex::new(HashMap::new()),
+            counters: FileCounters::default(),
         })
     }
 
@@ -361,11 +390,43 @@ impl FileStore {
                     StoreError::io("write live record", self.file(scope, "lock"), e)
                 })?;
             }
+            self.counters.repairs.fetch_add(1, Ordering::Relaxed);
+            event!(store, INFO, "file store scope repaired", scope, at = value,);
             Ok(value)
         })
     }
 
     /// `scope`'s file with the given suffix (`counter`, `lock`), for a checked scope.
+    /// Counts a scope found replaced (see [`FileStoreStats::replaced`]).
+    fn count_replaced(&self, e: StoreError) -> StoreError {
+        self.counters.replaced.fetch_add(1, Ordering::Relaxed);
+        e
+    }
+
+    /// Counts and reports a lock file found replaced under a call, which then reopens
+    /// it and runs again.
+    fn reopening(&self, path: &Path) {
+        self.counters.lock_reopens.fetch_add(1, Ordering::Relaxed);
+        event!(
+            store,
+            WARN,
+            "file store lock file deleted or replaced under a call: reopened",
+            path = %path.display(),
+        );
+    }
+
+    /// What this store has run into: lock files reopened, scopes found replaced,
+    /// repairs.
+    #[must_use]
+    pub fn stats(&self) -> FileStoreStats {
+        let c = &self.counters;
+        FileStoreStats {
+            lock_reopens: c.lock_reopens.load(Ordering::Relaxed),
+            replaced: c.replaced.load(Ordering::Relaxed),
+            repairs: c.repairs.load(Ordering::Relaxed),
+        }
+    }
+
     fn file(&self, scope: &str, suffix: &str) -> PathBuf {
         self.dir.join(format!("{}.{suffix}", file_stem(scope)))
     }
@@ -435,11 +496,11 @@ impl FileStore {
     fn check_dir(&self, state: &mut ScopeState) -> Result<(), StoreError> {
         let now = fs::metadata(&self.dir).ok().and_then(|m| file_id(&m));
         if self.dir_id.is_some() && now != self.dir_id {
-            return Err(replaced(
+            return Err(self.count_replaced(replaced(
                 state,
                 &self.dir,
                 "the folder was removed or replaced after this store opened it",
-            ));
+            )));
         }
         Ok(())
     }
@@ -481,6 +542,7 @@ impl FileStore {
                 // Unlocked by closing it.
                 drop(file);
                 self.check_dir(state)?;
+                self.reopening(&lock_path);
                 continue;
             }
             state.retry = false;
@@ -492,6 +554,7 @@ impl FileStore {
             }
             if state.retry {
                 self.check_dir(state)?;
+                self.reopening(&lock_path);
                 continue;
             }
             unlocked.map_err(|e| StoreError::io("unlock", &*lock_path, e))?;
@@ -540,20 +603,20 @@ impl FileStore {
                 });
             }
             if state.counter_seen {
-                return Err(replaced(
+                return Err(self.count_replaced(replaced(
                     state,
                     &path,
                     "the scope's files were deleted after this store had used them",
-                ));
+                )));
             }
             return Ok(0);
         };
         if state.counter_seen && value < state.ceiling_seen {
-            return Err(replaced(
+            return Err(self.count_replaced(replaced(
                 state,
                 &path,
                 "the counter went back below a ceiling this store had seen (an older copy)",
-            ));
+            )));
         }
         state.counter = stamp.map(|s| (s, value));
         state.counter_seen = true;
@@ -593,12 +656,12 @@ impl FileStore {
                 this_boot: true,
             }) => {
                 if live.last < state.last_seen {
-                    return Err(replaced(
+                    return Err(self.count_replaced(replaced(
                         state,
                         &self.file(scope, "lock"),
                         "the live record went back below a number this store had seen \
                          (an older copy)",
-                    ));
+                    )));
                 }
                 state.last_seen = live.last;
                 Live {
@@ -741,6 +804,13 @@ impl FileStore {
 
 /// Marks `scope`'s data replaced for this store, for good, and says so.
 fn replaced(state: &mut ScopeState, path: &Path, reason: &'static str) -> StoreError {
+    event!(
+        store,
+        ERROR,
+        "file store data replaced: the scope refuses every later call",
+        path = %path.display(),
+        reason,
+    );
     state.replaced = Some((path.to_path_buf(), reason));
     state.lock = None;
     StoreError::Replaced {

@@ -218,7 +218,7 @@ pub(crate) mod sql;
 mod work_item;
 
 pub use error::StoreError;
-pub use file::FileStore;
+pub use file::{FileStore, FileStoreStats};
 pub use memory::MemoryStore;
 pub use segment::Segmented;
 #[cfg(feature = "postgres")]
@@ -229,7 +229,7 @@ pub use sql::SqliteStore;
 pub use sql::{IdColumn, SqlCollisionCheck, SqlStore, StoreConnection};
 // The database layer's options, where store users looked for them before.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use crate::db::{ConnectOptions, ReconnectPolicy, Synchronous};
+pub use crate::db::{ConnectOptions, ConnectionStats, ReconnectPolicy, Synchronous};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[allow(deprecated)]
 pub use sql::SqliteOptions;

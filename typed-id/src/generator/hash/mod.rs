@@ -12,6 +12,9 @@
 //! chosen length, ten at each longer length, then a bounded number at the longest, then
 //! [`HashGenerateError::TooManyCollisions`]. Every attempt uses a fresh nonce, so a longer
 //! candidate is never an extension of a shorter one that collided.
+//!
+//! Collisions are counted ([`HashIdGenerator::stats`]) and, with the `tracing` feature,
+//! reported as events: the collision metrics that show when a store outgrows its lengths.
 
 mod digest;
 mod length;
@@ -26,6 +29,7 @@ use super::GenerateError;
 use super::collision::CollisionCheck;
 use crate::body::{HashId, HashSpec};
 use crate::error::{IdError, ParseErrorKind};
+use crate::trace::event;
 use crate::typed::TypedId;
 
 pub use self::digest::HashInput;
@@ -80,6 +84,42 @@ impl<E: std::error::Error + 'static> std::error::Error for HashGenerateError<E> 
             HashGenerateError::TooManyCollisions { .. } => None,
         }
     }
+}
+
+/// What a [`HashIdGenerator`] has done since it was made: read with
+/// [`HashIdGenerator::stats`], with or without the `tracing` feature.
+///
+/// A collision rate that climbs means the cached element count lags behind the store
+/// (see [`HashIdGenerator::note_inserted`]) or the threshold is too loose; length
+/// escalations mean the chosen length was already crowded; any exhaustion means the
+/// store needs a longer minimum length.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HashGeneratorStats {
+    /// IDs generated. Counted without a locked instruction (see
+    /// [`HashIdGenerator::stats`]): exact from one thread, possibly a little low when
+    /// several threads generate at the same moment.
+    pub generated: u64,
+    /// Candidates the collision check reported as taken.
+    pub collisions: u64,
+    /// Generations that resolved their collisions with a fresh nonce at the chosen
+    /// length.
+    pub resolved_by_nonce: u64,
+    /// Generations that had to grow the length past the one chosen from the element
+    /// count.
+    pub length_escalations: u64,
+    /// Generations that failed with [`HashGenerateError::TooManyCollisions`].
+    pub exhausted: u64,
+}
+
+/// The rarely-moving counters behind [`HashGeneratorStats`]: each changes only when a
+/// candidate collided, so an atomic add costs nothing on the usual path.
+#[derive(Debug, Default)]
+struct RareCounters {
+    collisions: AtomicU64,
+    resolved_by_nonce: AtomicU64,
+    length_escalations: AtomicU64,
+    exhausted: AtomicU64,
 }
 
 /// Configures a [`HashIdGenerator`]; start from [`HashIdGenerator::builder`].
@@ -212,6 +252,9 @@ pub struct HashIdGenerator {
     refreshed_at_ns: AtomicU64,
     /// `config.refresh_after` in nanoseconds, computed once.
     refresh_after_ns: u128,
+    /// IDs generated: a load and a store, like `cached` (see `count`).
+    generated: AtomicU64,
+    rare: RareCounters,
 }
 
 impl Default for HashIdGenerator {
@@ -236,6 +279,8 @@ impl HashIdGenerator {
             since_refresh: AtomicU32::new(STALE),
             refreshed_at_ns: AtomicU64::new(0),
             refresh_after_ns: config.refresh_after.as_nanos(),
+            generated: AtomicU64::new(0),
+            rare: RareCounters::default(),
         }
     }
 
@@ -365,17 +410,113 @@ impl HashIdGenerator {
                 // twentieth of the whole generation.)
                 let candidate = unsafe { core::str::from_utf8_unchecked(&text[..end]) };
                 if check.claim(candidate).map_err(HashGenerateError::Check)? {
-                    // Load and store, not an atomic add: see `count`.
-                    let n = self.cached.load(Ordering::Relaxed);
-                    self.cached.store(n.saturating_add(1), Ordering::Relaxed);
+                    // Loads and stores, not atomic adds: see `count`.
+                    let cached = self.cached.load(Ordering::Relaxed);
+                    self.cached
+                        .store(cached.saturating_add(1), Ordering::Relaxed);
+                    let g = self.generated.load(Ordering::Relaxed);
+                    self.generated.store(g.wrapping_add(1), Ordering::Relaxed);
+                    if nonce > 1 {
+                        self.collided(candidate, nonce, start, len, n);
+                    }
                     return Ok(wrap(HashId::from_generated(text, text_at, len)));
                 }
             }
         }
+        self.exhausted(prefix, nonce, start, hi, n);
         Err(HashGenerateError::TooManyCollisions {
             attempts: nonce,
             len: hi,
         })
+    }
+
+    /// Counts and reports a generation whose winner was candidate number `candidates`
+    /// (so `candidates - 1` collided), chosen at length `start`, won at `len`, with the
+    /// element count at `count`.
+    #[cold]
+    #[inline(never)]
+    fn collided(&self, winner: &str, candidates: u32, start: u8, len: u8, count: u64) {
+        let collisions = u64::from(candidates - 1);
+        self.rare
+            .collisions
+            .fetch_add(collisions, Ordering::Relaxed);
+        if len > start {
+            self.rare.length_escalations.fetch_add(1, Ordering::Relaxed);
+            event!(
+                generator,
+                INFO,
+                "content-hash collisions resolved by growing the length",
+                id = winner,
+                candidates,
+                collisions,
+                chosen_len = start,
+                len,
+                element_count = count,
+            );
+        } else {
+            self.rare.resolved_by_nonce.fetch_add(1, Ordering::Relaxed);
+            event!(
+                generator,
+                DEBUG,
+                "content-hash collision resolved by a fresh nonce",
+                id = winner,
+                candidates,
+                collisions,
+                len,
+                element_count = count,
+            );
+        }
+    }
+
+    /// Counts and reports a generation that ran out of candidates.
+    #[cold]
+    #[inline(never)]
+    fn exhausted(&self, prefix: &str, candidates: u32, start: u8, max_len: u8, count: u64) {
+        self.rare
+            .collisions
+            .fetch_add(u64::from(candidates), Ordering::Relaxed);
+        self.rare.exhausted.fetch_add(1, Ordering::Relaxed);
+        event!(
+            generator,
+            WARN,
+            "no free content-hash ID: every candidate collided",
+            prefix,
+            candidates,
+            chosen_len = start,
+            max_len,
+            element_count = count,
+        );
+    }
+
+    /// What this generator has done since it was made: IDs generated, candidates that
+    /// collided, and how the collisions were resolved.
+    ///
+    /// The rare counters (everything but `generated`) are atomic adds made only when a
+    /// candidate collided. `generated` is a plain load and store, like the cached
+    /// element count: a locked add per ID would cost about a sixth of the hash, so two
+    /// threads generating at the same moment may count once.
+    ///
+    /// ```
+    /// use typed_id::generator::{HashIdGenerator, HashInput, MemoryCollisionCheck};
+    ///
+    /// let generator = HashIdGenerator::new();
+    /// let store = MemoryCollisionCheck::new();
+    /// let input = HashInput::new("Fix the login bug", "alice", 1_735_689_600_123_456_789);
+    /// generator.generate_body(&input, &store)?;
+    /// generator.generate_body(&input, &store)?; // nonce 0 is taken: one collision
+    /// let stats = generator.stats();
+    /// assert_eq!((stats.generated, stats.collisions, stats.resolved_by_nonce), (2, 1, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> HashGeneratorStats {
+        HashGeneratorStats {
+            generated: self.generated.load(Ordering::Relaxed),
+            collisions: self.rare.collisions.load(Ordering::Relaxed),
+            resolved_by_nonce: self.rare.resolved_by_nonce.load(Ordering::Relaxed),
+            length_escalations: self.rare.length_escalations.load(Ordering::Relaxed),
+            exhausted: self.rare.exhausted.load(Ordering::Relaxed),
+        }
     }
 
     /// The generator's length bounds narrowed to a type's.

@@ -25,7 +25,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
 use super::{ChildCounter, DisplayIdAllocator, StoreError, check_block, check_scope};
 use crate::body::{HashId, Seq};
 use crate::db::session::{Check, Connector};
-use crate::db::{ConnectOptions, Engine, ReconnectPolicy, Session};
+use crate::db::{ConnectOptions, ConnectionStats, Engine, ReconnectPolicy, Session};
 use crate::generator::{HashIdGenerator, HashInput};
 use crate::typed::TypedId;
 
@@ -273,6 +273,14 @@ impl<C: StoreConnection> SqlStore<C> {
     /// operation anyway).
     pub fn connection(&self) -> MutexGuard<'_, C> {
         self.session.lock()
+    }
+
+    /// What the store's connection has been through since it was opened: connections
+    /// lost, reconnects, failed attempts, give-ups, a database file replaced. The same
+    /// events are reported on `typed_id::db` with the `tracing` feature.
+    #[must_use]
+    pub fn stats(&self) -> ConnectionStats {
+        self.session.stats()
     }
 
     /// Runs one operation on the session's connection, checked and reconnected as
