@@ -349,7 +349,7 @@ fn check_prefix(prefix: &str, spec: &BodySpec) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SnowflakeEncoding;
+    use crate::body::SnowflakeEncoding;
 
     #[test]
     fn parses_and_reports_like_a_derived_type() {

@@ -78,21 +78,21 @@ pub trait FullText {
     fn full_text(&self) -> &str;
 }
 
-impl FullText for crate::HashId {
+impl FullText for crate::body::HashId {
     #[inline]
     fn full_text(&self) -> &str {
         self.full_str()
     }
 }
 
-impl FullText for crate::Seq {
+impl FullText for crate::body::Seq {
     #[inline]
     fn full_text(&self) -> &str {
         self.full_str()
     }
 }
 
-impl FullText for crate::HexKey {
+impl FullText for crate::body::HexKey {
     #[inline]
     fn full_text(&self) -> &str {
         self.full_str()
@@ -100,15 +100,15 @@ impl FullText for crate::HexKey {
 }
 
 /// The `n`th child of a hierarchical ID, within the type's depth limit.
-pub fn child<T: TypedId<Body = crate::HashId>>(id: &T, n: u32) -> Result<T, IdError> {
-    let spec: crate::HashSpec = T::SPEC;
+pub fn child<T: TypedId<Body = crate::body::HashId>>(id: &T, n: u32) -> Result<T, IdError> {
+    let spec: crate::body::HashSpec = T::SPEC;
     id.body_ref()
         .child_within(n, spec.max_depth)
         .map(T::from_body_unchecked)
 }
 
 /// A display ID of type `T` for the number `value`, at the type's width.
-pub fn seq<T: TypedId<Body = crate::Seq>>(value: u64) -> Result<T, IdError> {
-    let spec: crate::SeqSpec = T::SPEC;
-    crate::Seq::build(T::PREFIX, value, &spec).map(T::from_body_unchecked)
+pub fn seq<T: TypedId<Body = crate::body::Seq>>(value: u64) -> Result<T, IdError> {
+    let spec: crate::body::SeqSpec = T::SPEC;
+    crate::body::Seq::build(T::PREFIX, value, &spec).map(T::from_body_unchecked)
 }

@@ -139,8 +139,8 @@ impl HexKey {
     /// The first `len` hex digits of `bytes` (e.g. a SHA-256 digest).
     ///
     /// # Errors
-    /// [`crate::IdError::HashLength`] when `len` is outside `4..=32` or `bytes` is too short.
-    pub fn from_bytes(bytes: &[u8], len: u8) -> Result<Self, crate::IdError> {
+    /// [`crate::error::IdError::HashLength`] when `len` is outside `4..=32` or `bytes` is too short.
+    pub fn from_bytes(bytes: &[u8], len: u8) -> Result<Self, crate::error::IdError> {
         Self::from_bytes_prefixed("", bytes, len)
     }
 
@@ -148,8 +148,8 @@ impl HexKey {
         prefix: &str,
         bytes: &[u8],
         len: u8,
-    ) -> Result<Self, crate::IdError> {
-        let err = crate::IdError::HashLength {
+    ) -> Result<Self, crate::error::IdError> {
+        let err = crate::error::IdError::HashLength {
             len: usize::from(len),
             min: HEX_MIN,
             max: HEX_MAX,

@@ -16,7 +16,7 @@ use diesel::expression::AsExpression;
 use diesel::sql_types::Text;
 
 use crate::__private::FullText;
-use crate::Snowflake;
+use crate::body::Snowflake;
 use crate::typed::TypedId;
 
 /// An owned ID bound as a `Text` parameter: the expression behind `AsExpression<Text>`
@@ -55,7 +55,7 @@ pub mod sqlite {
     use diesel::sqlite::{Sqlite, SqliteType, SqliteValue};
 
     use super::TextBind;
-    use crate::Snowflake;
+    use crate::body::Snowflake;
     use crate::external::IdText;
     use crate::external::stored::{self as check, InvalidDbValue, Problem};
     use crate::typed::TypedId;
@@ -138,7 +138,7 @@ pub mod pg {
     use diesel::sql_types::{BigInt, Text};
 
     use super::TextBind;
-    use crate::Snowflake;
+    use crate::body::Snowflake;
     use crate::external::IdText;
     use crate::external::stored::{self as check, InvalidDbValue, Problem};
     use crate::typed::TypedId;

@@ -84,16 +84,16 @@ mod text {
         )*};
     }
 
-    inline_text!(crate::HashId, crate::Seq, crate::HexKey);
+    inline_text!(crate::body::HashId, crate::body::Seq, crate::body::HexKey);
 
-    impl IdText for crate::Snowflake {
+    impl IdText for crate::body::Snowflake {
         #[inline]
         fn inline_text(&self) -> Option<&str> {
             None
         }
     }
 
-    impl IdText for crate::TypeIdUuid {
+    impl IdText for crate::body::TypeIdUuid {
         #[inline]
         fn inline_text(&self) -> Option<&str> {
             None

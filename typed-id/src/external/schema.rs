@@ -2,9 +2,9 @@
 //! (utoipa) alike: a title, a description and an example, beside the type's `PATTERN`.
 
 use crate::body::Body;
+use crate::body::{HashId, HashSpec, HexKey, HexSpec, Seq, SeqSpec, Snowflake, SnowflakeEncoding};
+use crate::body::{SnowflakeSpec, TypeIdSpec, TypeIdUuid};
 use crate::typed::TypedId;
-use crate::{HashId, HashSpec, HexKey, HexSpec, Seq, SeqSpec, Snowflake, SnowflakeEncoding};
-use crate::{SnowflakeSpec, TypeIdSpec, TypeIdUuid};
 
 /// Bodies that can show an example of themselves under given options.
 #[doc(hidden)]

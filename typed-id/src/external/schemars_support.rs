@@ -41,7 +41,7 @@
 use schemars::{Schema, json_schema};
 
 use super::schema::{self, IdExample};
-use crate::Snowflake;
+use crate::body::Snowflake;
 use crate::typed::TypedId;
 
 /// `JsonSchema::json_schema` of a type serialized as its text.

@@ -16,9 +16,9 @@ use serde::ser::Serializer;
 
 use super::{IdText, with_text};
 use crate::body::Body;
+use crate::body::{Snowflake, SnowflakeSpec};
 use crate::error::{ParseErrorKind, ParseIdError};
 use crate::typed::{self, TypedId};
-use crate::{Snowflake, SnowflakeSpec};
 
 /// `Serialize` of a derived type: its canonical string.
 #[inline]
@@ -163,7 +163,7 @@ fn parse_bare_decimal<T: TypedId<Body = Snowflake>>(v: &str) -> Result<T, ParseI
     let body = Snowflake::parse_body("", v, &spec)
         .map_err(|(index, kind)| ParseIdError::new(T::NAME, v, index, kind))?;
     typed::try_from_body::<T>(body).map_err(|e| match e {
-        crate::IdError::Shape(kind) => ParseIdError::new(T::NAME, v, 0, kind),
+        crate::error::IdError::Shape(kind) => ParseIdError::new(T::NAME, v, 0, kind),
         _ => ParseIdError::new(
             T::NAME,
             v,

@@ -23,11 +23,11 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
 use serde::ser::{Serialize, SerializeStruct as _, Serializer};
 
-use crate::TypeIdUuid;
 use crate::body::Body;
+use crate::body::TypeIdUuid;
+use crate::body::{DynTypeId, HashId, HexKey, HexSpec, InstanceKey, Seq, SeqSpec, Snowflake};
 use crate::error::ParseIdError;
 use crate::generator::{ProcessInstanceId, SnowflakeParts};
-use crate::{DynTypeId, HashId, HexKey, HexSpec, InstanceKey, Seq, SeqSpec, Snowflake};
 
 /// Reads a string (or UTF-8 bytes) through `parse`.
 struct TextVisitor<T> {

@@ -69,7 +69,7 @@ use sqlx::{TypeInfo as _, ValueRef as _};
 
 use super::IdText;
 use super::stored::{self, InvalidDbValue, Problem};
-use crate::Snowflake;
+use crate::body::Snowflake;
 use crate::typed::TypedId;
 
 /// How a derived type of one body kind maps to the SQL types of a database: what the

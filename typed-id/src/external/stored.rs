@@ -8,7 +8,7 @@
 
 use core::fmt;
 
-use crate::Snowflake;
+use crate::body::Snowflake;
 use crate::typed::{self, TypedId};
 
 /// The error type both database crates use for a failed conversion.

@@ -15,10 +15,10 @@
 //! number 1 and the nil UUID; and libFuzzer's empty input is that same smallest ID.
 
 use crate::body::Body;
+use crate::body::{HashId, HashSpec, HexKey, HexSpec, Seq, SeqSpec, Snowflake, SnowflakeSpec};
+use crate::body::{TypeIdSpec, TypeIdUuid};
 use crate::error::IdError;
 use crate::typed::{self, TypedId};
-use crate::{HashId, HashSpec, HexKey, HexSpec, Seq, SeqSpec, Snowflake, SnowflakeSpec};
-use crate::{TypeIdSpec, TypeIdUuid};
 
 /// Most choices any body makes (a 32-digit hex key).
 pub const CHOICES: usize = 32;

@@ -34,7 +34,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 
 use super::schema::{self, IdExample};
-use crate::Snowflake;
+use crate::body::Snowflake;
 use crate::typed::TypedId;
 
 /// `PartialSchema::schema` of a type serialized as its text.

@@ -11,7 +11,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::TypeIdUuid;
+use crate::body::TypeIdUuid;
 
 impl From<uuid::Uuid> for TypeIdUuid {
     fn from(uuid: uuid::Uuid) -> Self {

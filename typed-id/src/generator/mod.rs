@@ -20,6 +20,7 @@ mod layout;
 mod process;
 mod snowflake;
 mod source;
+mod uuid7;
 
 pub use collision::{CollisionCheck, MemoryCollisionCheck};
 pub use fingerprint::WorkerFingerprint;

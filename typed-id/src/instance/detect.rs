@@ -57,7 +57,7 @@ pub trait EnvSource {
     fn random_u32(&self) -> Result<u32, DetectError> {
         let mut buf = [0u8; 4];
         crate::generator::fill_random(&mut buf).map_err(|e| match e {
-            crate::GenerateError::Entropy(e) => DetectError::Entropy(e),
+            crate::generator::GenerateError::Entropy(e) => DetectError::Entropy(e),
             // `fill_random` only fails with `Entropy`; keep the mapping total anyway.
             _ => DetectError::NoRandomness,
         })?;

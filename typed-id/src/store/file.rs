@@ -17,7 +17,7 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use sha2::{Digest, Sha256};
 
 use super::{DisplayIdAllocator, StoreError, check_block, check_observed, check_scope};
-use crate::Seq;
+use crate::body::Seq;
 use crate::trace::event;
 
 /// First line of every counter file.

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use super::{
     ChildCounter, DisplayIdAllocator, StoreError, check_block, check_observed, check_scope,
 };
-use crate::Seq;
+use crate::body::Seq;
 
 /// Display sequences and child counters held in memory; thread-safe.
 ///

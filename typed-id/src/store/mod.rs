@@ -238,8 +238,9 @@ pub use work_item::{StoredWorkItem, WorkItemKey, WorkItemMeta, WorkItemMetaError
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 
+use crate::body::{HashId, HashSpec, Seq};
 use crate::error::IdError;
-use crate::{HashId, HashSpec, Seq, TypedId};
+use crate::typed::TypedId;
 
 /// Largest block a single [`DisplayIdAllocator::allocate_block`] call may reserve.
 pub const MAX_BLOCK: u64 = 1 << 30;

@@ -15,7 +15,7 @@ use super::{DisplayIdAllocator, StoreError, check_block, check_observed, check_s
 /// creation order. [`last`](DisplayIdAllocator::last) reports the last number this
 /// value handed out while it still holds part of a block, and the store's value (the
 /// end of the last block reserved by anyone) otherwise. Near the end of the range
-/// ([`Seq::MAX`](crate::Seq::MAX)) a block shrinks to what is left, so every number is
+/// ([`Seq::MAX`](crate::body::Seq::MAX)) a block shrinks to what is left, so every number is
 /// handed out before the scope reports [`StoreError::Exhausted`].
 ///
 /// ```
@@ -212,7 +212,7 @@ mod tests {
         assert_eq!(store.inner().last("s").unwrap(), 25);
         assert_eq!(store.allocate("s").unwrap(), 26);
         assert!(matches!(
-            store.observe_display_number("s", crate::Seq::MAX + 1),
+            store.observe_display_number("s", crate::body::Seq::MAX + 1),
             Err(StoreError::Exhausted { .. })
         ));
         assert_eq!(

@@ -8,11 +8,12 @@ use core::fmt;
 use core::hash::{Hash, Hasher};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::body::{Seq, Snowflake};
 use crate::codec::{BASE62_MAX_LEN, Encoded};
 use crate::error::ParseIdError;
 use crate::generator::Layout;
 use crate::generator::calendar::{civil_from_days, days_from_civil, days_in_month};
-use crate::{Seq, Snowflake, TypedId};
+use crate::typed::TypedId;
 
 /// An internal ID and a display ID for the same item, e.g. a snowflake
 /// `wi-1767053847123456789` (unique across machines, never reused, sorts by time) and
@@ -620,7 +621,8 @@ mod serde_impl {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     use super::{StoredWorkItem, WorkItemKey, WorkItemMeta};
-    use crate::{Seq, Snowflake, TypedId};
+    use crate::body::{Seq, Snowflake};
+    use crate::typed::TypedId;
 
     const FIELDS: &[&str] = &["id", "display"];
 
