@@ -30,6 +30,8 @@ const ENV_BUSY_MS: &str = "TYPED_ID_FAULT_SQLITE_BUSY_MS";
 const SCOPE: &str = "faults";
 /// Long enough for every wait below on a loaded machine; reaching it fails the cell.
 const DEADLINE: Duration = Duration::from_secs(60);
+/// A wait longer than this is reported (with the workers' errors) while investigating.
+const SLOW: Duration = Duration::from_secs(5);
 /// How long a worker may take to notice that its file was replaced (it must within one
 /// allocation: milliseconds).
 const NOTICE: Duration = Duration::from_secs(15);
@@ -83,6 +85,7 @@ fn open(db: &str, options: &ConnectOptions, log: &mut IssueLog) -> SqliteStore {
             Ok(store) => return store,
             Err(e) if started.elapsed() < DEADLINE => {
                 log.error_of(&e);
+                eprintln!("worker error: opening: {e}");
                 thread::sleep(Duration::from_millis(20));
             }
             Err(e) => panic!("cannot open {db}: {e}"),
@@ -98,6 +101,7 @@ fn allocate_until_stopped(store: &SqliteStore, log: &mut IssueLog, stop: &Path) 
             Ok(n) => log.issued(n),
             Err(e) => {
                 log.error_of(&e);
+                eprintln!("worker error: allocating: {e}");
                 if matches!(e, StoreError::DatabaseFileReplaced { .. }) {
                     return;
                 }
@@ -198,13 +202,20 @@ impl Rig {
 
     /// Waits until `cond` holds; a failure of the cell if it never does.
     fn wait(&self, tally: &mut Tally, what: &str, mut cond: impl FnMut(&Rig) -> bool) -> bool {
-        let deadline = Instant::now() + DEADLINE;
+        let started = Instant::now();
         while !cond(self) {
-            if Instant::now() > deadline {
+            if started.elapsed() > DEADLINE {
                 tally.fail(format!("timed out waiting until {what}"));
                 return false;
             }
             thread::sleep(Duration::from_millis(10));
+        }
+        if started.elapsed() > SLOW {
+            eprintln!(
+                "slow: {:.1} s until {what}; worker errors so far: {:?}",
+                started.elapsed().as_secs_f64(),
+                self.error_texts()
+            );
         }
         true
     }
@@ -251,6 +262,23 @@ impl Rig {
             }
         }
         let _ = fs::remove_file(&self.stop);
+    }
+
+    /// The errors the workers printed, in full (their logs keep only the kind), for a
+    /// failure message.
+    fn error_texts(&self) -> Vec<String> {
+        self.workers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, w)| {
+                fs::read_to_string(&w.stderr)
+                    .unwrap_or_default()
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("worker error: "))
+                    .map(|l| format!("worker {i}: {l}"))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     }
 
     /// Every worker's events (the two-stores job's per-thread logs included) into `tally`.
@@ -634,7 +662,10 @@ fn data_lost(tally: &mut Tally, loss: Loss, tag: &str) {
         .map(|(_, n)| n)
         .sum();
     let errors = format!("{:?}", tally.errors);
-    tally.check(unexpected == 0, || format!("errors: {errors}"));
+    let mut texts = rig.error_texts();
+    texts.dedup();
+    texts.truncate(8);
+    tally.check(unexpected == 0, || format!("errors: {errors}: {texts:?}"));
 }
 
 #[test]

@@ -1272,6 +1272,55 @@ fn postgres_store_outage_is_a_typed_error_within_the_bound_and_no_number_repeats
     }
 }
 
+/// The (device, inode) of the file at `path`, `None` when it is missing.
+fn inode(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[test]
+fn a_store_whose_file_was_replaced_leaves_the_new_files_alone_when_dropped() {
+    // Closing the last connection to a WAL database checkpoints and deletes the `-wal`
+    // and `-shm` by path: after a replacement those name the new database's files.
+    let db = TempSqlite::new();
+    let side = |suffix: &str| {
+        let mut p = db.path().to_owned().into_os_string();
+        p.push(suffix);
+        std::path::PathBuf::from(p)
+    };
+    for notice_first in [false, true] {
+        let _ = fs::remove_file(db.path());
+        let old = SqliteStore::open(db.url()).unwrap();
+        for _ in 0..3 {
+            old.allocate("s").unwrap();
+        }
+        let other = dir_of(&db).join("other.db");
+        drop(SqliteStore::open(other.to_str().unwrap()).unwrap());
+        let _ = fs::remove_file(side("-wal"));
+        let _ = fs::remove_file(side("-shm"));
+        fs::rename(&other, db.path()).unwrap();
+
+        let new = SqliteStore::open(db.url()).unwrap();
+        assert_eq!(new.allocate("s").unwrap(), 1);
+        let files = [inode(&side("-wal")), inode(&side("-shm"))];
+        assert!(files.iter().all(Option::is_some), "{files:?}");
+        if notice_first {
+            assert!(matches!(
+                old.allocate("s"),
+                Err(StoreError::DatabaseFileReplaced { .. })
+            ));
+        }
+        drop(old);
+        assert_eq!(
+            [inode(&side("-wal")), inode(&side("-shm"))],
+            files,
+            "the old store's close touched the new database's files"
+        );
+        assert_eq!(new.allocate("s").unwrap(), 2);
+        assert_eq!(new.allocate("s").unwrap(), 3);
+    }
+}
+
 #[test]
 fn sqlite_store_refuses_to_number_from_a_deleted_or_replaced_file() {
     let db = TempSqlite::new();

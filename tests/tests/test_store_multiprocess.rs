@@ -85,6 +85,29 @@ fn child_process() {
         }
         "crash-file" => log_until_killed(&FileStore::open(&target).unwrap(), &out),
         "crash-sqlite" => log_until_killed(&SqliteStore::open(&target).unwrap(), &out),
+        "close-late" | "close-after-notice" => {
+            // Allocates, says so, waits for the parent's go, then closes the store
+            // (after a failed allocation in the second job) and exits.
+            let store = SqliteStore::open(&target).unwrap();
+            let numbers: Vec<String> = (0..count)
+                .map(|_| store.allocate("late").unwrap().to_string())
+                .collect();
+            write_lines(&out, numbers);
+            let go = out.with_extension("go");
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !go.exists() {
+                assert!(Instant::now() < deadline, "no go from the parent");
+                thread::sleep(Duration::from_millis(5));
+            }
+            if job == "close-after-notice" {
+                let err = store.allocate("late").unwrap_err();
+                assert!(
+                    matches!(err, StoreError::DatabaseFileReplaced { .. }),
+                    "{err:?}"
+                );
+            }
+            drop(store);
+        }
         other => panic!("unknown job {other}"),
     }
 }
@@ -280,6 +303,71 @@ fn check_hash_inserts<C: StoreConnection>(
     drop(conn);
     for line in reported {
         ElementId::parse(&line).unwrap_or_else(|e| panic!("{job}: {e}"));
+    }
+}
+
+/// A process whose `-wal` and `-shm` were deleted (a temp cleaner) while it runs, and a
+/// new process that numbered on fresh ones and has closed: when the old process then
+/// closes its store, SQLite's close (the last connection, as far as it can tell) would
+/// checkpoint its stale log over the new process's pages and delete the `-wal` at the
+/// path, the new process's numbers with it. The old process must leave both alone: the
+/// next process goes on above the new one's numbers.
+#[test]
+fn a_process_closing_after_its_logs_were_deleted_leaves_the_new_ones_alone() {
+    let db = TempSqlite::new();
+    let dir = db.path().parent().unwrap();
+    let side = |suffix: &str| {
+        let mut p = db.path().to_owned().into_os_string();
+        p.push(suffix);
+        PathBuf::from(p)
+    };
+    for job in ["close-late", "close-after-notice"] {
+        for p in [db.path().to_owned(), side("-wal"), side("-shm")] {
+            let _ = fs::remove_file(p);
+        }
+        let out = dir.join(format!("{job}.out"));
+        let mut child = worker(job, db.url(), &out, 3, 0)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !out.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "{job}: the worker never allocated"
+            );
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "{job}: the worker died"
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(fs::read_to_string(&out).unwrap(), "1\n2\n3\n");
+        fs::remove_file(side("-wal")).unwrap();
+        fs::remove_file(side("-shm")).unwrap();
+
+        // The file holds what the last checkpoint wrote, none of the three; the new
+        // process numbers from there, past them, and closes.
+        let new = SqliteStore::open(db.url()).unwrap();
+        let issued: Vec<u64> = (0..10).map(|_| new.allocate("late").unwrap()).collect();
+        drop(new);
+
+        fs::write(out.with_extension("go"), b"").unwrap();
+        let done = child.wait_with_output().unwrap();
+        assert!(
+            done.status.success(),
+            "{job}: {}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        let next = SqliteStore::open(db.url()).unwrap();
+        let n = next.allocate("late").unwrap();
+        assert!(
+            n > *issued.last().unwrap(),
+            "{job}: {n} after the new process issued {issued:?}: the old process's close \
+             undid its work"
+        );
+        drop(next);
+        let _ = fs::remove_file(out.with_extension("go"));
     }
 }
 

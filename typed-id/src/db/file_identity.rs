@@ -52,11 +52,20 @@ impl FileWatch {
                 let mut side = path.as_os_str().to_owned();
                 side.push(suffix);
                 let side = PathBuf::from(side);
-                // In WAL mode both exist while any connection is open, and SQLite
-                // removes them only when the last one closes: this store's is open.
-                if let Some(id) = identity(&side)? {
-                    files.push((role, side, id));
-                }
+                // In WAL mode both exist while any connection that has read the
+                // database is open, and SQLite removes them only when the last one
+                // closes: this store's is open and has read. Missing, they were deleted
+                // in between, and the connection already works on a ghost.
+                let Some(id) = identity(&side)? else {
+                    return Err(DbError::FileReplaced {
+                        path: path.to_owned(),
+                        what: match role {
+                            Role::Wal => "its write-ahead log (-wal) was deleted",
+                            _ => "its shared-memory index (-shm) was deleted",
+                        },
+                    });
+                };
+                files.push((role, side, id));
             }
         }
         Ok(Some(FileWatch {
@@ -183,13 +192,19 @@ mod tests {
     }
 
     #[test]
-    fn a_deleted_wal_is_noticed_and_a_missing_file_is_not_watched() {
+    fn a_deleted_wal_is_noticed_and_a_missing_one_refused() {
         let dir = scratch("wal");
         let db = dir.join("ids.db");
         std::fs::write(&db, b"x").unwrap();
         std::fs::write(dir.join("ids.db-wal"), b"x").unwrap();
+        let missing = FileWatch::new(&db, true).unwrap_err();
+        assert!(
+            matches!(missing, DbError::FileReplaced { what, .. } if what.contains("-shm")),
+            "{missing:?}"
+        );
+        std::fs::write(dir.join("ids.db-shm"), b"x").unwrap();
         let watch = FileWatch::new(&db, true).unwrap().unwrap();
-        assert_eq!(watch.files.len(), 2, "no -shm to watch");
+        assert_eq!(watch.files.len(), 3);
         std::fs::remove_file(dir.join("ids.db-wal")).unwrap();
         let err = watch.check().unwrap_err();
         assert!(

@@ -7,6 +7,7 @@
 //! operation's failure. A statement whose answer was lost is never sent again.
 
 use std::cell::Cell;
+use std::mem::ManuallyDrop;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -36,8 +37,15 @@ pub(crate) enum Check {
 }
 
 /// A shared connection: see the module docs.
+///
+/// A SQLite session whose file was deleted or replaced never closes its connection (it
+/// is left open until the process exits): closing the last connection to a database in
+/// WAL mode checkpoints its log into the file it has open and then deletes the `-wal`
+/// and `-shm` *by path*, and those paths now name the new database's log and index, in
+/// use by other processes. Deleting them would lose their committed numbers.
 pub(crate) struct Session<C> {
-    conn: Mutex<C>,
+    /// Dropped in [`Drop`] unless the file was replaced.
+    conn: ManuallyDrop<Mutex<C>>,
     /// The connection must be replaced before its next use.
     broken: AtomicBool,
     connect: Option<Connector<C>>,
@@ -77,7 +85,7 @@ impl<C: DbConnection> Session<C> {
             None => None,
         };
         Ok(Session {
-            conn: Mutex::new(conn),
+            conn: ManuallyDrop::new(Mutex::new(conn)),
             broken: AtomicBool::new(false),
             connect,
             policy: ReconnectPolicy::default(),
@@ -260,6 +268,11 @@ impl<C: DbConnection> Session<C> {
             Err(e) => {
                 let broke = breaks(&e);
                 self.after_failure(&mut conn, broke);
+                drop(conn);
+                // A file deleted or replaced under the connection makes SQLite fail in
+                // many ways ("disk I/O error", "readonly database", ...): the
+                // replacement is the cause the caller can act on.
+                self.check_file()?;
                 Err(e)
             }
         }
@@ -280,6 +293,25 @@ impl<C: DbConnection> Session<C> {
             Some(watch) => self.noticed(watch.check()),
             None => Ok(()),
         }
+    }
+}
+
+impl<C> Drop for Session<C> {
+    fn drop(&mut self) {
+        // Looked at afresh: the session may not have run anything since the change.
+        if let Some(watch) = &self.watch
+            && watch.check().is_err()
+        {
+            // Left open on purpose: see the type's docs.
+            event!(
+                db,
+                WARN,
+                "database file replaced: its connection stays open until the process exits",
+            );
+            return;
+        }
+        // SAFETY: `conn` is dropped once, here, and `self` is not used afterwards.
+        unsafe { ManuallyDrop::drop(&mut self.conn) }
     }
 }
 

@@ -76,6 +76,10 @@ impl DbConnection for SqliteConnection {
         else {
             return Ok(None);
         };
+        // A read first: until a connection has read the database it has not seen the
+        // WAL flag in the header (`journal_mode` would answer `delete`), nor opened or
+        // created the `-wal` and `-shm` the watch must record.
+        self.batch_execute("SELECT count(*) FROM sqlite_master")?;
         let mode = diesel::sql_query("PRAGMA journal_mode").get_result::<JournalMode>(self)?;
         Ok(Some((
             PathBuf::from(main.file),
@@ -84,6 +88,15 @@ impl DbConnection for SqliteConnection {
     }
 
     fn migrate(&mut self) -> Result<usize, DbError> {
+        // Up to date (every open after the first): a read, no write lock, so opening
+        // does not wait in SQLite's busy handler, which polls without fairness, behind
+        // processes that allocate in a tight loop.
+        if !self
+            .has_pending_migration(MIGRATIONS)
+            .map_err(DbError::from_migration)?
+        {
+            return Ok(0);
+        }
         // BEGIN IMMEDIATE: processes opening a fresh file at once take turns, and each
         // sees the migrations the one before it applied. The harness's own
         // per-migration transactions nest as savepoints.

@@ -322,11 +322,12 @@ impl<C: StoreConnection> SqlStore<C> {
             self.session.after_failure(&mut conn, false);
         }
         drop(conn);
-        let value = result?;
+        // Checked whatever the outcome: a file replaced under the connection is what a
+        // failure is best reported as, and a success must not be handed out.
         self.session
             .check_file()
             .map_err(|e| E::from(into_diesel(e.into())))?;
-        Ok(value)
+        result
     }
 
     /// Generates a content-hash ID of type `T` that is free in `column` and inserts it
