@@ -84,13 +84,24 @@ fn open(db: &str, options: &ConnectOptions, log: &mut IssueLog) -> SqliteStore {
         match SqliteStore::open_with(db, options) {
             Ok(store) => return store,
             Err(e) if started.elapsed() < DEADLINE => {
-                log.error_of(&e);
-                eprintln!("worker error: opening: {e}");
+                log_error(log, "opening", &e);
                 thread::sleep(Duration::from_millis(20));
             }
             Err(e) => panic!("cannot open {db}: {e}"),
         }
     }
+}
+
+/// Logs `e` by kind, `Busy` for a lock wait that timed out (SQLite does not queue
+/// waiters: a worker can lose to the others for the whole busy timeout), and prints it
+/// in full.
+fn log_error(log: &mut IssueLog, doing: &str, e: &StoreError) {
+    if e.is_busy() {
+        log.error("Busy");
+    } else {
+        log.error_of(e);
+    }
+    eprintln!("worker error: {doing}: {e}");
 }
 
 /// Allocates until the stop file appears, logging each number before the next call.
@@ -100,8 +111,7 @@ fn allocate_until_stopped(store: &SqliteStore, log: &mut IssueLog, stop: &Path) 
         match store.allocate(SCOPE) {
             Ok(n) => log.issued(n),
             Err(e) => {
-                log.error_of(&e);
-                eprintln!("worker error: allocating: {e}");
+                log_error(log, "allocating", &e);
                 if matches!(e, StoreError::DatabaseFileReplaced { .. }) {
                     return;
                 }
@@ -453,7 +463,7 @@ fn sigstop(tally: &mut Tally) {
         rig.stop(tally);
     }
     rig.tally_all(tally, 0..rig.workers.len());
-    let locked = tally.errors.get("Database").copied().unwrap_or(0);
+    let locked = tally.errors.get("Busy").copied().unwrap_or(0);
     let errors = format!("{:?}", tally.errors);
     tally.check(locked == tally.error_count(), || {
         format!("unexpected errors: {errors}")
@@ -524,7 +534,7 @@ fn write_lock_held_cell(tally: &mut Tally) {
     }
     rig.stop(tally);
     rig.tally_all(tally, workers);
-    let locked = tally.errors.get("Database").copied().unwrap_or(0);
+    let locked = tally.errors.get("Busy").copied().unwrap_or(0);
     let errors = format!("{:?}", tally.errors);
     tally.check(locked == tally.error_count(), || {
         format!("unexpected errors: {errors}")
@@ -658,7 +668,9 @@ fn data_lost(tally: &mut Tally, loss: Loss, tag: &str) {
     let unexpected: u64 = tally
         .errors
         .iter()
-        .filter(|(k, _)| *k != "DatabaseFileReplaced")
+        // A worker that waited out the busy timeout behind the others: an availability
+        // cost (counted in the table), not a uniqueness failure.
+        .filter(|(k, _)| *k != "DatabaseFileReplaced" && *k != "Busy")
         .map(|(_, n)| n)
         .sum();
     let errors = format!("{:?}", tally.errors);

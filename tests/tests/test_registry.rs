@@ -1041,7 +1041,10 @@ fn sqlite_heartbeat_thread_reports_failures_to_a_channel() {
 /// afterwards leased the same worker IDs from the new file with no high-water mark.
 #[test]
 fn sqlite_registry_file_deleted_or_replaced_ends_the_leases() {
-    for replace in [false, true] {
+    // 0: file and logs deleted; 1: replaced by a backup; 2: only the `-wal` and `-shm`
+    // deleted (a successor would read the lease as the last checkpoint left it).
+    for case in 0..3 {
+        let (replace, logs_only) = (case == 1, case == 2);
         let db = TempSqlite::new();
         let registry = Arc::new(Registry::open(db.url()).unwrap());
         let me = registry.register(&new("ghost-00000001", "p")).unwrap();
@@ -1053,7 +1056,12 @@ fn sqlite_registry_file_deleted_or_replaced_ends_the_leases() {
         if replace {
             std::fs::copy(&path, &backup).unwrap();
         }
-        for suffix in ["", "-wal", "-shm"] {
+        let files: &[&str] = if logs_only {
+            &["-wal", "-shm"]
+        } else {
+            &["", "-wal", "-shm"]
+        };
+        for suffix in files {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
         if replace {
@@ -1077,7 +1085,7 @@ fn sqlite_registry_file_deleted_or_replaced_ends_the_leases() {
                 "still issuing from the deleted file"
             );
         }
-        eprintln!("replaced={replace}: {issued_after} IDs before the generator noticed");
+        eprintln!("case {case}: {issued_after} IDs before the generator noticed");
         let err = lease.renew().unwrap_err();
         assert!(
             matches!(err, RegistryError::DatabaseReplaced { .. }),
@@ -1095,6 +1103,19 @@ fn sqlite_registry_file_deleted_or_replaced_ends_the_leases() {
             registry.heartbeat(&me, None),
             Err(RegistryError::DatabaseReplaced { .. })
         ));
+        if logs_only {
+            // The same file: this process keeps its old connection open (closing it
+            // would delete another process's new -wal and -shm) and so cannot open the
+            // file again; another process can.
+            drop(lease);
+            drop(registry);
+            let err = Registry::open(db.url()).unwrap_err();
+            assert!(
+                matches!(err, RegistryError::DatabaseReplaced { .. }),
+                "{err:?}"
+            );
+            continue;
+        }
         // A process started afterwards works on the file now at the path.
         let fresh = Arc::new(Registry::open(db.url()).unwrap());
         let next = WorkerLease::acquire(fresh, LeaseOptions::new("p", "new")).unwrap();

@@ -1272,6 +1272,24 @@ fn postgres_store_outage_is_a_typed_error_within_the_bound_and_no_number_repeats
     }
 }
 
+#[test]
+fn a_write_that_waits_out_the_busy_timeout_says_so_and_can_be_retried() {
+    let db = TempSqlite::new();
+    let options = ConnectOptions::new().busy_timeout(Duration::from_millis(50));
+    let store = SqliteStore::open_with(db.url(), &options).unwrap();
+    assert_eq!(store.allocate("s").unwrap(), 1);
+    let mut holder = SqliteConnection::establish(db.path().to_str().unwrap()).unwrap();
+    holder.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let started = Instant::now();
+    let err = store.allocate("s").unwrap_err();
+    assert!(err.is_busy(), "{err:?}");
+    assert!(started.elapsed() >= Duration::from_millis(50), "gave up early");
+    holder.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(store.allocate("s").unwrap(), 2, "nothing was taken by the failure");
+    let other = store.allocate("bad scope!").unwrap_err();
+    assert!(!other.is_busy(), "{other:?}");
+}
+
 /// The (device, inode) of the file at `path`, `None` when it is missing.
 fn inode(path: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt as _;

@@ -76,6 +76,21 @@ pub enum DbError {
     },
 }
 
+/// Whether `e` says a statement gave up waiting for a lock other connections held:
+/// SQLite's `SQLITE_BUSY`/`SQLITE_LOCKED` ("database is locked", "database table is
+/// locked") after its busy timeout, PostgreSQL's `lock_timeout` (SQLSTATE 55P03,
+/// "canceling statement due to lock timeout"). diesel reports them only through the
+/// message.
+pub(crate) fn lock_timed_out(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(_, info) => {
+            let msg = info.message();
+            msg.contains("is locked") || msg.contains("busy") || msg.contains("lock timeout")
+        }
+        _ => false,
+    }
+}
+
 impl DbError {
     /// `DbError::Database` for operation `op`, as a `map_err` argument.
     pub(crate) fn db(op: &'static str) -> impl FnOnce(DieselError) -> DbError {

@@ -12,7 +12,7 @@
 //! with [`file_identity`] on its own.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use super::error::DbError;
 
@@ -107,9 +107,25 @@ impl FileWatch {
         Ok(())
     }
 
-    /// The main file's path and its identity when the watch began.
-    pub(crate) fn main(&self) -> (PathBuf, Identity) {
-        (self.path.clone(), self.files[0].2)
+    /// Each watched file's path and its identity when the watch began: the main file
+    /// first, then the `-wal` and `-shm` in WAL mode.
+    pub(crate) fn files(&self) -> Vec<(PathBuf, Identity)> {
+        self.files
+            .iter()
+            .map(|(_, path, id)| (path.clone(), *id))
+            .collect()
+    }
+
+    /// Notes that this process leaves the watched database's connection open for good
+    /// (see [`refuse_left_open`]).
+    pub(crate) fn leave_open(&self) {
+        let main = self.files[0].2;
+        let mut left = LEFT_OPEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !left.contains(&main) {
+            left.push(main);
+        }
     }
 
     fn error(&self, what: &'static str) -> DbError {
@@ -118,6 +134,32 @@ impl FileWatch {
             what,
         }
     }
+}
+
+/// Main database files (device, inode) whose connection this process left open after
+/// their `-wal`/`-shm` were deleted or replaced.
+static LEFT_OPEN: Mutex<Vec<Identity>> = Mutex::new(Vec::new());
+
+/// Fails if this process left a connection to the database file at `path` open after
+/// its files were deleted or replaced: SQLite shares one lock and shared-memory state
+/// per file within a process, and a new connection would join the stale connection's
+/// deleted `-shm` (SQLite answers "disk I/O error"). Another process opens it fine.
+pub(crate) fn refuse_left_open(path: &Path) -> Result<(), DbError> {
+    let Some(now) = identity(path)? else {
+        return Ok(());
+    };
+    let left = LEFT_OPEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if left.contains(&now) {
+        return Err(DbError::FileReplaced {
+            path: path.to_owned(),
+            what: "this process still holds a connection from before its -wal/-shm were \
+                   deleted (closing it would destroy the new ones): open it from another \
+                   process, or restart this one",
+        });
+    }
+    Ok(())
 }
 
 /// The (device, inode) of the file at `path` now; `None` when it is missing, cannot be

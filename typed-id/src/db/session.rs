@@ -100,9 +100,13 @@ impl<C: DbConnection> Session<C> {
         self.policy = policy;
     }
 
-    /// A SQLite database's main file and its (device, inode) when opened.
-    pub(crate) fn main_file(&self) -> Option<(PathBuf, (u64, u64))> {
-        self.watch.as_ref().map(FileWatch::main)
+    /// A SQLite database's files (main, and `-wal` and `-shm` in WAL mode) with their
+    /// (device, inode) when opened; empty when nothing is watched.
+    pub(crate) fn watched_files(&self) -> Vec<(PathBuf, (u64, u64))> {
+        self.watch
+            .as_ref()
+            .map(FileWatch::files)
+            .unwrap_or_default()
     }
 
     /// The connection as it is (not checked). A connection left inside a transaction by
@@ -303,6 +307,7 @@ impl<C> Drop for Session<C> {
             && watch.check().is_err()
         {
             // Left open on purpose: see the type's docs.
+            watch.leave_open();
             event!(
                 db,
                 WARN,

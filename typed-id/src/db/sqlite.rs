@@ -12,7 +12,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrati
 
 use super::backend::Backend;
 use super::engine::{self, DbConnection, Engine, sealed};
-use super::error::DbError;
+use super::error::{DbError, lock_timed_out};
+use super::file_identity;
 use super::options::{ConnectOptions, Synchronous};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -30,6 +31,9 @@ impl Engine for SqliteConnection {
                 backend: Backend::Sqlite,
                 source,
             })?;
+        if let Some(path) = main_path(&mut conn).map_err(DbError::db(CONFIGURE))? {
+            file_identity::refuse_left_open(&path)?;
+        }
         // The timeout first: switching to WAL needs a lock another process may hold.
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {}",
@@ -68,12 +72,7 @@ impl DbConnection for SqliteConnection {
     }
 
     fn database_file(&mut self) -> QueryResult<Option<(PathBuf, bool)>> {
-        let rows = diesel::sql_query("PRAGMA database_list").load::<DatabaseRow>(self)?;
-        // `file` is SQLite's absolute path; empty for in-memory and temporary databases.
-        let Some(main) = rows
-            .into_iter()
-            .find(|row| row.name == "main" && !row.file.is_empty())
-        else {
+        let Some(main) = main_path(self)? else {
             return Ok(None);
         };
         // A read first: until a connection has read the database it has not seen the
@@ -81,10 +80,7 @@ impl DbConnection for SqliteConnection {
         // created the `-wal` and `-shm` the watch must record.
         self.batch_execute("SELECT count(*) FROM sqlite_master")?;
         let mode = diesel::sql_query("PRAGMA journal_mode").get_result::<JournalMode>(self)?;
-        Ok(Some((
-            PathBuf::from(main.file),
-            mode.journal_mode.eq_ignore_ascii_case("wal"),
-        )))
+        Ok(Some((main, mode.journal_mode.eq_ignore_ascii_case("wal"))))
     }
 
     fn migrate(&mut self) -> Result<usize, DbError> {
@@ -132,6 +128,16 @@ impl DbConnection for SqliteConnection {
     }
 }
 
+/// The main database's file as SQLite resolved it (absolute); `None` for in-memory and
+/// temporary databases. Reads only the connection's own state, not the file.
+fn main_path(conn: &mut SqliteConnection) -> QueryResult<Option<PathBuf>> {
+    let rows = diesel::sql_query("PRAGMA database_list").load::<DatabaseRow>(conn)?;
+    Ok(rows
+        .into_iter()
+        .find(|row| row.name == "main" && !row.file.is_empty())
+        .map(|row| PathBuf::from(row.file)))
+}
+
 /// Switches the database to WAL mode. On a fresh file that takes an exclusive lock, and
 /// SQLite answers "database is locked" at once (without the busy handler) while another
 /// process holds any lock, as when many processes open a new file together: retry with
@@ -141,23 +147,12 @@ fn enable_wal(conn: &mut SqliteConnection, timeout: Duration) -> QueryResult<()>
     let mut pause = Duration::from_millis(1);
     loop {
         match conn.batch_execute("PRAGMA journal_mode = WAL") {
-            Err(e) if is_locked(&e) && started.elapsed() < timeout => {
+            Err(e) if lock_timed_out(&e) && started.elapsed() < timeout => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(20));
             }
             other => return other,
         }
-    }
-}
-
-/// `SQLITE_BUSY`/`SQLITE_LOCKED`, which diesel reports only through the message.
-fn is_locked(e: &DieselError) -> bool {
-    match e {
-        DieselError::DatabaseError(_, info) => {
-            let msg = info.message();
-            msg.contains("locked") || msg.contains("busy")
-        }
-        _ => false,
     }
 }
 

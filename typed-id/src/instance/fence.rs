@@ -103,25 +103,27 @@ pub struct LeasedGenerator<C: Clock = SystemClock> {
     file: Option<FileGuard>,
 }
 
-/// How often a generator leased from a SQLite registry checks that the file at the
-/// path is still the one its lease is in (at most once per this many nanoseconds, on
+/// How often a generator leased from a SQLite registry checks that the files at their
+/// paths are still the ones its lease is in (at most once per this many nanoseconds, on
 /// the call that finds the last check older).
 const FILE_CHECK_NS: u64 = 1_000_000;
 
-/// The SQLite registry file a lease lives in, and when it was last seen at its path.
+/// The SQLite registry files a lease lives in (the database, and its `-wal` and `-shm`
+/// in WAL mode: with those deleted, a successor reads the lease from the file alone),
+/// and when they were last seen at their paths.
 #[derive(Debug)]
 struct FileGuard {
-    path: PathBuf,
-    identity: (u64, u64),
+    files: Vec<(PathBuf, (u64, u64))>,
     checked_ns: AtomicU64,
 }
 
 impl<C: Clock> LeasedGenerator<C> {
     /// Wraps `inner`; it issues nothing until [`extend_deadline`](Self::extend_deadline).
-    /// `file`: the SQLite registry file (path, device and inode) the lease is in; the
-    /// generator ends for good once another file (or none) is at that path, so a
-    /// process leasing from the file now there cannot meet its IDs.
-    pub(crate) fn new(inner: SnowflakeGenerator<C>, file: Option<(PathBuf, (u64, u64))>) -> Self {
+    /// `files`: the SQLite registry files (path, device and inode) the lease is in
+    /// (none elsewhere); the generator ends for good once another file (or none) is at
+    /// one of those paths, so a process leasing from the files now there cannot meet
+    /// its IDs.
+    pub(crate) fn new(inner: SnowflakeGenerator<C>, files: Vec<(PathBuf, (u64, u64))>) -> Self {
         LeasedGenerator {
             inner,
             fence: Fence {
@@ -129,9 +131,8 @@ impl<C: Clock> LeasedGenerator<C> {
                 ended: AtomicBool::new(false),
                 active: AtomicU64::new(0),
             },
-            file: file.map(|(path, identity)| FileGuard {
-                path,
-                identity,
+            file: (!files.is_empty()).then(|| FileGuard {
+                files,
                 checked_ns: AtomicU64::new(mono_ns()),
             }),
         }
@@ -186,10 +187,14 @@ impl<C: Clock> LeasedGenerator<C> {
         Ok(self.inner.next_snowflake()?)
     }
 
-    /// Whether the registry file is still at its path; ends the lease if not.
+    /// Whether the registry files are still at their paths; ends the lease if not.
     #[cold]
     fn file_still_there(&self, file: &FileGuard, now: u64) -> bool {
-        if file_identity(&file.path) == Some(file.identity) {
+        if file
+            .files
+            .iter()
+            .all(|(path, identity)| file_identity(path) == Some(*identity))
+        {
             file.checked_ns.fetch_max(now, Ordering::Relaxed);
             true
         } else {

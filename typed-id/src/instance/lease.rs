@@ -273,7 +273,7 @@ impl<C: Clock> WorkerLease<C> {
         let inner = builder.build();
         let lease = |inner| WorkerLease {
             registry: registry.clone(),
-            generator: Arc::new(LeasedGenerator::new(inner, registry.file())),
+            generator: Arc::new(LeasedGenerator::new(inner, registry.files())),
             scope: options.scope.clone(),
             holder: options.holder.clone(),
             token,

@@ -284,9 +284,10 @@ impl Registry {
         self.session.stats()
     }
 
-    /// A SQLite registry's file and its identity (device, inode) when opened.
-    pub(crate) fn file(&self) -> Option<(std::path::PathBuf, (u64, u64))> {
-        self.session.main_file()
+    /// A SQLite registry's files (main, `-wal`, `-shm`) and their identities (device,
+    /// inode) when opened; empty elsewhere.
+    pub(crate) fn files(&self) -> Vec<(std::path::PathBuf, (u64, u64))> {
+        self.session.watched_files()
     }
 
     /// The registry clock's reading, Unix milliseconds.

@@ -173,6 +173,20 @@ impl StoreError {
         )
     }
 
+    /// `true` when a write gave up waiting for the database's lock, held by other
+    /// writers past the busy timeout (`db::ConnectOptions::busy_timeout`; SQLite's
+    /// "database is locked", PostgreSQL's `lock_timeout`). Nothing was written and
+    /// nothing was handed out: trying again is safe. SQLite does not queue waiters, so
+    /// a writer can lose to others that write in a tight loop for that long.
+    #[must_use]
+    pub fn is_busy(&self) -> bool {
+        #[cfg(any(feature = "sqlite", feature = "postgres"))]
+        if let StoreError::Database { source, .. } = self {
+            return crate::db::lock_timed_out(source);
+        }
+        false
+    }
+
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         StoreError::Io {
             op,
