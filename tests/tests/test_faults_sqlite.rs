@@ -496,7 +496,12 @@ fn two_stores(tally: &mut Tally) {
     }
     rig.tally_all(tally, 0..rig.workers.len());
     let errors = format!("{:?}", tally.errors);
-    tally.check(tally.error_count() == 0, || format!("errors: {errors}"));
+    let mut texts = rig.error_texts();
+    texts.dedup();
+    texts.truncate(8);
+    tally.check(tally.error_count() == 0, || {
+        format!("errors: {errors}: {texts:?}")
+    });
 }
 
 /// The parent holds the write lock past the workers' busy timeout.

@@ -1283,11 +1283,52 @@ fn a_write_that_waits_out_the_busy_timeout_says_so_and_can_be_retried() {
     let started = Instant::now();
     let err = store.allocate("s").unwrap_err();
     assert!(err.is_busy(), "{err:?}");
-    assert!(started.elapsed() >= Duration::from_millis(50), "gave up early");
+    assert!(
+        started.elapsed() >= Duration::from_millis(50),
+        "gave up early"
+    );
     holder.batch_execute("ROLLBACK").unwrap();
-    assert_eq!(store.allocate("s").unwrap(), 2, "nothing was taken by the failure");
+    assert_eq!(
+        store.allocate("s").unwrap(),
+        2,
+        "nothing was taken by the failure"
+    );
     let other = store.allocate("bad scope!").unwrap_err();
     assert!(!other.is_busy(), "{other:?}");
+}
+
+#[test]
+fn a_write_waits_for_a_lock_released_in_time_and_keeps_the_busy_timeout() {
+    #[derive(QueryableByName)]
+    struct Timeout {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        timeout: i64,
+    }
+    let db = TempSqlite::new();
+    let options = ConnectOptions::new().busy_timeout(Duration::from_secs(20));
+    let store = SqliteStore::open_with(db.url(), &options).unwrap();
+    let mut holder = SqliteConnection::establish(db.path().to_str().unwrap()).unwrap();
+    holder.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let released = thread::scope(|s| {
+        let release = s.spawn(move || {
+            thread::sleep(Duration::from_millis(150));
+            holder.batch_execute("ROLLBACK").unwrap();
+            Instant::now()
+        });
+        assert_eq!(store.allocate("s").unwrap(), 1);
+        let got = Instant::now();
+        let released = release.join().unwrap();
+        assert!(got >= released, "allocated while the lock was held");
+        released
+    });
+    assert!(released.elapsed() < Duration::from_secs(10));
+    // The wait happened in the store; SQLite's own timeout is the configured one again
+    // for everything else on the connection.
+    let t: Timeout = diesel::sql_query("PRAGMA busy_timeout")
+        .get_result(&mut *store.connection())
+        .unwrap();
+    assert_eq!(t.timeout, 20_000);
+    store.write(|conn| conn.batch_execute("SELECT 1")).unwrap();
 }
 
 /// The (device, inode) of the file at `path`, `None` when it is missing.

@@ -1,4 +1,6 @@
-//! Display-ID allocation throughput per store, from 1 and from 4 processes.
+//! Display-ID allocation throughput per store, from 1 and from 4 processes, and with 4
+//! processes the longest single allocation any of them waited for (how fairly the
+//! store shares its lock; SQLite's own busy handler sleeps up to 100 ms between tries).
 //!
 //! Each measurement runs for a fixed time: the bench binary re-invokes itself as worker
 //! processes (`TYPED_ID_BENCH_WORKER`), which start together, allocate from one shared
@@ -88,8 +90,8 @@ fn main() {
             .parse()
             .expect("ms");
         let scope = std::env::var(ENV_SCOPE).expect("scope");
-        let n = work(&kind, &target, &scope, start, seconds());
-        println!("{n}");
+        let (n, longest) = work(&kind, &target, &scope, start, seconds());
+        println!("{n} {}", longest.as_nanos());
         return;
     }
     // `cargo bench` passes `--bench`; a filter argument selects cases by kind.
@@ -132,13 +134,18 @@ fn main() {
                     .into_owned(),
             };
             prepare(case.kind, &target);
-            let rate = measure(case.kind, &target, processes);
+            let (rate, longest) = measure(case.kind, &target, processes);
+            let longest_ms = longest.as_secs_f64() * 1e3;
             println!(
-                "  {:<40} {processes} process(es): {rate:>12.0}/s",
+                "  {:<40} {processes} process(es): {rate:>12.0}/s, longest allocation {longest_ms:.1} ms",
                 case.name
             );
             let _ = std::io::stdout().flush();
-            cells.push(format!("{rate:.0}"));
+            cells.push(if processes > 1 {
+                format!("{rate:.0} (longest {longest_ms:.1} ms)")
+            } else {
+                format!("{rate:.0}")
+            });
         }
         rows.push((case, cells));
     }
@@ -182,8 +189,9 @@ fn prepare(kind: &str, target: &str) {
     }
 }
 
-/// Sums what `processes` workers allocated in the measurement time, per second.
-fn measure(kind: &str, target: &str, processes: usize) -> f64 {
+/// Sums what `processes` workers allocated in the measurement time, per second, and the
+/// longest single allocation among them.
+fn measure(kind: &str, target: &str, processes: usize) -> (f64, Duration) {
     let secs = seconds();
     // A scope of its own per measurement, so a shared PostgreSQL server starts fresh.
     let scope = format!(
@@ -193,7 +201,8 @@ fn measure(kind: &str, target: &str, processes: usize) -> f64 {
     );
     if kind == "memory" {
         let start = now_ms() + 50;
-        return work(kind, target, &scope, start, secs) as f64 / secs.as_secs_f64();
+        let (n, longest) = work(kind, target, &scope, start, secs);
+        return (n as f64 / secs.as_secs_f64(), longest);
     }
     // Workers start at the same wall-clock moment, after all have opened their store.
     let start = now_ms() + 1_500;
@@ -210,18 +219,18 @@ fn measure(kind: &str, target: &str, processes: usize) -> f64 {
                 .expect("worker")
         })
         .collect();
-    let total: u64 = children
-        .into_iter()
-        .map(|c| {
-            let out = c.wait_with_output().expect("worker output");
-            assert!(out.status.success(), "worker failed: {}", out.status);
-            String::from_utf8_lossy(&out.stdout)
-                .trim()
-                .parse::<u64>()
-                .expect("count")
-        })
-        .sum();
-    total as f64 / secs.as_secs_f64()
+    let (mut total, mut longest) = (0, Duration::ZERO);
+    for c in children {
+        let out = c.wait_with_output().expect("worker output");
+        assert!(out.status.success(), "worker failed: {}", out.status);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut fields = text
+            .split_whitespace()
+            .map(|f| f.parse::<u64>().expect("number"));
+        total += fields.next().expect("count");
+        longest = longest.max(Duration::from_nanos(fields.next().expect("longest")));
+    }
+    (total as f64 / secs.as_secs_f64(), longest)
 }
 
 fn now_ms() -> u64 {
@@ -230,8 +239,9 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// One worker: open the store, wait for the start, allocate until the deadline.
-fn work(kind: &str, target: &str, scope: &str, start_ms: u64, secs: Duration) -> u64 {
+/// One worker: open the store, wait for the start, allocate until the deadline; how many
+/// it got and the longest round (one allocation where `per_check` is 1).
+fn work(kind: &str, target: &str, scope: &str, start_ms: u64, secs: Duration) -> (u64, Duration) {
     let run =
         |store: &dyn DisplayIdAllocator, per_check| run(store, scope, start_ms, secs, per_check);
     match kind {
@@ -259,24 +269,30 @@ fn sqlite(path: &str, synchronous: Synchronous) -> SqliteStore {
         .expect("SQLite store")
 }
 
-/// Allocates in rounds of `per_check` between clock reads until the deadline.
+/// Allocates in rounds of `per_check` between clock reads until the deadline; the count
+/// and the longest round.
 fn run(
     store: &dyn DisplayIdAllocator,
     scope: &str,
     start_ms: u64,
     secs: Duration,
     per_check: u64,
-) -> u64 {
+) -> (u64, Duration) {
     while now_ms() < start_ms {
         std::thread::sleep(Duration::from_millis(1));
     }
     let deadline = Instant::now() + secs;
     let mut n = 0u64;
-    while Instant::now() < deadline {
+    let mut longest = Duration::ZERO;
+    let mut round = Instant::now();
+    while round < deadline {
         for _ in 0..per_check {
             std::hint::black_box(store.allocate(scope).expect("allocation"));
         }
         n += per_check;
+        let now = Instant::now();
+        longest = longest.max(now - round);
+        round = now;
     }
-    n
+    (n, longest)
 }

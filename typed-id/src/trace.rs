@@ -39,10 +39,15 @@ macro_rules! event {
 /// kept so that two branches with different events stay different to clippy.)
 #[cfg(not(feature = "tracing"))]
 macro_rules! event {
-    ($area:ident, $level:ident, $message:literal $(, $($fields:tt)+)?) => {
+    ($area:ident, $level:ident, $message:literal $(,)?) => {
         if false {
             let _: &str = $message;
-            $($crate::trace::unused_fields!($($fields)+);)?
+        }
+    };
+    ($area:ident, $level:ident, $message:literal, $($fields:tt)+) => {
+        if false {
+            let _: &str = $message;
+            $crate::trace::unused_fields!($($fields)+);
         }
     };
 }

@@ -3,12 +3,13 @@
 //! the transaction helpers both engines share.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, Connection};
 use diesel::result::{Error as DieselError, QueryResult};
 
 use super::backend::Backend;
-use super::error::DbError;
+use super::error::{DbError, lock_timed_out};
 use super::options::{ConnectOptions, Synchronous};
 use super::url::Target;
 
@@ -44,6 +45,29 @@ pub trait DbConnection: Send + sealed::Sealed + 'static {
     /// Rolls back every open transaction; `false` when that failed.
     #[doc(hidden)]
     fn roll_back_all(&mut self) -> bool;
+
+    /// Runs `op`, whose first statement takes the write lock (a single write, or
+    /// `BEGIN IMMEDIATE`) and so fails before it changes anything when the lock is
+    /// taken, waiting for the lock up to `wait`: `op` runs again while it fails with an
+    /// error `busy` accepts. On SQLite the wait happens here, polling every few hundred
+    /// microseconds, instead of in SQLite's busy handler, which sleeps up to 100 ms
+    /// between tries and so can lose the lock for many seconds to writers in a tight
+    /// loop. Elsewhere (PostgreSQL queues lock waiters) `op` runs once.
+    #[doc(hidden)]
+    fn waiting_for_lock<T, E, F>(
+        &mut self,
+        wait: Duration,
+        busy: fn(&E) -> bool,
+        op: F,
+    ) -> Result<T, E>
+    where
+        Self: Sized,
+        F: FnMut(&mut Self) -> Result<T, E>,
+        E: From<DieselError>,
+    {
+        let (_, _, mut op) = (wait, busy, op);
+        op(self)
+    }
 
     /// Runs `f` with commits that reach the disk before they return: on SQLite under
     /// `synchronous = FULL` (restored to `NORMAL` afterwards unless `base` already is
@@ -84,6 +108,39 @@ pub trait Engine:
 pub(crate) fn connect<E: Engine>(url: &str, options: &ConnectOptions) -> Result<E, DbError> {
     let target = Target::parse_for(url, E::BACKEND)?;
     E::connect(target.conninfo(), options)
+}
+
+/// [`Engine::write_transaction`], with a SQLite write lock waited for as
+/// [`DbConnection::waiting_for_lock`] does, up to `wait`. `f` runs once: only the
+/// `BEGIN IMMEDIATE`, which fails before anything happens, is tried again.
+pub(crate) fn write_transaction_waiting<C, R, E, F>(
+    conn: &mut C,
+    wait: Duration,
+    f: F,
+) -> Result<R, E>
+where
+    C: Engine,
+    F: FnOnce(&mut C) -> Result<R, E>,
+    E: From<DieselError>,
+{
+    use diesel::connection::TransactionManager as _;
+    if C::BACKEND != Backend::Sqlite || !outside(conn) {
+        return conn.write_transaction(f);
+    }
+    conn.waiting_for_lock(wait, lock_timed_out, |c| {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+    })?;
+    // As diesel's own transactions end.
+    match f(conn) {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => match AnsiTransactionManager::rollback_transaction(conn) {
+            Ok(()) | Err(DieselError::BrokenTransactionManager) => Err(error),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
 }
 
 /// Whether the transaction manager of `conn` has no open transaction.

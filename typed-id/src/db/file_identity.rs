@@ -144,6 +144,7 @@ static LEFT_OPEN: Mutex<Vec<Identity>> = Mutex::new(Vec::new());
 /// its files were deleted or replaced: SQLite shares one lock and shared-memory state
 /// per file within a process, and a new connection would join the stale connection's
 /// deleted `-shm` (SQLite answers "disk I/O error"). Another process opens it fine.
+#[cfg(feature = "sqlite")]
 pub(crate) fn refuse_left_open(path: &Path) -> Result<(), DbError> {
     let Some(now) = identity(path)? else {
         return Ok(());

@@ -60,7 +60,7 @@ pub use reconnect::{ConnectionStats, ReconnectPolicy};
 
 pub(crate) use any::on_conn;
 pub(crate) use backend::Sql;
-pub(crate) use engine::connect;
+pub(crate) use engine::{connect, write_transaction_waiting};
 pub(crate) use error::lock_timed_out;
 pub(crate) use file_identity::file_identity;
 pub(crate) use session::{Session, breaks_connection};

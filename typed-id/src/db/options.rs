@@ -47,13 +47,18 @@ impl Synchronous {
 ///
 /// - **busy timeout**: how long a statement waits for another connection's lock before
 ///   failing: SQLite's `busy_timeout` ("database is locked"), PostgreSQL's
-///   `lock_timeout`.
+///   `lock_timeout`. A SQLite store's own writes (allocations, [`SqlStore::write`])
+///   wait in the store, trying again every few hundred microseconds: SQLite's handler
+///   sleeps up to 100 ms between tries, and a writer in a tight loop takes the lock
+///   back long before a sleeper wakes (4 processes allocating together: the longest
+///   wait fell from seconds to milliseconds, `BENCHMARKS.md`).
 /// - **synchronous**: when commits reach the disk, see [`Synchronous`].
 ///
 /// Every connection also runs SQLite in WAL mode with foreign keys on, and PostgreSQL
 /// with synchronous commits.
 ///
 /// [`SqlStore::open_with`]: crate::store::SqlStore::open_with
+/// [`SqlStore::write`]: crate::store::SqlStore::write
 /// [`RegistryOptions::connection`]: crate::instance::RegistryOptions::connection
 ///
 /// ```
@@ -103,6 +108,11 @@ impl ConnectOptions {
 
     /// The busy timeout in milliseconds, as both engines' settings take it.
     pub(crate) fn busy_timeout_ms(&self) -> u128 {
-        self.busy_timeout.as_millis().min(i32::MAX as u128)
+        timeout_ms(self.busy_timeout)
     }
+}
+
+/// A duration in whole milliseconds, as SQLite's `busy_timeout` takes it.
+pub(crate) fn timeout_ms(d: Duration) -> u128 {
+    d.as_millis().min(i32::MAX as u128)
 }

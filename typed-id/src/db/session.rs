@@ -11,7 +11,7 @@ use std::mem::ManuallyDrop;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use diesel::result::Error as DieselError;
 
@@ -53,6 +53,9 @@ pub(crate) struct Session<C> {
     check: Check,
     /// SQLite: the database's files as opened.
     watch: Option<FileWatch>,
+    /// How long a write waits for the lock ([`Session::waiting_for_lock`]); `None`
+    /// for a connection the caller set up (its own busy handler decides).
+    lock_wait: Option<Duration>,
     counters: Counters,
 }
 
@@ -91,8 +94,36 @@ impl<C: DbConnection> Session<C> {
             policy: ReconnectPolicy::default(),
             check,
             watch,
+            lock_wait: None,
             counters: Counters::default(),
         })
+    }
+
+    /// Writes wait up to `wait` for the database's lock (the configured busy timeout).
+    pub(crate) fn set_lock_wait(&mut self, wait: Duration) {
+        self.lock_wait = Some(wait);
+    }
+
+    /// How long writes wait for the database's lock, when the session decides.
+    pub(crate) fn lock_wait(&self) -> Option<Duration> {
+        self.lock_wait
+    }
+
+    /// Runs `op` on `conn` as [`DbConnection::waiting_for_lock`] does, up to the
+    /// session's lock wait; once when it has none.
+    pub(crate) fn waiting_for_lock<T, E>(
+        &self,
+        conn: &mut C,
+        busy: fn(&E) -> bool,
+        mut op: impl FnMut(&mut C) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<DieselError>,
+    {
+        match self.lock_wait {
+            Some(wait) => conn.waiting_for_lock(wait, busy, op),
+            None => op(conn),
+        }
     }
 
     /// Reconnects under `policy` from now on.

@@ -14,7 +14,8 @@ use super::backend::Backend;
 use super::engine::{self, DbConnection, Engine, sealed};
 use super::error::{DbError, lock_timed_out};
 use super::file_identity;
-use super::options::{ConnectOptions, Synchronous};
+use super::options::{ConnectOptions, Synchronous, timeout_ms};
+use super::prepared::prepared;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
@@ -111,6 +112,37 @@ impl DbConnection for SqliteConnection {
         engine::roll_back(self)
     }
 
+    fn waiting_for_lock<T, E, F>(
+        &mut self,
+        wait: Duration,
+        busy: fn(&E) -> bool,
+        mut op: F,
+    ) -> Result<T, E>
+    where
+        F: FnMut(&mut Self) -> Result<T, E>,
+        E: From<DieselError>,
+    {
+        // SQLite's own handler off for `op`: a busy lock comes back at once. (Both
+        // pragmas are prepared once per connection: a third of the cost of parsing.)
+        prepared("PRAGMA busy_timeout = 0").execute(self)?;
+        let started = Instant::now();
+        let mut pause = FIRST_PAUSE;
+        let result = loop {
+            match op(self) {
+                Err(e) if busy(&e) && started.elapsed() < wait => {
+                    std::thread::sleep(jittered(pause, started));
+                    pause = (pause * 2).min(MAX_PAUSE);
+                }
+                other => break other,
+            }
+        };
+        // Back to the configured wait for every other statement. Should this fail (it
+        // touches no file), `op`'s outcome still stands: a number it allocated must
+        // reach the caller, and the next call sets the pragma again.
+        let _ = prepared(format!("PRAGMA busy_timeout = {}", timeout_ms(wait))).execute(self);
+        result
+    }
+
     fn durably<T, E, F>(&mut self, base: Synchronous, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Self) -> Result<T, E>,
@@ -126,6 +158,21 @@ impl DbConnection for SqliteConnection {
         restored?;
         Ok(value)
     }
+}
+
+/// The first pause of [`DbConnection::waiting_for_lock`]'s polling, doubled after each
+/// busy try up to [`MAX_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_micros(20);
+/// The longest pause between two tries for the write lock.
+const MAX_PAUSE: Duration = Duration::from_micros(500);
+
+/// `pause` ± half, from the clock's low bits: waiters that started together do not
+/// wake together.
+fn jittered(pause: Duration, started: Instant) -> Duration {
+    let half = pause / 2;
+    let spread = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX).max(1) * 2;
+    let noise = u64::from(started.elapsed().subsec_nanos()) % spread;
+    half + Duration::from_nanos(noise)
 }
 
 /// The main database's file as SQLite resolved it (absolute); `None` for in-memory and

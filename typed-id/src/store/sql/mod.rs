@@ -211,7 +211,9 @@ impl<C: StoreConnection> SqlStore<C> {
             let (url, options) = (url.to_owned(), *options);
             Box::new(move || crate::db::connect::<C>(&url, &options))
         };
-        Self::build(conn, Some(connect))
+        let mut store = Self::build(conn, Some(connect))?;
+        store.session.set_lock_wait(options.busy_timeout);
+        Ok(store)
     }
 
     /// Wraps an existing connection and applies the pending migrations. SQLite
@@ -315,7 +317,10 @@ impl<C: StoreConnection> SqlStore<C> {
             .session
             .acquire()
             .map_err(|e| E::from(into_diesel(e.into())))?;
-        let result = conn.write_transaction(f);
+        let result = match self.session.lock_wait() {
+            Some(wait) => crate::db::write_transaction_waiting(&mut *conn, wait, f),
+            None => conn.write_transaction(f),
+        };
         if result.is_err() {
             // A failure of `f` says nothing about the connection, unless it left a
             // transaction open.
@@ -393,13 +398,22 @@ impl<C: StoreConnection> SqlStore<C> {
         }
         // n is at most Seq::MAX: it fits an i64.
         self.run(|conn| {
-            conn.counter_observe(Counter::Display, scope, n as i64)
-                .map_err(StoreError::db("update a display counter"))
+            self.session
+                .waiting_for_lock(conn, StoreError::is_busy, |c| {
+                    c.counter_observe(Counter::Display, scope, n as i64)
+                        .map_err(StoreError::db("update a display counter"))
+                })
         })
     }
 
     fn add(&self, counter: Counter, key: &str, n: u64) -> Result<u64, StoreError> {
-        self.run(|conn| Self::add_on(conn, counter, key, n))
+        // The upsert is the first statement and takes the lock: busy, it changed nothing.
+        self.run(|conn| {
+            self.session
+                .waiting_for_lock(conn, StoreError::is_busy, |c| {
+                    Self::add_on(c, counter, key, n)
+                })
+        })
     }
 
     fn add_on(conn: &mut C, counter: Counter, key: &str, n: u64) -> Result<u64, StoreError> {
