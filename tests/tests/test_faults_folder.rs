@@ -16,11 +16,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest as _, Sha256};
 use typed_id::store::{DisplayIdAllocator, FileStore, StoreError};
 use typed_id_tests::fault::{Backend, Event, FaultTable, IssueLog, Scratch, Tally, rounds};
+use typed_id_tests::workers::Rng;
 
 const ENV_DIR: &str = "TYPED_ID_FOLDER_DIR";
 const ENV_LOG: &str = "TYPED_ID_FOLDER_LOG";
@@ -342,26 +343,6 @@ fn counter_path(dir: &Path) -> PathBuf {
 
 fn lock_path(dir: &Path) -> PathBuf {
     FileStore::open(dir).unwrap().lock_path(SCOPE).unwrap()
-}
-
-/// A small xorshift generator for kill and stop times, seeded from the clock (printed).
-struct Rng(u64);
-
-impl Rng {
-    fn new() -> Rng {
-        let seed = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(1, |d| d.as_nanos() as u64);
-        eprintln!("folder fault seed: {seed}");
-        Rng(seed | 1)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -844,7 +825,7 @@ fn cell(table: &mut FaultTable, id: &str, run: impl FnOnce(&mut Tally)) {
 #[test]
 fn folder_fault_table() {
     let mut table = FaultTable::new(Backend::Folder);
-    let mut rng = Rng::new();
+    let mut rng = Rng::new("folder");
     let cells: [(&str, FileFault); 7] = [
         ("lock-deleted", FileFault::LockDeleted),
         ("lock-replaced", FileFault::LockReplaced),

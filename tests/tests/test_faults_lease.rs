@@ -41,6 +41,7 @@ use typed_id_tests::fault::{
 };
 use typed_id_tests::pg::{ClusterConfig, PrivateCluster, TestDatabase};
 use typed_id_tests::sqlite::TempSqlite;
+use typed_id_tests::workers::Rng;
 
 const ROLE: &str = "TYPED_ID_FL_ROLE";
 const URL: &str = "TYPED_ID_FL_URL";
@@ -64,39 +65,6 @@ fn unix_ms() -> u64 {
             .as_millis(),
     )
     .unwrap()
-}
-
-/// A small xorshift generator seeded from the clock and pid: random kill points need
-/// no statistical quality, and the seed is printed so a failing run can be repeated.
-struct Rng(u64);
-
-impl Rng {
-    fn new(tag: &str) -> Rng {
-        let seed = std::env::var("TYPED_ID_FAULT_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                (SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64)
-                    ^ u64::from(std::process::id()) << 32
-            })
-            | 1;
-        eprintln!("fault lease/{tag}: seed {seed} (TYPED_ID_FAULT_SEED)");
-        Rng(seed)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-
-    fn millis(&mut self, from: u64, to: u64) -> Duration {
-        Duration::from_millis(from + self.below(to - from + 1))
-    }
 }
 
 /// The kind of an issue error, with the generator's own reason spelled out.
@@ -561,7 +529,7 @@ fn lock_lease_row(conn: &mut PgConnection, worker: u32) {
 fn lease_faults_processes() {
     let mut table = FaultTable::new(Backend::Lease);
     table.cell("sigstop", |tally| {
-        let mut rng = Rng::new("sigstop");
+        let mut rng = Rng::new("lease/sigstop");
         for round in 0..rounds(2) {
             if round % 2 == 0 {
                 let db = TempSqlite::new();
@@ -574,7 +542,7 @@ fn lease_faults_processes() {
         }
     });
     table.cell("kill-9", |tally| {
-        let mut rng = Rng::new("kill-9");
+        let mut rng = Rng::new("lease/kill-9");
         for round in 0..rounds(2) {
             if round % 2 == 0 {
                 let db = TempSqlite::new();
@@ -762,7 +730,7 @@ fn lease_faults_postgres() {
     let cluster =
         PrivateCluster::start(ClusterConfig::new().setting("wal_writer_delay", "10000ms"));
     table.cell("server-restart", |tally| {
-        let mut rng = Rng::new("server-restart");
+        let mut rng = Rng::new("lease/server-restart");
         for _ in 0..rounds(1) {
             restart_round(tally, &cluster, &mut rng);
         }
@@ -779,7 +747,7 @@ fn lease_faults_postgres() {
 fn lease_faults_network() {
     let mut table = FaultTable::new(Backend::Lease);
     table.cell("backend-terminated", |tally| {
-        let mut rng = Rng::new("backend-terminated");
+        let mut rng = Rng::new("lease/backend-terminated");
         for _ in 0..rounds(1) {
             terminated_round(tally, &mut rng);
         }

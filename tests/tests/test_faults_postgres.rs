@@ -8,18 +8,17 @@
 //! run) with the job in the environment; each logs every number and error to its own
 //! [`IssueLog`].
 
-use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use typed_id::store::{DisplayIdAllocator, PgStore};
-use typed_id_tests::fault::{Backend, Event, FaultTable, IssueLog, Scratch, Tally, rounds};
+use typed_id_tests::fault::{Backend, FaultTable, IssueLog, Scratch, Tally, rounds};
 use typed_id_tests::pg::{ClusterConfig, PrivateCluster};
+use typed_id_tests::workers::{Rng, Workers};
 
 const ENV_JOB: &str = "TYPED_ID_FAULT_PG_JOB";
 const ENV_URL: &str = "TYPED_ID_FAULT_PG_URL";
@@ -124,20 +123,13 @@ fn allocate_until_stopped(store: &PgStore, log: &mut IssueLog, stop: &Path, reco
 // ---------------------------------------------------------------------------------------
 // The parent side
 
-struct Worker {
-    child: Child,
-    log: PathBuf,
-    stderr: PathBuf,
-    killed: bool,
-}
-
-/// One cell's database, stop file and workers.
+/// One cell's database and workers.
 struct Rig<'c> {
     cluster: &'c PrivateCluster,
-    scratch: Scratch,
     url: String,
-    stop: PathBuf,
-    workers: Vec<Worker>,
+    workers: Workers,
+    /// Holds the workers' files; removed with the rig.
+    _scratch: Scratch,
 }
 
 impl<'c> Rig<'c> {
@@ -150,90 +142,25 @@ impl<'c> Rig<'c> {
             .connection()
             .batch_execute("CREATE TABLE issued (n BIGINT PRIMARY KEY)")
             .unwrap();
-        let stop = scratch.path().join("stop");
+        let workers = Workers::new(scratch.path(), DEADLINE);
         Rig {
             cluster,
-            scratch,
             url,
-            stop,
-            workers: Vec::new(),
+            workers,
+            _scratch: scratch,
         }
     }
 
+    /// Starts a worker on the cell's database; returns its index.
     fn spawn(&mut self, job: &str) -> usize {
-        let n = self.workers.len();
-        let log = self.scratch.path().join(format!("w{n}.log"));
-        let stderr = self.scratch.path().join(format!("w{n}.err"));
-        let child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--ignored",
-                "--exact",
-                "child_process",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(ENV_JOB, job)
-            .env(ENV_URL, &self.url)
-            .env(ENV_LOG, &log)
-            .env(ENV_STOP, &self.stop)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(File::create(&stderr).unwrap())
-            .spawn()
-            .unwrap();
-        self.workers.push(Worker {
-            child,
-            log,
-            stderr,
-            killed: false,
-        });
-        n
-    }
-
-    fn issued(&self, i: usize) -> usize {
-        let log = &self.workers[i].log;
-        let mut total = count(&IssueLog::read(log).0, true);
-        for t in 0..4 {
-            total += count(
-                &IssueLog::read(Path::new(&format!("{}.t{t}", log.display()))).0,
-                true,
-            );
-        }
-        total
-    }
-
-    /// Waits until every worker in `which` received more than `more` numbers beyond
-    /// what it had when called.
-    fn progress(&self, tally: &mut Tally, which: &[usize], more: usize) -> bool {
-        let base: Vec<usize> = which.iter().map(|&w| self.issued(w)).collect();
-        self.wait(tally, "the workers allocate", |r| {
-            which
-                .iter()
-                .zip(&base)
-                .all(|(&w, &b)| r.issued(w) > b + more)
+        let (url, stop) = (self.url.clone(), self.workers.stop_file().to_owned());
+        self.workers.spawn(|command, log| {
+            command
+                .env(ENV_JOB, job)
+                .env(ENV_URL, &url)
+                .env(ENV_LOG, log)
+                .env(ENV_STOP, &stop);
         })
-    }
-
-    fn wait(&self, tally: &mut Tally, what: &str, mut cond: impl FnMut(&Rig<'_>) -> bool) -> bool {
-        let deadline = Instant::now() + DEADLINE;
-        while !cond(self) {
-            if Instant::now() > deadline {
-                tally.fail(format!("timed out waiting until {what}"));
-                return false;
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-        true
-    }
-
-    fn signal(&self, i: usize, sig: libc::c_int) {
-        signal(&self.workers[i].child, sig);
-    }
-
-    fn kill(&mut self, i: usize) {
-        self.signal(i, libc::SIGKILL);
-        self.workers[i].killed = true;
-        let _ = self.workers[i].child.wait();
     }
 
     /// Terminates every backend of the cell's database but the caller's; returns how
@@ -258,33 +185,8 @@ impl<'c> Rig<'c> {
     /// Stops every worker and waits for them; a worker that hangs, or fails without
     /// having been killed, fails the cell. Then tallies every log.
     fn finish(&mut self, tally: &mut Tally) {
-        File::create(&self.stop).unwrap();
-        let deadline = Instant::now() + DEADLINE;
-        for w in &mut self.workers {
-            let status = loop {
-                if let Some(status) = w.child.try_wait().unwrap() {
-                    break Some(status);
-                }
-                if Instant::now() > deadline {
-                    signal(&w.child, libc::SIGKILL);
-                    let _ = w.child.wait();
-                    break None;
-                }
-                thread::sleep(Duration::from_millis(10));
-            };
-            match status {
-                None => tally.fail(format!("worker {} hung", w.log.display())),
-                Some(s) if !s.success() && !w.killed => tally.fail(format!(
-                    "worker failed ({s}): {}",
-                    tail(&fs::read_to_string(&w.stderr).unwrap_or_default())
-                )),
-                Some(_) => {}
-            }
-            IssueLog::tally_into(&w.log, tally);
-            for t in 0..4 {
-                IssueLog::tally_into(Path::new(&format!("{}.t{t}", w.log.display())), tally);
-            }
-        }
+        self.workers.stop_all(tally);
+        self.workers.tally_all(tally);
         // The server's own record agrees: every recorded number once (the primary key),
         // and the counter is past every number handed out.
         let store = PgStore::open(&self.url).unwrap();
@@ -296,44 +198,17 @@ impl<'c> Rig<'c> {
     }
 }
 
-fn count(events: &[Event], issued: bool) -> usize {
-    events
-        .iter()
-        .filter(|e| matches!(e, Event::Issued(_)) == issued)
-        .count()
-}
-
-fn tail(text: &str) -> String {
-    let mut cut = text.len().saturating_sub(2_000);
-    while !text.is_char_boundary(cut) {
-        cut += 1;
+/// The workers' tools (`rig.progress(..)`, `rig.kill(w)`, signals) are [`Workers`]'.
+impl std::ops::Deref for Rig<'_> {
+    type Target = Workers;
+    fn deref(&self) -> &Workers {
+        &self.workers
     }
-    text[cut..].to_owned()
 }
 
-fn signal(child: &Child, sig: libc::c_int) {
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
-    // SAFETY: kill(2) on a child we started and have not reaped.
-    let _ = unsafe { libc::kill(pid, sig) };
-}
-
-/// A small xorshift generator for fault timing, seeded from the clock.
-struct Rng(u64);
-
-impl Rng {
-    fn new() -> Rng {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        Rng(u64::from(nanos) | 1)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
+impl std::ops::DerefMut for Rig<'_> {
+    fn deref_mut(&mut self) -> &mut Workers {
+        &mut self.workers
     }
 }
 
@@ -356,7 +231,7 @@ fn only_errors(tally: &mut Tally, allowed: &[&str]) {
 /// Every backend of the database terminated at random moments: between calls, during
 /// the allocating statement, and inside the transactions that record the numbers.
 fn backend_terminated(cluster: &PrivateCluster, tally: &mut Tally) {
-    let mut rng = Rng::new();
+    let mut rng = Rng::new("postgres/backend-terminated");
     let mut rig = Rig::new(cluster, "pg-terminate");
     let workers = [
         rig.spawn("allocate"),
@@ -382,7 +257,7 @@ fn backend_terminated(cluster: &PrivateCluster, tally: &mut Tally) {
 /// errors or succeed after reconnecting; no number twice, although the server runs
 /// with `synchronous_commit = off` (the stores turn it on for their sessions).
 fn server_restart(cluster: &PrivateCluster, tally: &mut Tally) {
-    let mut rng = Rng::new();
+    let mut rng = Rng::new("postgres/server-restart");
     let mut rig = Rig::new(cluster, "pg-restart");
     let workers = [
         rig.spawn("allocate"),
@@ -472,7 +347,7 @@ fn statement_timeout(cluster: &PrivateCluster, tally: &mut Tally) {
 }
 
 fn kill_9(cluster: &PrivateCluster, tally: &mut Tally) {
-    let mut rng = Rng::new();
+    let mut rng = Rng::new("postgres/kill-9");
     let mut rig = Rig::new(cluster, "pg-kill9");
     let mut live: Vec<usize> = vec![
         rig.spawn("allocate"),
@@ -499,7 +374,7 @@ fn kill_9(cluster: &PrivateCluster, tally: &mut Tally) {
 /// A worker frozen (SIGSTOP) for longer than the others need for many calls, at random
 /// moments, inside its transactions too.
 fn sigstop(cluster: &PrivateCluster, tally: &mut Tally) {
-    let mut rng = Rng::new();
+    let mut rng = Rng::new("postgres/sigstop");
     let mut rig = Rig::new(cluster, "pg-sigstop");
     let workers = [
         rig.spawn("allocate"),

@@ -9,17 +9,17 @@
 //! run) with the job in the environment; each logs every number and error to its own
 //! [`IssueLog`].
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
 use typed_id::db::ConnectOptions;
 use typed_id::store::{DisplayIdAllocator, SqliteStore, StoreError};
 use typed_id_tests::fault::{Backend, Event, FaultTable, IssueLog, Scratch, Tally, rounds};
+use typed_id_tests::workers::{ERROR_LINE, Rng, Workers};
 
 const ENV_JOB: &str = "TYPED_ID_FAULT_SQLITE_JOB";
 const ENV_DB: &str = "TYPED_ID_FAULT_SQLITE_DB";
@@ -30,8 +30,6 @@ const ENV_BUSY_MS: &str = "TYPED_ID_FAULT_SQLITE_BUSY_MS";
 const SCOPE: &str = "faults";
 /// Long enough for every wait below on a loaded machine; reaching it fails the cell.
 const DEADLINE: Duration = Duration::from_secs(60);
-/// A wait longer than this is reported (with the workers' errors) while investigating.
-const SLOW: Duration = Duration::from_secs(5);
 /// How long a worker may take to notice that its file was replaced (it must within one
 /// allocation: milliseconds).
 const NOTICE: Duration = Duration::from_secs(15);
@@ -101,7 +99,7 @@ fn log_error(log: &mut IssueLog, doing: &str, e: &StoreError) {
     } else {
         log.error_of(e);
     }
-    eprintln!("worker error: {doing}: {e}");
+    eprintln!("{ERROR_LINE}{doing}: {e}");
 }
 
 /// Allocates until the stop file appears, logging each number before the next call.
@@ -124,38 +122,26 @@ fn allocate_until_stopped(store: &SqliteStore, log: &mut IssueLog, stop: &Path) 
 // ---------------------------------------------------------------------------------------
 // The parent side
 
-/// A running worker.
-struct Worker {
-    child: Child,
-    log: PathBuf,
-    stderr: PathBuf,
-    killed: bool,
-}
-
-/// One cell's database file, stop file and workers.
+/// One cell's database file and workers.
 struct Rig {
     scratch: Scratch,
     db: PathBuf,
-    stop: PathBuf,
-    workers: Vec<Worker>,
+    workers: Workers,
     busy_ms: u64,
-    spawned: usize,
 }
 
 impl Rig {
     fn new(tag: &str) -> Rig {
         let scratch = Scratch::new(tag);
         let db = scratch.path().join("ids.db");
-        let stop = scratch.path().join("stop");
         // The schema first, so workers start together without racing the migrations.
         drop(SqliteStore::open(db.to_str().unwrap()).unwrap());
+        let workers = Workers::new(scratch.path(), DEADLINE);
         Rig {
             scratch,
             db,
-            stop,
-            workers: Vec::new(),
+            workers,
             busy_ms: 30_000,
-            spawned: 0,
         }
     }
 
@@ -165,201 +151,35 @@ impl Rig {
         PathBuf::from(p)
     }
 
-    /// Starts a worker; returns its index.
+    /// Starts a worker on the cell's database; returns its index.
     fn spawn(&mut self, job: &str) -> usize {
-        let n = self.spawned;
-        self.spawned += 1;
-        let log = self.scratch.path().join(format!("w{n}.log"));
-        let stderr = self.scratch.path().join(format!("w{n}.err"));
-        let child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--ignored",
-                "--exact",
-                "child_process",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(ENV_JOB, job)
-            .env(ENV_DB, &self.db)
-            .env(ENV_LOG, &log)
-            .env(ENV_STOP, &self.stop)
-            .env(ENV_BUSY_MS, self.busy_ms.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(File::create(&stderr).unwrap())
-            .spawn()
-            .unwrap();
-        self.workers.push(Worker {
-            child,
-            log,
-            stderr,
-            killed: false,
-        });
-        self.workers.len() - 1
-    }
-
-    fn events(&self, i: usize) -> Vec<Event> {
-        IssueLog::read(&self.workers[i].log).0
-    }
-
-    fn issued(&self, i: usize) -> usize {
-        count(&self.events(i), true)
-    }
-
-    fn errors(&self, i: usize) -> usize {
-        count(&self.events(i), false)
-    }
-
-    /// Waits until `cond` holds; a failure of the cell if it never does.
-    fn wait(&self, tally: &mut Tally, what: &str, mut cond: impl FnMut(&Rig) -> bool) -> bool {
-        let started = Instant::now();
-        while !cond(self) {
-            if started.elapsed() > DEADLINE {
-                tally.fail(format!("timed out waiting until {what}"));
-                return false;
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-        if started.elapsed() > SLOW {
-            eprintln!(
-                "slow: {:.1} s until {what}; worker errors so far: {:?}",
-                started.elapsed().as_secs_f64(),
-                self.error_texts()
-            );
-        }
-        true
-    }
-
-    /// Whether worker `i` has exited (reaping it).
-    fn exited(&mut self, i: usize) -> bool {
-        self.workers[i].child.try_wait().unwrap().is_some()
-    }
-
-    fn signal(&self, i: usize, sig: libc::c_int) {
-        signal(&self.workers[i].child, sig);
-    }
-
-    fn kill(&mut self, i: usize) {
-        self.signal(i, libc::SIGKILL);
-        self.workers[i].killed = true;
-        let _ = self.workers[i].child.wait();
-    }
-
-    /// Stops every worker and waits for them: a worker that does not exit in time, or
-    /// exits with a failure it was not killed for, fails the cell.
-    fn stop(&mut self, tally: &mut Tally) {
-        File::create(&self.stop).unwrap();
-        let deadline = Instant::now() + DEADLINE;
-        for w in &mut self.workers {
-            let status = loop {
-                if let Some(status) = w.child.try_wait().unwrap() {
-                    break Some(status);
-                }
-                if Instant::now() > deadline {
-                    signal(&w.child, libc::SIGKILL);
-                    let _ = w.child.wait();
-                    break None;
-                }
-                thread::sleep(Duration::from_millis(10));
-            };
-            match status {
-                None => tally.fail(format!("worker {} hung", w.log.display())),
-                Some(s) if !s.success() && !w.killed => tally.fail(format!(
-                    "worker failed ({s}): {}",
-                    tail(&fs::read_to_string(&w.stderr).unwrap_or_default())
-                )),
-                Some(_) => {}
-            }
-        }
-        let _ = fs::remove_file(&self.stop);
-    }
-
-    /// The errors the workers printed, in full (their logs keep only the kind), for a
-    /// failure message.
-    fn error_texts(&self) -> Vec<String> {
-        self.workers
-            .iter()
-            .enumerate()
-            .flat_map(|(i, w)| {
-                fs::read_to_string(&w.stderr)
-                    .unwrap_or_default()
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("worker error: "))
-                    .map(|l| format!("worker {i}: {l}"))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    }
-
-    /// Every worker's events (the two-stores job's per-thread logs included) into `tally`.
-    fn tally_all(&self, tally: &mut Tally, workers: impl IntoIterator<Item = usize>) {
-        for i in workers {
-            let log = &self.workers[i].log;
-            IssueLog::tally_into(log, tally);
-            for t in 0..4 {
-                IssueLog::tally_into(Path::new(&format!("{}.t{t}", log.display())), tally);
-            }
-        }
+        let (db, stop, busy) = (
+            self.db.clone(),
+            self.workers.stop_file().to_owned(),
+            self.busy_ms,
+        );
+        self.workers.spawn(|command, log| {
+            command
+                .env(ENV_JOB, job)
+                .env(ENV_DB, &db)
+                .env(ENV_LOG, log)
+                .env(ENV_STOP, &stop)
+                .env(ENV_BUSY_MS, busy.to_string());
+        })
     }
 }
 
-fn count(events: &[Event], issued: bool) -> usize {
-    events
-        .iter()
-        .filter(|e| matches!(e, Event::Issued(_)) == issued)
-        .count()
-}
-
-fn tail(text: &str) -> String {
-    let start = text.len().saturating_sub(2_000);
-    let mut cut = start;
-    while !text.is_char_boundary(cut) {
-        cut += 1;
-    }
-    text[cut..].to_owned()
-}
-
-fn signal(child: &Child, sig: libc::c_int) {
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
-    // SAFETY: kill(2) on a child we started and have not reaped.
-    let _ = unsafe { libc::kill(pid, sig) };
-}
-
-/// Waits until the kernel reports `child` stopped (`T` in `/proc/{pid}/stat`): a
-/// SIGSTOP takes effect asynchronously.
-fn wait_stopped(child: &Child) {
-    let stat = format!("/proc/{}/stat", child.id());
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let text = fs::read_to_string(&stat).unwrap_or_default();
-        // The state follows the parenthesised command name.
-        let state = text
-            .rsplit_once(") ")
-            .and_then(|(_, rest)| rest.chars().next());
-        if matches!(state, Some('T' | 't') | None) || Instant::now() > deadline {
-            return;
-        }
-        thread::yield_now();
+/// The workers' tools (`rig.issued(w)`, `rig.wait(..)`, signals) are [`Workers`]'.
+impl std::ops::Deref for Rig {
+    type Target = Workers;
+    fn deref(&self) -> &Workers {
+        &self.workers
     }
 }
 
-/// A small xorshift generator for fault timing, seeded from the clock.
-struct Rng(u64);
-
-impl Rng {
-    fn new() -> Rng {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        Rng(u64::from(nanos) | 1)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
+impl std::ops::DerefMut for Rig {
+    fn deref_mut(&mut self) -> &mut Workers {
+        &mut self.workers
     }
 }
 
@@ -388,7 +208,7 @@ fn connect_nowait(db: &Path) -> SqliteConnection {
 // The cells
 
 fn kill_9(tally: &mut Tally) {
-    let mut rng = Rng::new();
+    let mut rng = Rng::new("sqlite/kill-9");
     let mut rig = Rig::new("sqlite-kill9");
     let mut live: Vec<usize> = (0..3).map(|_| rig.spawn("allocate")).collect();
     for _ in 0..rounds(6) {
@@ -404,8 +224,8 @@ fn kill_9(tally: &mut Tally) {
         live.retain(|&i| i != k);
         live.push(rig.spawn("allocate"));
     }
-    rig.stop(tally);
-    rig.tally_all(tally, 0..rig.workers.len());
+    rig.stop_all(tally);
+    rig.tally_all(tally);
     // The file is sound afterwards, and its counter is past every number received.
     let store = SqliteStore::open(rig.db.to_str().unwrap()).unwrap();
     let last = store.last(SCOPE).unwrap();
@@ -417,7 +237,7 @@ fn kill_9(tally: &mut Tally) {
 /// A worker frozen while it holds the write lock: the others wait up to their busy
 /// timeout, then fail with a typed error; after SIGCONT everyone goes on.
 fn sigstop(tally: &mut Tally) {
-    let mut rng = Rng::new();
+    let mut rng = Rng::new("sqlite/sigstop");
     let mut rig = Rig::new("sqlite-sigstop");
     rig.busy_ms = 300;
     let mut probe = connect_nowait(&rig.db);
@@ -431,7 +251,7 @@ fn sigstop(tally: &mut Tally) {
         let mut landed = false;
         for _ in 0..2_000 {
             rig.signal(holder, libc::SIGSTOP);
-            wait_stopped(&rig.workers[holder].child);
+            rig.wait_stopped(holder);
             if write_lock_held(&mut probe) {
                 landed = true;
                 break;
@@ -460,9 +280,9 @@ fn sigstop(tally: &mut Tally) {
         rig.wait(tally, "the waiters allocate again", |r| {
             waiters.iter().zip(&base).all(|(&w, &b)| r.issued(w) > b)
         });
-        rig.stop(tally);
+        rig.stop_all(tally);
     }
-    rig.tally_all(tally, 0..rig.workers.len());
+    rig.tally_all(tally);
     let locked = tally.errors.get("Busy").copied().unwrap_or(0);
     let errors = format!("{:?}", tally.errors);
     tally.check(locked == tally.error_count(), || {
@@ -477,28 +297,15 @@ fn two_stores(tally: &mut Tally) {
         tally.run();
         let pair = rig.spawn("two-stores");
         let other = rig.spawn("allocate");
+        // The pair's threads log to their own files, counted with its log.
         rig.wait(tally, "both processes allocate", |r| {
-            let threads: usize = (0..4)
-                .map(|t| {
-                    count(
-                        &IssueLog::read(Path::new(&format!(
-                            "{}.t{t}",
-                            r.workers[pair].log.display()
-                        )))
-                        .0,
-                        true,
-                    )
-                })
-                .sum();
-            threads > 2_000 && r.issued(other) > 500
+            r.issued(pair) > 2_000 && r.issued(other) > 500
         });
-        rig.stop(tally);
+        rig.stop_all(tally);
     }
-    rig.tally_all(tally, 0..rig.workers.len());
+    rig.tally_all(tally);
     let errors = format!("{:?}", tally.errors);
-    let mut texts = rig.error_texts();
-    texts.dedup();
-    texts.truncate(8);
+    let texts = rig.error_texts(8);
     tally.check(tally.error_count() == 0, || {
         format!("errors: {errors}: {texts:?}")
     });
@@ -537,8 +344,8 @@ fn write_lock_held_cell(tally: &mut Tally) {
         }
         holder.batch_execute("ROLLBACK").unwrap();
     }
-    rig.stop(tally);
-    rig.tally_all(tally, workers);
+    rig.stop_all(tally);
+    rig.tally(tally, workers);
     let locked = tally.errors.get("Busy").copied().unwrap_or(0);
     let errors = format!("{:?}", tally.errors);
     tally.check(locked == tally.error_count(), || {
@@ -568,7 +375,7 @@ enum Loss {
 fn data_lost(tally: &mut Tally, loss: Loss, tag: &str) {
     let mut rig = Rig::new(tag);
     for round in 0..rounds(2) {
-        let _ = fs::remove_file(&rig.stop);
+        let _ = fs::remove_file(rig.stop_file());
         let old: Vec<usize> = (0..3).map(|_| rig.spawn("allocate")).collect();
         if !rig.wait(tally, "the first workers allocate", |r| {
             old.iter().all(|&w| r.issued(w) > 200)
@@ -597,7 +404,7 @@ fn data_lost(tally: &mut Tally, loss: Loss, tag: &str) {
             rig.signal(w, libc::SIGSTOP);
         }
         for &w in &old {
-            wait_stopped(&rig.workers[w].child);
+            rig.wait_stopped(w);
         }
         let marks: Vec<usize> = old.iter().map(|&w| rig.events(w).len()).collect();
         match loss {
@@ -638,7 +445,7 @@ fn data_lost(tally: &mut Tally, loss: Loss, tag: &str) {
         rig.wait(tally, "the new workers allocate", |r| {
             new.iter().all(|&w| r.issued(w) > 200)
         });
-        rig.stop(tally);
+        rig.stop_all(tally);
 
         // The old copy: everything logged before the fault, plus the one allocation
         // each old worker may have had under way; anything after that came from a
@@ -667,7 +474,7 @@ fn data_lost(tally: &mut Tally, loss: Loss, tag: &str) {
             }
         }
         tally.new_copy();
-        rig.tally_all(tally, new);
+        rig.tally(tally, new);
         tally.new_copy();
     }
     let unexpected: u64 = tally
@@ -679,9 +486,7 @@ fn data_lost(tally: &mut Tally, loss: Loss, tag: &str) {
         .map(|(_, n)| n)
         .sum();
     let errors = format!("{:?}", tally.errors);
-    let mut texts = rig.error_texts();
-    texts.dedup();
-    texts.truncate(8);
+    let texts = rig.error_texts(8);
     tally.check(unexpected == 0, || format!("errors: {errors}: {texts:?}"));
 }
 

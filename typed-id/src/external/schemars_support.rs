@@ -15,7 +15,11 @@
 //! is the exact pattern there.) A snowflake type declared with `serde = "number"` is an
 //! `integer` in `0..=9223372036854775807` (`i64::MAX`), with `"format": "int64"`; its
 //! deserializer also accepts the ID's text and decimal digits in a string, which the
-//! description says but the schema, describing what is written, does not allow.
+//! description says but the schema, describing what is written, does not allow. JSON
+//! Schema's `integer` is any number whose fractional part is zero, whatever its
+//! notation, so a validator accepts `1000.0`, which the deserializer refuses (serde
+//! reads it as a float): there the schema is looser than the parser, never stricter,
+//! and no ID comes out of such input.
 //!
 //! Schemas are named after the type (`ElementId`) and referenced from `$defs`; the
 //! schema id is the type's full path, so two types of the same name in different

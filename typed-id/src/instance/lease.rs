@@ -248,6 +248,8 @@ impl<C: Clock> WorkerLease<C> {
             fresh_high_water: gen_now.saturating_add(period_ms),
             gen_now,
             period_ms,
+            #[cfg(feature = "sqlite")]
+            lock_wait: registry.lock_wait(),
         };
         let row = registry.with_durable_conn("acquire lease", |conn| sql::acquire(conn, &args))?;
         let Some(row) = row else {

@@ -23,9 +23,8 @@ use super::record::{
 use super::registry::{Registry, ms, random_i64};
 use super::registry_sql::{self as sql, InstanceRow, PreviousRow};
 use crate::body::InstanceKey;
-use crate::db::Engine;
 use crate::db::prepared::prepared;
-use crate::db::{AnyConnection, DbConnection, on_conn};
+use crate::db::{AnyConnection, DbConnection, on_conn, write_transaction_waiting};
 use crate::generator::InstanceKeyGenerator;
 
 /// Longest instance ID the registry stores, in bytes.
@@ -131,8 +130,9 @@ impl Registry {
         let incarnation = random_i64()?;
         let now = self.options().now_ms();
         let stale_cutoff = self.stale_cutoff(now);
+        let wait = self.lock_wait();
         let result = self.with_conn("register", |conn| {
-            on_conn!(conn, |c| c.write_transaction(|c| {
+            on_conn!(conn, |c| write_transaction_waiting(c, wait, |c| {
                 let existing: Option<InstanceRow> =
                     prepared(sql::SELECT_BY_ID_FOR_UPDATE.text(c.backend()))
                         .bind::<Text, _>(id)
@@ -339,10 +339,11 @@ impl Registry {
             },
         };
         let now = self.options().now_ms();
+        let wait = self.lock_wait();
         let previous = self.with_conn("heartbeat", |conn| match conn {
             // Read the previous heartbeat and write the new one under the write lock.
             #[cfg(feature = "sqlite")]
-            AnyConnection::Sqlite(c) => c.write_transaction(|c| {
+            AnyConnection::Sqlite(c) => write_transaction_waiting(c, wait, |c| {
                 let previous: Option<PreviousRow> = prepared(sql::SQLITE_HEARTBEAT_PREVIOUS)
                     .bind::<Text, _>(id)
                     .bind::<Nullable<BigInt>, _>(incarnation)
@@ -421,8 +422,9 @@ impl Registry {
     /// [`RegistryError::NotFound`], [`RegistryError::Database`].
     pub fn close_by_id(&self, id: &str) -> Result<CloseReport, RegistryError> {
         let now = self.options().now_ms();
+        let wait = self.lock_wait();
         let before = self.with_conn("close", |conn| {
-            on_conn!(conn, |c| c.write_transaction(|c| {
+            on_conn!(conn, |c| write_transaction_waiting(c, wait, |c| {
                 let before: Option<InstanceRow> =
                     prepared(sql::SELECT_BY_ID_FOR_UPDATE.text(c.backend()))
                         .bind::<Text, _>(id)

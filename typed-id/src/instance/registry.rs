@@ -324,6 +324,13 @@ impl Registry {
         self.with_conn(op, |conn| conn.durably(base, f))
     }
 
+    /// How long a write transaction waits for SQLite's write lock, trying again itself
+    /// (see [`DbConnection::waiting_for_lock`](crate::db::DbConnection::waiting_for_lock)):
+    /// the connection's busy timeout.
+    pub(crate) fn lock_wait(&self) -> Duration {
+        self.options.connection.busy_timeout
+    }
+
     pub(crate) fn stale_cutoff(&self, now: i64) -> i64 {
         let timeout = i64::try_from(self.options.stale_after.as_millis()).unwrap_or(i64::MAX);
         now.saturating_sub(timeout)

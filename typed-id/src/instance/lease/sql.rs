@@ -10,9 +10,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 
 use super::super::error::RegistryError;
-#[cfg(feature = "sqlite")]
-use crate::db::Engine;
 use crate::db::prepared::prepared;
+#[cfg(feature = "sqlite")]
+use crate::db::write_transaction_waiting;
 use crate::db::{AnyConnection, DbConnection, Sql, on_conn};
 
 /// Attempts at acquiring on PostgreSQL before giving up on a busy table.
@@ -160,6 +160,9 @@ pub(super) struct AcquireArgs<'a> {
     pub(super) fresh_high_water: i64,
     pub(super) gen_now: i64,
     pub(super) period_ms: i64,
+    /// How long to wait for SQLite's write lock (the registry's busy timeout).
+    #[cfg(feature = "sqlite")]
+    pub(super) lock_wait: std::time::Duration,
 }
 
 /// Takes the lowest free worker ID of the scope; `None` when every one is held. On
@@ -171,7 +174,7 @@ pub(super) fn acquire(
 ) -> Result<Option<AcquiredRow>, RegistryError> {
     match conn {
         #[cfg(feature = "sqlite")]
-        AnyConnection::Sqlite(c) => c.write_transaction(|c| {
+        AnyConnection::Sqlite(c) => write_transaction_waiting(c, a.lock_wait, |c| {
             // Under the write lock nobody else can change the table: pick in Rust.
             let slots: Vec<SlotRow> = prepared(SLOTS)
                 .bind::<Text, _>(a.scope)
