@@ -516,7 +516,8 @@ pub struct PurgeReport {
 
 #[cfg(feature = "serde")]
 mod serde_impl {
-    //! Hand-written, because the runtime crate uses serde without its derive macros.
+    //! Hand-written (the runtime crate uses serde without its derive macros), one
+    //! field list per type.
 
     use serde::ser::{Serialize, SerializeStruct as _, Serializer};
 
@@ -525,89 +526,81 @@ mod serde_impl {
         PurgeReport,
     };
 
+    /// `Serialize` for `$ty` as a struct of the named fields, each value an expression
+    /// of the value `$r`.
+    macro_rules! serialize_struct {
+        ($ty:ident, |$r:ident| { $($field:ident: $value:expr),+ $(,)? }) => {
+            impl Serialize for $ty {
+                fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    let $r = self;
+                    let fields = [$(stringify!($field)),+].len();
+                    let mut st = s.serialize_struct(stringify!($ty), fields)?;
+                    $(st.serialize_field(stringify!($field), &$value)?;)+
+                    st.end()
+                }
+            }
+        };
+    }
+
     impl Serialize for InstanceState {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             s.serialize_str(self.as_str())
         }
     }
 
-    impl Serialize for InstanceRecord {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut st = s.serialize_struct("InstanceRecord", 18)?;
-            st.serialize_field("id", &self.id)?;
-            st.serialize_field("project", &self.project)?;
-            st.serialize_field("instance_type", &self.instance_type)?;
-            st.serialize_field("key_hash", &self.key_hash)?;
-            st.serialize_field("state", &self.state())?;
-            st.serialize_field("hostname", &self.hostname)?;
-            st.serialize_field("pid", &self.pid)?;
-            st.serialize_field("source", &self.source)?;
-            st.serialize_field("environment", &self.environment)?;
-            st.serialize_field("created_at_ms", &self.created_at_ms)?;
-            st.serialize_field("last_heartbeat_ms", &self.last_heartbeat_ms)?;
-            st.serialize_field("heartbeat_age_ms", &self.heartbeat_age_ms)?;
-            st.serialize_field("status", &self.status)?;
-            st.serialize_field("context_percent", &self.context_percent)?;
-            st.serialize_field("current_epic", &self.current_epic)?;
-            st.serialize_field("closed_at_ms", &self.closed_at_ms)?;
-            st.serialize_field("stale", &self.stale)?;
-            st.end()
-        }
-    }
+    serialize_struct!(InstanceRecord, |r| {
+        id: r.id,
+        project: r.project,
+        instance_type: r.instance_type,
+        key_hash: r.key_hash,
+        state: r.state(),
+        hostname: r.hostname,
+        pid: r.pid,
+        source: r.source,
+        environment: r.environment,
+        created_at_ms: r.created_at_ms,
+        last_heartbeat_ms: r.last_heartbeat_ms,
+        heartbeat_age_ms: r.heartbeat_age_ms,
+        status: r.status,
+        context_percent: r.context_percent,
+        current_epic: r.current_epic,
+        closed_at_ms: r.closed_at_ms,
+        stale: r.stale,
+    });
 
-    impl Serialize for HeartbeatReport {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut st = s.serialize_struct("HeartbeatReport", 7)?;
-            st.serialize_field("id", &self.id)?;
-            st.serialize_field("state", &self.state)?;
-            st.serialize_field("last_heartbeat_ms", &self.last_heartbeat_ms)?;
-            st.serialize_field("previous_heartbeat_ms", &self.previous_heartbeat_ms)?;
-            st.serialize_field("age_secs", &self.age_secs)?;
-            st.serialize_field("was_stale", &self.was_stale)?;
-            st.serialize_field("message", &self.message())?;
-            st.end()
-        }
-    }
+    serialize_struct!(HeartbeatReport, |r| {
+        id: r.id,
+        state: r.state,
+        last_heartbeat_ms: r.last_heartbeat_ms,
+        previous_heartbeat_ms: r.previous_heartbeat_ms,
+        age_secs: r.age_secs,
+        was_stale: r.was_stale,
+        message: r.message(),
+    });
 
-    impl Serialize for CloseReport {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut st = s.serialize_struct("CloseReport", 3)?;
-            st.serialize_field("instance", &self.instance)?;
-            st.serialize_field("already_closed", &self.already_closed)?;
-            st.serialize_field("was_stale", &self.was_stale)?;
-            st.end()
-        }
-    }
+    serialize_struct!(CloseReport, |r| {
+        instance: r.instance,
+        already_closed: r.already_closed,
+        was_stale: r.was_stale,
+    });
 
-    impl Serialize for InstanceCounts {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut st = s.serialize_struct("InstanceCounts", 4)?;
-            st.serialize_field("total", &self.total)?;
-            st.serialize_field("active", &self.active)?;
-            st.serialize_field("stale", &self.stale)?;
-            st.serialize_field("closed", &self.closed)?;
-            st.end()
-        }
-    }
+    serialize_struct!(InstanceCounts, |r| {
+        total: r.total,
+        active: r.active,
+        stale: r.stale,
+        closed: r.closed,
+    });
 
-    impl Serialize for InstanceList {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut st = s.serialize_struct("InstanceList", 2)?;
-            st.serialize_field("instances", &self.instances)?;
-            st.serialize_field("counts", &self.counts)?;
-            st.end()
-        }
-    }
+    serialize_struct!(InstanceList, |r| {
+        instances: r.instances,
+        counts: r.counts,
+    });
 
-    impl Serialize for PurgeReport {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut st = s.serialize_struct("PurgeReport", 3)?;
-            st.serialize_field("closed", &self.closed)?;
-            st.serialize_field("stale", &self.stale)?;
-            st.serialize_field("batches", &self.batches)?;
-            st.end()
-        }
-    }
+    serialize_struct!(PurgeReport, |r| {
+        closed: r.closed,
+        stale: r.stale,
+        batches: r.batches,
+    });
 }
 
 #[cfg(test)]
