@@ -26,7 +26,7 @@ use typed_id::instance::{
     Environment, LeaseOptions, MapEnv, Registry, RegistryError, StartConfig, ValidationWarning,
     Validator, WorkerLease, detect, start_with_env,
 };
-use typed_id::store::{DisplayIdAllocator, FileStore, PgStore};
+use typed_id::store::{DisplayIdAllocator, FileStore, PgStore, SqliteStore, StoreError};
 use typed_id::{HashId, TypedId};
 use typed_id_tests::pg::TestDatabase;
 use typed_id_tests::sqlite::TempSqlite;
@@ -605,6 +605,47 @@ fn postgres_store_reconnects_after_its_backend_is_terminated() {
         back.field("attempts"),
         Some((stats.failed_attempts + 1).to_string().as_str())
     );
+}
+
+#[test]
+fn sqlite_file_deleted_is_reported_and_its_connection_left_open() {
+    collector();
+    let db = TempSqlite::new();
+    let store = SqliteStore::open(db.url()).unwrap();
+    assert_eq!(store.allocate("tracing").unwrap(), 1);
+    let path = std::fs::canonicalize(db.path()).unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        std::fs::remove_file(format!("{}{suffix}", path.display())).unwrap();
+    }
+    for _ in 0..2 {
+        let err = store.allocate("tracing").unwrap_err();
+        assert!(
+            matches!(err, StoreError::DatabaseFileReplaced { .. }),
+            "{err:?}"
+        );
+    }
+    assert_eq!(store.stats().file_replaced, 1);
+    drop(store);
+
+    // Reported once, however many calls fail; and the close that would have deleted
+    // another database's -wal and -shm by path is skipped, with a warning.
+    let found = events("typed_id::db", "path", &path.display().to_string());
+    let noticed = only(
+        &found,
+        "database file deleted or replaced under the open connection",
+    );
+    assert_eq!(noticed.level, Level::ERROR);
+    assert!(
+        noticed
+            .field("error")
+            .is_some_and(|e| e.contains("deleted")),
+        "{noticed:?}"
+    );
+    let kept = only(
+        &found,
+        "database file replaced: its connection stays open until the process exits",
+    );
+    assert_eq!(kept.level, Level::WARN);
 }
 
 #[test]

@@ -107,6 +107,11 @@ impl FileWatch {
         Ok(())
     }
 
+    /// The main database file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Each watched file's path and its identity when the watch began: the main file
     /// first, then the `-wal` and `-shm` in WAL mode.
     pub(crate) fn files(&self) -> Vec<(PathBuf, Identity)> {

@@ -271,10 +271,12 @@ impl<C: DbConnection> Session<C> {
         if let Err(e @ DbError::FileReplaced { .. }) = &checked
             && !self.counters.file_replaced.swap(true, Ordering::Relaxed)
         {
+            let path = self.watch.as_ref().map(|w| w.path().display().to_string());
             event!(
                 db,
                 ERROR,
                 "database file deleted or replaced under the open connection",
+                path = path.unwrap_or_default(),
                 error = %e,
             );
         }
@@ -335,7 +337,7 @@ impl<C> Drop for Session<C> {
     fn drop(&mut self) {
         // Looked at afresh: the session may not have run anything since the change.
         if let Some(watch) = &self.watch
-            && watch.check().is_err()
+            && let Err(e) = watch.check()
         {
             // Left open on purpose: see the type's docs.
             watch.leave_open();
@@ -343,6 +345,8 @@ impl<C> Drop for Session<C> {
                 db,
                 WARN,
                 "database file replaced: its connection stays open until the process exits",
+                path = watch.path().display().to_string(),
+                error = %e,
             );
             return;
         }
