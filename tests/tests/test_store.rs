@@ -1312,8 +1312,10 @@ fn a_write_waits_for_a_lock_released_in_time_and_keeps_the_busy_timeout() {
     let released = thread::scope(|s| {
         let release = s.spawn(move || {
             thread::sleep(Duration::from_millis(150));
+            // Taken while the lock is still held: no allocation can end before it.
+            let releasing = Instant::now();
             holder.batch_execute("ROLLBACK").unwrap();
-            Instant::now()
+            releasing
         });
         assert_eq!(store.allocate("s").unwrap(), 1);
         let got = Instant::now();
