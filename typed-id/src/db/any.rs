@@ -2,6 +2,7 @@
 //! (which, unlike the stores, is not generic over its connection type).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[cfg(feature = "postgres")]
 use diesel::PgConnection;
@@ -93,6 +94,35 @@ impl DbConnection for AnyConnection {
 
     fn roll_back_all(&mut self) -> bool {
         on_conn!(self, |c| c.roll_back_all())
+    }
+
+    #[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
+    fn waiting_for_lock<T, E, F>(
+        &mut self,
+        wait: Duration,
+        busy: fn(&E) -> bool,
+        mut op: F,
+    ) -> Result<T, E>
+    where
+        F: FnMut(&mut Self) -> Result<T, E>,
+        E: From<DieselError>,
+    {
+        match self {
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(_) => super::sqlite::poll_for_lock(
+                self,
+                |c| match c {
+                    AnyConnection::Sqlite(s) => Some(s),
+                    #[cfg(feature = "postgres")]
+                    AnyConnection::Postgres(_) => None,
+                },
+                wait,
+                busy,
+                op,
+            ),
+            #[allow(unreachable_patterns)]
+            _ => op(self),
+        }
     }
 
     #[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]

@@ -116,31 +116,13 @@ impl DbConnection for SqliteConnection {
         &mut self,
         wait: Duration,
         busy: fn(&E) -> bool,
-        mut op: F,
+        op: F,
     ) -> Result<T, E>
     where
         F: FnMut(&mut Self) -> Result<T, E>,
         E: From<DieselError>,
     {
-        // SQLite's own handler off for `op`: a busy lock comes back at once. (Both
-        // pragmas are prepared once per connection: a third of the cost of parsing.)
-        prepared("PRAGMA busy_timeout = 0").execute(self)?;
-        let started = Instant::now();
-        let mut pause = FIRST_PAUSE;
-        let result = loop {
-            match op(self) {
-                Err(e) if busy(&e) && started.elapsed() < wait => {
-                    std::thread::sleep(jittered(pause, started));
-                    pause = (pause * 2).min(MAX_PAUSE);
-                }
-                other => break other,
-            }
-        };
-        // Back to the configured wait for every other statement. Should this fail (it
-        // touches no file), `op`'s outcome still stands: a number it allocated must
-        // reach the caller, and the next call sets the pragma again.
-        let _ = prepared(format!("PRAGMA busy_timeout = {}", timeout_ms(wait))).execute(self);
-        result
+        poll_for_lock(self, |c| Some(c), wait, busy, op)
     }
 
     fn durably<T, E, F>(&mut self, base: Synchronous, f: F) -> Result<T, E>
@@ -158,6 +140,44 @@ impl DbConnection for SqliteConnection {
         restored?;
         Ok(value)
     }
+}
+
+/// [`DbConnection::waiting_for_lock`] on SQLite, for a connection whose SQLite
+/// connection `sqlite` returns.
+pub(super) fn poll_for_lock<C, T, E, F>(
+    conn: &mut C,
+    sqlite: fn(&mut C) -> Option<&mut SqliteConnection>,
+    wait: Duration,
+    busy: fn(&E) -> bool,
+    mut op: F,
+) -> Result<T, E>
+where
+    F: FnMut(&mut C) -> Result<T, E>,
+    E: From<DieselError>,
+{
+    // SQLite's own handler off for `op`: a busy lock comes back at once. (Both pragmas
+    // are prepared once per connection: a third of the cost of parsing.)
+    if let Some(c) = sqlite(conn) {
+        prepared("PRAGMA busy_timeout = 0").execute(c)?;
+    }
+    let started = Instant::now();
+    let mut pause = FIRST_PAUSE;
+    let result = loop {
+        match op(conn) {
+            Err(e) if busy(&e) && started.elapsed() < wait => {
+                std::thread::sleep(jittered(pause, started));
+                pause = (pause * 2).min(MAX_PAUSE);
+            }
+            other => break other,
+        }
+    };
+    // Back to the configured wait for every other statement. Should this fail (it
+    // touches no file), `op`'s outcome still stands: a number it allocated must reach
+    // the caller, and the next call sets the pragma again.
+    if let Some(c) = sqlite(conn) {
+        let _ = prepared(format!("PRAGMA busy_timeout = {}", timeout_ms(wait))).execute(c);
+    }
+    result
 }
 
 /// The first pause of [`DbConnection::waiting_for_lock`]'s polling, doubled after each

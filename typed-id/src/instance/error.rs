@@ -183,6 +183,11 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
+    /// Whether a statement gave up waiting for a lock other connections held.
+    pub(crate) fn is_lock_timeout(&self) -> bool {
+        matches!(self, RegistryError::Database { source, .. } if crate::db::lock_timed_out(source))
+    }
+
     /// Whether the connection is unusable, so the registry reconnects for the next
     /// operation.
     pub(crate) fn is_connection_broken(&self) -> bool {

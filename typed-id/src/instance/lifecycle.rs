@@ -200,7 +200,7 @@ impl Registry {
                 .map_err(RegistryError::Generator)?;
             let now = self.options().now_ms();
             // One statement: a key that exists inserts nothing.
-            let inserted = self.with_conn("register", |conn| {
+            let inserted = self.with_write_conn("register", |conn| {
                 on_conn!(conn, |c| {
                     Ok(bind_insert!(
                         prepared(sql::INSERT_MINTED),
@@ -339,6 +339,7 @@ impl Registry {
             },
         };
         let now = self.options().now_ms();
+        #[cfg(feature = "sqlite")]
         let wait = self.lock_wait();
         let previous = self.with_conn("heartbeat", |conn| match conn {
             // Read the previous heartbeat and write the new one under the write lock.
@@ -395,7 +396,7 @@ impl Registry {
     /// [`RegistryError::Database`].
     pub fn close(&self, registration: &Registration) -> Result<(), RegistryError> {
         let now = self.options().now_ms();
-        let updated = self.with_conn("close", |conn| {
+        let updated = self.with_write_conn("close", |conn| {
             on_conn!(conn, |c| {
                 Ok(prepared(sql::CLOSE)
                     .bind::<BigInt, _>(now)

@@ -304,7 +304,7 @@ impl Registry {
         }
         for (statement, cutoff, stale) in passes {
             loop {
-                let deleted = self.with_conn("purge", |conn| {
+                let deleted = self.with_write_conn("purge", |conn| {
                     on_conn!(conn, |c| {
                         Ok(prepared(statement)
                             .bind::<BigInt, _>(cutoff)

@@ -311,17 +311,37 @@ impl Registry {
         )
     }
 
-    /// As [`with_conn`](Self::with_conn), committing durably: on SQLite `f` runs with
-    /// `synchronous = FULL` (an `fsync` per commit) even when the registry's own writes
-    /// are `NORMAL`; a PostgreSQL session always commits synchronously. For the lease
-    /// writes that record high-water marks.
+    /// As [`with_conn`](Self::with_conn) for `f` that writes in one statement, or
+    /// begins with the statement that takes the write lock: on SQLite the lock is
+    /// waited for up to the busy timeout by trying `f` again every few hundred
+    /// microseconds (see `DbConnection::waiting_for_lock`), so a writer is not starved
+    /// by others writing in a tight loop.
+    pub(crate) fn with_write_conn<T>(
+        &self,
+        op: &'static str,
+        f: impl FnMut(&mut AnyConnection) -> Result<T, RegistryError>,
+    ) -> Result<T, RegistryError> {
+        let wait = self.lock_wait();
+        self.with_conn(op, |conn| {
+            conn.waiting_for_lock(wait, RegistryError::is_lock_timeout, f)
+        })
+    }
+
+    /// As [`with_write_conn`](Self::with_write_conn), committing durably: on SQLite `f`
+    /// runs with `synchronous = FULL` (an `fsync` per commit) even when the registry's
+    /// own writes are `NORMAL`; a PostgreSQL session always commits synchronously. For
+    /// the lease writes that record high-water marks.
     pub(crate) fn with_durable_conn<T>(
         &self,
         op: &'static str,
-        f: impl FnOnce(&mut AnyConnection) -> Result<T, RegistryError>,
+        f: impl FnMut(&mut AnyConnection) -> Result<T, RegistryError>,
     ) -> Result<T, RegistryError> {
-        let base = self.options.connection.synchronous;
-        self.with_conn(op, |conn| conn.durably(base, f))
+        let (base, wait) = (self.options.connection.synchronous, self.lock_wait());
+        self.with_conn(op, |conn| {
+            conn.durably(base, |c| {
+                c.waiting_for_lock(wait, RegistryError::is_lock_timeout, f)
+            })
+        })
     }
 
     /// How long a write transaction waits for SQLite's write lock, trying again itself
