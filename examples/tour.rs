@@ -175,7 +175,7 @@ fn persistence() -> Result<PathBuf, Box<dyn std::error::Error>> {
     let root: ElementId =
         store.insert_unique(&generator, &input, &column, |conn, id: ElementId| {
             diesel::sql_query("INSERT INTO elements (id, title) VALUES (?, ?)")
-                .bind::<diesel::sql_types::Text, _>(id.as_str())
+                .bind::<diesel::sql_types::Text, _>(id)
                 .bind::<diesel::sql_types::Text, _>(input.title)
                 .execute(conn)
                 .map(drop)

@@ -91,13 +91,13 @@ fn constants_and_patterns() {
 #[test]
 fn hash_ids_parse_display_and_navigate() {
     let id = ElementId::parse("el-a3f8e9.1.2").unwrap();
-    assert_eq!(id.as_str(), "el-a3f8e9.1.2");
+    assert_eq!(id.to_text(), "el-a3f8e9.1.2");
     assert_eq!(id.to_string(), "el-a3f8e9.1.2");
     assert_eq!(format!("{id:?}"), r#"ElementId("el-a3f8e9.1.2")"#);
     assert_eq!(id.depth(), 2);
-    assert_eq!(id.parent().unwrap().as_str(), "el-a3f8e9.1");
-    assert_eq!(id.root().as_str(), "el-a3f8e9");
-    assert_eq!(id.child(30).unwrap().as_str(), "el-a3f8e9.1.2.30");
+    assert_eq!(id.parent().unwrap().to_text(), "el-a3f8e9.1");
+    assert_eq!(id.root().to_text(), "el-a3f8e9");
+    assert_eq!(id.child(30).unwrap().to_text(), "el-a3f8e9.1.2.30");
     assert_eq!(
         id.child(1).unwrap().child(1),
         Err(IdError::TooDeep { max_depth: 3 })
@@ -135,7 +135,7 @@ fn depth_and_length_options_are_enforced() {
 fn legacy_prefixes_parse_to_the_canonical_form() {
     for text in ["el-abc.1", "elem-abc.1", "element-abc.1"] {
         let id: ElementId = text.parse().unwrap();
-        assert_eq!(id.as_str(), "el-abc.1");
+        assert_eq!(id.to_text(), "el-abc.1");
         assert_eq!(id, ElementId::parse("el-abc.1").unwrap());
     }
     let err = ElementId::parse("elements-abc").unwrap_err();
@@ -175,9 +175,9 @@ fn errors_name_the_type_and_the_byte() {
 #[test]
 fn display_ids() {
     let w = WorkItemId::new(42).unwrap();
-    assert_eq!(w.as_str(), "WORK-042");
+    assert_eq!(w.to_text(), "WORK-042");
     assert_eq!(w.value(), 42);
-    assert_eq!(WorkItemId::new(1000).unwrap().as_str(), "WORK-1000");
+    assert_eq!(WorkItemId::new(1000).unwrap().to_text(), "WORK-1000");
     assert_eq!(WorkItemId::parse("WORK-042").unwrap(), w);
     assert_eq!(
         WorkItemId::parse("WORK-42").unwrap_err().kind(),
@@ -190,7 +190,7 @@ fn display_ids() {
     // A body converts into any display type at that type's width.
     let body: Seq = w.into();
     assert_eq!(body.as_str(), "042");
-    assert_eq!(TicketId::try_from(body).unwrap().as_str(), "TICKET-00042");
+    assert_eq!(TicketId::try_from(body).unwrap().to_text(), "TICKET-00042");
 }
 
 #[test]
@@ -279,7 +279,7 @@ fn to_text_and_display_agree_for_every_kind() {
 #[test]
 fn instance_keys() {
     let k = OdinKey::parse("odin-PS-8f4a2b").unwrap();
-    assert_eq!(k.as_str(), "odin-PS-8f4a2b");
+    assert_eq!(k.to_text(), "odin-PS-8f4a2b");
     assert_eq!(k.body().as_str(), "8f4a2b");
     assert!(OdinKey::parse("odin-8f4a2b").is_err());
     assert!(OdinKey::parse("odin-PS-8F4A2B").is_err());
@@ -289,7 +289,7 @@ fn instance_keys() {
 #[test]
 fn body_conversions_check_the_target_type() {
     let deep = HashId::parse("abcd.1.2").unwrap();
-    assert_eq!(ElementId::try_from(deep).unwrap().as_str(), "el-abcd.1.2");
+    assert_eq!(ElementId::try_from(deep).unwrap().to_text(), "el-abcd.1.2");
     assert!(matches!(
         NodeId::try_from(deep),
         Err(IdError::Shape(ParseErrorKind::TooDeep { .. }))
@@ -298,7 +298,7 @@ fn body_conversions_check_the_target_type() {
     assert!(NodeId::try_from(short).is_err());
     // A body taken out of one type and put into another gets the other's prefix.
     let node = NodeId::try_from(ElementId::parse("el-abcd").unwrap().body()).unwrap();
-    assert_eq!(node.as_str(), "node-abcd");
+    assert_eq!(node.to_text(), "node-abcd");
 }
 
 #[test]
@@ -331,8 +331,49 @@ fn ids_are_small_copy_values() {
     fn assert_copy<T: Copy + Send + Sync + 'static>() {}
     assert_copy::<ElementId>();
     assert_copy::<WorkItemId>();
-    assert!(size_of::<ElementId>() <= 48);
-    assert!(size_of::<WorkItemId>() <= 48);
+    // The value keeps its body only: the size is the body's, whatever the prefix.
+    assert_eq!(size_of::<ElementId>(), size_of::<typed_id::HashId>());
+    assert!(size_of::<ElementId>() <= 48, "el at full depth");
+    assert!(size_of::<WorkItemId>() <= 24, "WORK + width 3");
+    assert_eq!(size_of::<TicketId>(), size_of::<WorkItemId>());
+    assert_eq!(size_of::<OdinKey>(), size_of::<SessionKey>());
+}
+
+/// The longest prefix (32 bytes) at the deepest options: parsed, displayed and as small
+/// as a two-letter prefix (a trybuild `pass` case checks the same at compile time).
+#[test]
+fn any_prefix_fits_any_options() {
+    #[derive(TypedId)]
+    #[typed_id(prefix = "order_line_item_fulfilment_event", max_depth = 3)]
+    struct FulfilmentEventId(HashId);
+
+    #[derive(TypedId)]
+    #[typed_id(prefix = "order_line_item_fulfilment_event", width = 18)]
+    struct LongDisplayId(Seq);
+
+    assert_eq!(size_of::<FulfilmentEventId>(), size_of::<ElementId>());
+    assert_eq!(size_of::<LongDisplayId>(), size_of::<WorkItemId>());
+    let deepest = "order_line_item_fulfilment_event-zzzzzzzz.4294967295.4294967295.4294967295";
+    let id = FulfilmentEventId::parse(deepest).unwrap();
+    assert_eq!(id.to_text(), deepest);
+    assert_eq!(id.to_string(), deepest);
+    assert_eq!(format!("{id:?}"), format!("FulfilmentEventId({deepest:?})"));
+    assert_eq!(
+        id.parent().unwrap().to_text(),
+        &deepest[..deepest.len() - 11]
+    );
+    let err = FulfilmentEventId::parse(&format!("{deepest}.1")).unwrap_err();
+    assert!(err.to_string().contains("FulfilmentEventId"), "{err}");
+    let n = LongDisplayId::new(Seq::MAX).unwrap();
+    assert_eq!(
+        n.to_string(),
+        "order_line_item_fulfilment_event-999999999999999999"
+    );
+    assert_eq!(LongDisplayId::parse(&n.to_text()), Ok(n));
+    assert_eq!(
+        LongDisplayId::new(7).unwrap().to_text(),
+        format!("order_line_item_fulfilment_event-{:018}", 7)
+    );
 }
 
 #[test]
@@ -369,22 +410,22 @@ fn derived_types_generate_their_own_kind() {
     let taken = MemoryCollisionCheck::new();
     let input = HashInput::new("title", "alice", 1_767_053_847_123_456_789);
     let first = NodeId::generate(&hashes, &input, &taken).unwrap();
-    assert!(first.as_str().starts_with("node-"));
+    assert!(first.to_text().starts_with("node-"));
     assert!((4..=6).contains(&first.body().hash_str().len()), "{first}");
-    assert!(taken.contains(first.as_str()), "generation claims the ID");
+    assert!(taken.contains(&first.to_text()), "generation claims the ID");
     // The same input again: the first candidate is taken, so the next nonce wins.
     let second = NodeId::generate(&hashes, &input, &taken).unwrap();
     assert_ne!(first, second);
 
     let key = OdinKey::generate().unwrap();
-    assert!(OdinKey::parse(key.as_str()).is_ok());
+    assert!(OdinKey::parse(&key.to_text()).is_ok());
     assert_ne!(key, OdinKey::generate().unwrap());
 }
 
 #[test]
 fn kind_names_the_body_of_an_alias_or_re_export() {
     let task = TaskId::new(7).unwrap();
-    assert_eq!(task.as_str(), "TASK-0007");
+    assert_eq!(task.to_text(), "TASK-0007");
     assert_eq!(task.value(), 7);
     assert_eq!(TaskId::parse("TASK-0007").unwrap(), task);
     let body: Counter = task.into();
@@ -392,7 +433,7 @@ fn kind_names_the_body_of_an_alias_or_re_export() {
 
     let blob = BlobId::parse("blob-abcde.3").unwrap();
     assert_eq!(blob.depth(), 1);
-    assert_eq!(blob.root().as_str(), "blob-abcde");
+    assert_eq!(blob.root().to_text(), "blob-abcde");
     assert_eq!(blob.child(1), Err(IdError::TooDeep { max_depth: 1 }));
     assert!(BlobId::parse("blob-abcd").is_err(), "min_len = 5 applies");
     assert!(BlobId::PATTERN.starts_with("^blob-[0-9a-z]{5,8}"));

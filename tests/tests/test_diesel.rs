@@ -224,7 +224,7 @@ macro_rules! backend_tests {
                 // `ORDER BY id` (binary / C collation) is the IDs' `Ord`.
                 rows.sort_by(|a, b| a.id.cmp(&b.id));
                 assert_eq!(loaded, rows);
-                let ids: Vec<_> = loaded.iter().map(|r| r.id.as_str()).collect();
+                let ids: Vec<_> = loaded.iter().map(|r| r.id.to_text()).collect();
                 assert_eq!(
                     ids,
                     ["el-a3f8e9", "el-a3f8e9.10", "el-a3f8e9.2", "el-a3f8e9.2.1"]
@@ -393,7 +393,7 @@ macro_rules! backend_tests {
                         .unwrap();
                 assert_eq!(parent, Some(rows[0].id));
                 assert_eq!(reply_to, None);
-                assert_eq!(work.as_str(), "WORK-007");
+                assert_eq!(work.to_text(), "WORK-007");
                 let n = diesel::update(elements::table.filter(elements::parent.eq(rows[0].id)))
                     .set(elements::parent.eq(None::<ElementId>))
                     .execute(&mut conn)

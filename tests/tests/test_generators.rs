@@ -448,7 +448,7 @@ fn collisions_try_ten_nonces_then_grow_the_length() {
 
     let none_taken = TakenFirst::new(0, 0);
     let id: ElementId = generator.generate(&input, &none_taken).unwrap();
-    assert_eq!(id.as_str(), expected_candidate(&input, 0, 4));
+    assert_eq!(id.to_text(), expected_candidate(&input, 0, 4));
 
     // 12 taken: nonces 0..=9 at length 4, 10 and 11 at length 5, then 12 is free.
     let check = TakenFirst::new(12, 0);
@@ -463,7 +463,7 @@ fn collisions_try_ten_nonces_then_grow_the_length() {
             "candidate {nonce}"
         );
     }
-    assert_eq!(id.as_str(), seen[12]);
+    assert_eq!(id.to_text(), seen[12]);
     assert_eq!(id.to_body().as_str().len(), 5);
 }
 
@@ -586,7 +586,7 @@ fn generated_values_are_pinned() {
         let id: ElementId = HashIdGenerator::new()
             .generate(&input, &TakenFirst::new(12, 0))
             .unwrap();
-        assert_eq!(id.as_str(), element, "{input:?}");
+        assert_eq!(id.to_text(), element, "{input:?}");
     }
 }
 
@@ -639,7 +639,7 @@ fn typed_hash_ids_respect_the_type_and_the_store() {
         let len = id.to_body().as_str().len();
         assert!((5..=6).contains(&len), "{id}");
         assert!(
-            store.contains(id.as_str()),
+            store.contains(&id.to_text()),
             "the store holds the prefixed text"
         );
         assert!(ids.insert(id));
@@ -713,8 +713,8 @@ fn process_instance_ids_and_instance_keys() {
     let a: OdinKey = generate_hex_key().unwrap();
     let b: OdinKey = generate_hex_key().unwrap();
     assert_ne!(a, b);
-    assert!(a.as_str().starts_with("odin-PS-"));
-    assert_eq!(OdinKey::parse(a.as_str()).unwrap(), a);
+    assert!(a.to_text().starts_with("odin-PS-"));
+    assert_eq!(OdinKey::parse(&a.to_text()).unwrap(), a);
 }
 
 #[test]

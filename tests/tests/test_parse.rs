@@ -795,7 +795,7 @@ fn derived_hash_type_rejects_hostile_input() {
     );
     let legacy = ElementId::parse("elem-a3f8e9.1").unwrap();
     assert_eq!(legacy, ElementId::parse("el-a3f8e9.1").unwrap());
-    assert_eq!(legacy.as_str(), "el-a3f8e9.1");
+    assert_eq!(legacy.to_text(), "el-a3f8e9.1");
 }
 
 #[test]

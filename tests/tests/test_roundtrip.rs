@@ -175,7 +175,7 @@ proptest! {
         prop_assert_eq!(&text, &format!("el-{body}"));
         let parsed = ElementId::parse(&text).unwrap();
         prop_assert_eq!(parsed, id);
-        prop_assert_eq!(parsed.as_str(), text.as_str());
+        prop_assert_eq!(parsed.to_text(), text.as_str());
         prop_assert_eq!(ElementId::parse(&format!("elem-{body}")).unwrap(), id);
         prop_assert_eq!(id.body(), body);
 
@@ -188,7 +188,7 @@ proptest! {
         prop_assert_eq!(EventId::parse(&event.to_string()).unwrap(), event);
 
         let odin = OdinKey::try_from(HexKey::from_bytes(&key, 6).unwrap()).unwrap();
-        prop_assert_eq!(OdinKey::parse(odin.as_str()).unwrap(), odin);
+        prop_assert_eq!(OdinKey::parse(&odin.to_text()).unwrap(), odin);
     }
 }
 

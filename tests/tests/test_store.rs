@@ -51,20 +51,20 @@ fn dir_of(db: &TempSqlite) -> &Path {
 fn check_allocator(store: &impl DisplayIdAllocator) {
     assert_eq!(store.last("odin").unwrap(), 0);
     assert_eq!(
-        store.next_id::<WorkItemId>("odin").unwrap().as_str(),
+        store.next_id::<WorkItemId>("odin").unwrap().to_text(),
         "WORK-001"
     );
     assert_eq!(
-        store.next_id::<WorkItemId>("odin").unwrap().as_str(),
+        store.next_id::<WorkItemId>("odin").unwrap().to_text(),
         "WORK-002"
     );
     assert_eq!(
-        store.next_id::<WorkItemId>("odin/bugs").unwrap().as_str(),
+        store.next_id::<WorkItemId>("odin/bugs").unwrap().to_text(),
         "WORK-001"
     );
     assert_eq!(store.allocate_block("odin", 1000).unwrap(), 3..=1002);
     assert_eq!(
-        store.next_id::<WorkItemId>("odin").unwrap().as_str(),
+        store.next_id::<WorkItemId>("odin").unwrap().to_text(),
         "WORK-1003"
     );
     assert_eq!(store.last("odin").unwrap(), 1003);
@@ -95,10 +95,10 @@ fn check_allocator(store: &impl DisplayIdAllocator) {
 
 fn check_children(store: &impl ChildCounter) {
     let root = ElementId::parse("el-a3f8").unwrap();
-    assert_eq!(store.next_child(&root).unwrap().as_str(), "el-a3f8.1");
-    assert_eq!(store.next_child(&root).unwrap().as_str(), "el-a3f8.2");
+    assert_eq!(store.next_child(&root).unwrap().to_text(), "el-a3f8.1");
+    assert_eq!(store.next_child(&root).unwrap().to_text(), "el-a3f8.2");
     let child = ElementId::parse("el-a3f8.2").unwrap();
-    assert_eq!(store.next_child(&child).unwrap().as_str(), "el-a3f8.2.1");
+    assert_eq!(store.next_child(&child).unwrap().to_text(), "el-a3f8.2.1");
     let deepest = ElementId::parse("el-a3f8.2.1.9").unwrap();
     match store.next_child(&deepest) {
         Err(StoreError::Id(IdError::TooDeep { max_depth: 3 })) => {}
@@ -124,15 +124,15 @@ fn check_children(store: &impl ChildCounter) {
         .unwrap();
     store.observe(&root).unwrap(); // a root has no parent: nothing to do
     assert_eq!(store.last_child_number("el-a3f8").unwrap(), 7);
-    assert_eq!(store.next_child(&root).unwrap().as_str(), "el-a3f8.8");
+    assert_eq!(store.next_child(&root).unwrap().to_text(), "el-a3f8.8");
     // Prefixes keep types apart.
     let other = NodeId::parse("node-a3f8").unwrap();
-    assert_eq!(store.next_child(&other).unwrap().as_str(), "node-a3f8.1");
+    assert_eq!(store.next_child(&other).unwrap().to_text(), "node-a3f8.1");
     // The end of the child number range.
     store.observe_child_number("el-full", u32::MAX - 1).unwrap();
     let full = ElementId::parse("el-full").unwrap();
     assert_eq!(
-        store.next_child(&full).unwrap().as_str(),
+        store.next_child(&full).unwrap().to_text(),
         "el-full.4294967295"
     );
     assert!(matches!(
@@ -156,7 +156,7 @@ fn check_observe<A: DisplayIdAllocator>(store: &A, reopen: impl Fn() -> A) {
     store.observe_display_number("migrated", 41).unwrap();
     assert_eq!(store.last("migrated").unwrap(), 41);
     assert_eq!(
-        store.next_id::<WorkItemId>("migrated").unwrap().as_str(),
+        store.next_id::<WorkItemId>("migrated").unwrap().to_text(),
         "WORK-042"
     );
     // Below or at the current value: nothing changes.
@@ -634,7 +634,10 @@ fn segments_over_every_backend() {
     for backend in backends {
         let a = Segmented::new(backend, 100);
         let b = Segmented::new(backend, 100);
-        assert_eq!(a.next_id::<WorkItemId>("seg").unwrap().as_str(), "WORK-001");
+        assert_eq!(
+            a.next_id::<WorkItemId>("seg").unwrap().to_text(),
+            "WORK-001"
+        );
         assert_eq!(b.allocate("seg").unwrap(), 101);
         assert_eq!(a.allocate("seg").unwrap(), 2);
         assert_eq!(backend.last("seg").unwrap(), 200);
@@ -760,7 +763,7 @@ fn check_sql<C: StoreConnection>(store: &SqlStore<C>, reopen: impl Fn() -> SqlSt
         )
         .unwrap();
     assert_eq!(
-        store.next_id::<WorkItemId>("end").unwrap().as_str(),
+        store.next_id::<WorkItemId>("end").unwrap().to_text(),
         "WORK-999999999999999999"
     );
     for _ in 0..2 {
@@ -825,7 +828,7 @@ fn check_sql_inserts<C: StoreConnection>(store: &SqlStore<C>) {
             .insert_unique(&generator, &input, &column, |c, id| insert(c, id, &title))
             .unwrap();
         assert_eq!(
-            id.as_str().len(),
+            id.to_text().len(),
             3 + 4,
             "a small table: the minimum length"
         );
@@ -889,7 +892,7 @@ fn check_sql_inserts<C: StoreConnection>(store: &SqlStore<C>) {
     }
     assert_eq!(store.resync_children(&column, &root).unwrap(), 12);
     assert_eq!(
-        store.next_child(&root).unwrap().as_str(),
+        store.next_child(&root).unwrap().to_text(),
         format!("{root}.13")
     );
     assert_eq!(
@@ -1004,12 +1007,12 @@ fn postgres_lost_race_is_retried() {
             calls.push(id);
             if calls.len() == 1 {
                 diesel::sql_query("INSERT INTO elements VALUES ($1)")
-                    .bind::<Text, _>(id.as_str())
+                    .bind::<Text, _>(id)
                     .execute(&mut rival)
                     .unwrap();
             }
             diesel::sql_query("INSERT INTO elements VALUES ($1)")
-                .bind::<Text, _>(id.as_str())
+                .bind::<Text, _>(id)
                 .execute(conn)
                 .map(drop)
         })
@@ -1021,11 +1024,11 @@ fn postgres_lost_race_is_retried() {
     // A rival that always wins: bounded, then a typed error.
     let always = store.insert_unique::<ElementId, _>(&generator, &input, &column, |conn, id| {
         diesel::sql_query("INSERT INTO elements VALUES ($1)")
-            .bind::<Text, _>(id.as_str())
+            .bind::<Text, _>(id)
             .execute(&mut rival)
             .unwrap();
         diesel::sql_query("INSERT INTO elements VALUES ($1)")
-            .bind::<Text, _>(id.as_str())
+            .bind::<Text, _>(id)
             .execute(conn)
             .map(drop)
     });
@@ -1172,7 +1175,7 @@ fn postgres_store_reconnects_after_its_backend_is_terminated() {
     assert_eq!(store.last("s").unwrap(), 2);
     let parent = ElementId::parse("el-a3f8").unwrap();
     terminate(&mut admin, backend_pid(&store));
-    assert_eq!(store.next_child(&parent).unwrap().as_str(), "el-a3f8.1");
+    assert_eq!(store.next_child(&parent).unwrap().to_text(), "el-a3f8.1");
 
     // During a transaction: the call fails, nothing of it is committed, the next call
     // reconnects.

@@ -135,7 +135,7 @@ fn insert_hashes<C: StoreConnection>(store: &SqlStore<C>, out: &Path, count: usi
             })
             .unwrap();
     }
-    write_lines(out, ids.iter().map(|id| id.as_str().to_owned()));
+    write_lines(out, ids.iter().map(|id| id.to_string()));
 }
 
 fn take_children<C: StoreConnection>(store: &SqlStore<C>, out: &Path, count: usize) {

@@ -209,7 +209,7 @@ fn hash_collisions_resolved_by_nonce_and_by_length() {
 
     // Each resolved generation reported itself, with its candidate count.
     for (k, id) in ids.iter().enumerate() {
-        let found = events("typed_id::generator", "id", id.as_str());
+        let found = events("typed_id::generator", "id", &id.to_text());
         if k == 0 {
             assert!(found.is_empty(), "no collision, no event: {found:#?}");
             continue;
@@ -223,7 +223,7 @@ fn hash_collisions_resolved_by_nonce_and_by_length() {
         assert_eq!(event.field("collisions"), Some(k.to_string().as_str()));
         assert_eq!(event.field("len"), Some("4"));
     }
-    let found = events("typed_id::generator", "id", grown.as_str());
+    let found = events("typed_id::generator", "id", &grown.to_text());
     let event = only(
         &found,
         "content-hash collisions resolved by growing the length",

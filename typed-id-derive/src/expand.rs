@@ -31,42 +31,32 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
     let attrs = Attrs::from_attrs(&input.attrs, &mut errors);
     match valid::check(&ast, &attrs, errors) {
-        Verdict::Valid(checked) => expand(&ast, &checked, true),
-        // Defaults stand in for the faulty values; the prefix-length check is left out,
-        // as it would judge a prefix against options the user did not write.
+        Verdict::Valid(checked) => expand(&ast, &checked),
+        // Defaults stand in for the faulty values.
         Verdict::Recovered(checked, error) => {
             let mut tokens = error.into_compile_error();
-            tokens.extend(expand(&ast, &checked, false));
+            tokens.extend(expand(&ast, &checked));
             tokens
         }
         Verdict::Unknown(error) => fallback::expand(input, &error),
     }
 }
 
-/// The whole expansion; `check_fit` adds the compile-time check that the prefix fits
-/// the body's inline text.
-fn expand(input: &Input<'_>, checked: &Checked, check_fit: bool) -> TokenStream {
+/// The whole expansion.
+fn expand(input: &Input<'_>, checked: &Checked) -> TokenStream {
     let ident = input.ident;
     let body = body_tokens(checked.kind, checked.kind_span);
-    let fits = if check_fit {
-        prefix_fits(checked)
-    } else {
-        TokenStream::new()
-    };
     let typed_id = typed_id_impl(ident, &body, checked);
-    let value = value_impls(ident, checked.kind);
+    let value = value_impls(ident);
     let text = text_impls(ident);
-    let borrowed = borrowed_text(ident, checked.kind);
     let conversions = body_conversions(ident, &body);
     let inherent_common = inherent_common(ident, &body, checked);
     let kind_helpers = kind_helpers(checked);
     let integrations = integrations(ident, checked);
     quote! {
         #typed_id
-        #fits
         #value
         #text
-        #borrowed
         #conversions
 
         #[automatically_derived]
@@ -130,46 +120,9 @@ fn typed_id_impl(ident: &Ident, body: &TokenStream, checked: &Checked) -> TokenS
     }
 }
 
-/// Text bodies keep the whole ID inline, so the prefix must fit beside the longest body.
-fn prefix_fits(checked: &Checked) -> TokenStream {
-    let prefix = &checked.prefix;
-    let kind_name = checked.kind.type_name();
-    let (_, spec) = spec_tokens(&checked.spec);
-    quote_spanned! {checked.prefix_span=>
-        const _: () = ::core::assert!(
-            #prefix.len() <= #spec.max_prefix_len(),
-            ::core::concat!(
-                "prefix \"", #prefix, "\" does not fit a ", #kind_name,
-                " body with these options (the whole ID is kept inline); shorten the prefix,",
-                " or lower `max_depth` or `max_len`"
-            ),
-        );
-    }
-}
-
-/// Whether `Borrow<str>` agrees with the type's `Eq`, `Ord` and `Hash`: yes for hashes
-/// and hex keys, whose order is their text's; not for display numbers, ordered by value
-/// (`WORK-999` < `WORK-1000`, but not as text); snowflakes and UUIDs keep no text.
-fn borrows_as_str(kind: BodyKind) -> bool {
-    matches!(kind, BodyKind::Hash | BodyKind::HexKey)
-}
-
-/// `Clone`, `Copy`, `Eq`, `Ord`, `Hash`: those of the body, except that types that
-/// borrow as `str` hash their whole text, as `Borrow<str>` requires (the body hashes
-/// only its own text, to compare equal to the bare body).
-fn value_impls(ident: &Ident, kind: BodyKind) -> TokenStream {
-    let hash = if borrows_as_str(kind) {
-        quote! {
-            ::core::hash::Hash::hash(
-                ::typed_id::__private::FullText::full_text(::typed_id::TypedId::body_ref(self)),
-                state,
-            );
-        }
-    } else {
-        quote! {
-            ::core::hash::Hash::hash(::typed_id::TypedId::body_ref(self), state);
-        }
-    };
+/// `Clone`, `Copy`, `Eq`, `Ord`, `Hash`: those of the body (the prefix is the type's
+/// constant, so two values differ only in their bodies).
+fn value_impls(ident: &Ident) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl ::core::clone::Clone for #ident {
@@ -216,7 +169,7 @@ fn value_impls(ident: &Ident, kind: BodyKind) -> TokenStream {
         impl ::core::hash::Hash for #ident {
             #[inline]
             fn hash<H: ::core::hash::Hasher>(&self, state: &mut H) {
-                #hash
+                ::core::hash::Hash::hash(::typed_id::TypedId::body_ref(self), state);
             }
         }
     }
@@ -269,41 +222,6 @@ fn text_impls(ident: &Ident) -> TokenStream {
     }
 }
 
-/// `AsRef<str>` for the bodies that keep the whole text, and `Borrow<str>` where it
-/// agrees with `Eq`, `Ord` and `Hash` (see [`borrows_as_str`]).
-fn borrowed_text(ident: &Ident, kind: BodyKind) -> TokenStream {
-    if matches!(kind, BodyKind::Snowflake | BodyKind::TypeId) {
-        return TokenStream::new();
-    }
-    let full_text = quote!(::typed_id::__private::FullText::full_text(
-        ::typed_id::TypedId::body_ref(self)
-    ));
-    let borrow = if borrows_as_str(kind) {
-        quote! {
-            #[automatically_derived]
-            impl ::core::borrow::Borrow<str> for #ident {
-                #[inline]
-                fn borrow(&self) -> &str {
-                    #full_text
-                }
-            }
-        }
-    } else {
-        TokenStream::new()
-    };
-    quote! {
-        #[automatically_derived]
-        impl ::core::convert::AsRef<str> for #ident {
-            #[inline]
-            fn as_ref(&self) -> &str {
-                #full_text
-            }
-        }
-
-        #borrow
-    }
-}
-
 /// `From<Id> for Body` and the checked `TryFrom<Body> for Id`.
 fn body_conversions(ident: &Ident, body: &TokenStream) -> TokenStream {
     quote! {
@@ -343,6 +261,11 @@ fn inherent_common(ident: &Ident, body: &TokenStream, checked: &Checked) -> Toke
         "Parses canonical `{name}` text such as `{}`.\n\n# Errors\n\nA [`ParseIdError`](::typed_id::ParseIdError) naming `{name}`, the byte at fault and what was expected.",
         example(prefix, &checked.spec)
     );
+    let doc_text = format!(
+        "The whole text, `{}`, in a stack buffer that derefs to `str`: no allocation \
+         (the value keeps only its body; the prefix is the type's constant).",
+        example(prefix, &checked.spec)
+    );
     let doc_body = format!(
         "The `{}` body, without the prefix.",
         checked.kind.type_name()
@@ -366,6 +289,13 @@ fn inherent_common(ident: &Ident, body: &TokenStream, checked: &Checked) -> Toke
         #[must_use]
         pub fn body(&self) -> #body {
             ::typed_id::TypedId::to_body(self)
+        }
+
+        #[doc = #doc_text]
+        #[inline]
+        #[must_use]
+        pub fn to_text(&self) -> ::typed_id::IdText {
+            ::typed_id::TypedId::to_text(self)
         }
     }
 }

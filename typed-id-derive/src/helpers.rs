@@ -1,5 +1,5 @@
-//! The inherent helpers each body kind adds to a derived type: `as_str` for text bodies,
-//! `generate` and the hierarchy for hashes, `new`/`value` for display numbers, the
+//! The inherent helpers each body kind adds to a derived type: `generate` and the
+//! hierarchy for hashes, `new`/`value` for display numbers, the
 //! integer accessors for snowflakes. They reach the body through `TypedId::body_ref` and
 //! `from_body_unchecked`, never the field, so a wrong `kind` is reported once (see
 //! `expand.rs`).
@@ -13,25 +13,16 @@ use crate::valid::{Checked, Spec};
 pub(crate) fn kind_helpers(checked: &Checked) -> TokenStream {
     match checked.spec {
         Spec::Hash { max_depth, .. } => {
-            let text = text_helpers();
             let generate = hash_helpers();
             let tree = if max_depth > 0 {
                 hierarchy_helpers()
             } else {
                 TokenStream::new()
             };
-            quote! { #text #generate #tree }
+            quote! { #generate #tree }
         }
-        Spec::Seq { .. } => {
-            let text = text_helpers();
-            let seq = seq_helpers();
-            quote! { #text #seq }
-        }
-        Spec::HexKey { .. } => {
-            let text = text_helpers();
-            let hex = hex_helpers();
-            quote! { #text #hex }
-        }
+        Spec::Seq { .. } => seq_helpers(),
+        Spec::HexKey { .. } => hex_helpers(),
         Spec::Snowflake { .. } => snowflake_helpers(),
         Spec::TypeId => typeid_helpers(),
     }
@@ -62,18 +53,6 @@ fn typeid_helpers() -> TokenStream {
         #[inline]
         pub fn generate() -> ::core::result::Result<Self, ::typed_id::generator::GenerateError> {
             ::typed_id::TypeIdUuid::now_v7().map(<Self as ::typed_id::TypedId>::from_body_unchecked)
-        }
-    }
-}
-
-/// `as_str` of the bodies that keep the whole text inline.
-fn text_helpers() -> TokenStream {
-    quote! {
-        /// The whole ID as text, prefix included; borrowed from the value, no allocation.
-        #[inline]
-        #[must_use]
-        pub fn as_str(&self) -> &str {
-            ::typed_id::__private::FullText::full_text(::typed_id::TypedId::body_ref(self))
         }
     }
 }

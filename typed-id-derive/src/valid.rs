@@ -16,12 +16,11 @@ use crate::symbol::{
     ENCODING, KIND, LEN, MAX_DEPTH, MAX_LEN, MIN_LEN, PREFIX, SERDE, Symbol, TYPED_ID, WIDTH,
 };
 
-/// Longest prefix accepted by the attribute (the body's capacity may allow less; that is
-/// checked at compile time by the generated code).
+/// Longest prefix accepted by the attribute, whatever the body and its options (values
+/// keep only the body; the prefix is the type's constant).
 const PREFIX_MAX: usize = 32;
 
-/// Stands in for a missing or invalid prefix in a recovering expansion: valid, and short
-/// enough for every body at any options.
+/// Stands in for a missing or invalid prefix in a recovering expansion.
 const PLACEHOLDER_PREFIX: &str = "id";
 
 /// The outcome of the checks.
@@ -38,8 +37,6 @@ pub(crate) enum Verdict {
 /// Resolved options of one derived type.
 pub(crate) struct Checked {
     pub(crate) prefix: String,
-    /// Where the prefix was written, for errors found after expansion.
-    pub(crate) prefix_span: Span,
     pub(crate) accept: Vec<String>,
     pub(crate) kind: BodyKind,
     /// Where the body was named (the `kind` value, or the field's type), for errors in
@@ -75,7 +72,7 @@ pub(crate) fn check(input: &Input<'_>, attrs: &Attrs, mut errors: Errors) -> Ver
         Some((BodyKind::TypeId, _)) => PrefixRules::TypeId,
         _ => PrefixRules::Dashed,
     };
-    let (prefix, prefix_span) = check_prefix_key(input, attrs, rules, &mut errors);
+    let prefix = check_prefix_key(input, attrs, rules, &mut errors);
     let accept = check_accept(attrs, rules, &mut errors);
     let Some((kind, kind_span)) = body else {
         return match errors.finish() {
@@ -90,7 +87,6 @@ pub(crate) fn check(input: &Input<'_>, attrs: &Attrs, mut errors: Errors) -> Ver
         && choice(&mut errors, &attrs.serde, SERDE, &["string", "number"]) == Some(1);
     let checked = Checked {
         prefix,
-        prefix_span,
         accept,
         kind,
         kind_span,
@@ -178,13 +174,13 @@ fn check_prefix_key(
     attrs: &Attrs,
     rules: PrefixRules,
     errors: &mut Errors,
-) -> (String, Span) {
+) -> String {
     match &attrs.prefix {
         Some(p) => match check_prefix(&p.value, rules) {
-            Ok(()) => (p.value.value(), p.value.span()),
+            Ok(()) => p.value.value(),
             Err(e) => {
                 errors.push(e);
-                (PLACEHOLDER_PREFIX.to_owned(), p.value.span())
+                PLACEHOLDER_PREFIX.to_owned()
             }
         },
         None => {
@@ -199,7 +195,7 @@ fn check_prefix_key(
                     ),
                 ));
             }
-            (PLACEHOLDER_PREFIX.to_owned(), input.ident.span())
+            PLACEHOLDER_PREFIX.to_owned()
         }
     }
 }
@@ -324,8 +320,7 @@ enum PrefixRules {
     TypeId,
 }
 
-/// Longest TypeID prefix (the specification's limit; the body keeps no text, so any
-/// length fits).
+/// Longest TypeID prefix (the specification's limit).
 const TYPEID_PREFIX_MAX: usize = 63;
 
 /// A prefix is 1 to 32 ASCII letters, digits and `_`, in `-`-separated segments

@@ -81,16 +81,6 @@ impl BodySpec {
             BodySpec::TypeId(s) => TypeIdUuid::max_len(s),
         }
     }
-
-    const fn max_prefix_len(&self) -> usize {
-        match self {
-            BodySpec::Hash(s) => s.max_prefix_len(),
-            BodySpec::Snowflake(s) => s.max_prefix_len(),
-            BodySpec::Seq(s) => s.max_prefix_len(),
-            BodySpec::Hex(s) => s.max_prefix_len(),
-            BodySpec::TypeId(s) => s.max_prefix_len(),
-        }
-    }
 }
 
 /// A parsed body, as returned by [`IdFormat::parse`] (without its prefix).
@@ -289,11 +279,11 @@ impl IdFormat {
         let body = &input[at..];
         // Bare bodies: the prefix has been checked, only the body's grammar is left.
         let parsed = match &self.spec {
-            BodySpec::Hash(s) => HashId::parse_body("", body, s).map(DynBody::Hash),
-            BodySpec::Snowflake(s) => Snowflake::parse_body("", body, s).map(DynBody::Snowflake),
-            BodySpec::Seq(s) => Seq::parse_body("", body, s).map(DynBody::Seq),
-            BodySpec::Hex(s) => HexKey::parse_body("", body, s).map(DynBody::Hex),
-            BodySpec::TypeId(s) => TypeIdUuid::parse_body("", body, s).map(DynBody::TypeId),
+            BodySpec::Hash(s) => HashId::parse_body(body, s).map(DynBody::Hash),
+            BodySpec::Snowflake(s) => Snowflake::parse_body(body, s).map(DynBody::Snowflake),
+            BodySpec::Seq(s) => Seq::parse_body(body, s).map(DynBody::Seq),
+            BodySpec::Hex(s) => HexKey::parse_body(body, s).map(DynBody::Hex),
+            BodySpec::TypeId(s) => TypeIdUuid::parse_body(body, s).map(DynBody::TypeId),
         };
         parsed.map_err(|(index, kind)| fail(at + index, kind))
     }
@@ -335,12 +325,10 @@ fn check_prefix(prefix: &str, spec: &BodySpec) -> Result<(), String> {
     if prefix.starts_with('-') || prefix.ends_with('-') || prefix.contains("--") {
         return Err("a '-' in a prefix must sit between two segments, like odin-PS".to_owned());
     }
-    let room = spec.max_prefix_len().min(DASHED_PREFIX_MAX);
-    if prefix.len() > room {
+    if prefix.len() > DASHED_PREFIX_MAX {
         return Err(format!(
-            "it is {} bytes long; a {} with these options takes at most {room}",
+            "it is {} bytes long; a prefix takes at most {DASHED_PREFIX_MAX}",
             prefix.len(),
-            spec.body_name()
         ));
     }
     Ok(())
@@ -402,10 +390,11 @@ mod tests {
         assert!(IdFormat::new("X", "user_account", &[], typeid).is_ok());
         let hex = BodySpec::Hex(HexSpec::DEFAULT);
         assert!(IdFormat::new("X", "odin-PS", &["odin_PS"], hex).is_ok());
-        // A hierarchical hash keeps its whole text inline: a long prefix does not fit.
-        let err = IdFormat::new("X", "odin-PS", &[], hash).unwrap_err();
-        assert!(err.to_string().contains("takes at most 4"), "{err}");
-        let flat = BodySpec::Hash(HashSpec::new(3, 8, 0).unwrap());
-        assert!(IdFormat::new("X", "odin-PS", &[], flat).is_ok());
+        // Any prefix up to 32 bytes fits any options, as for derived types.
+        let longest = "p".repeat(32);
+        let longest: &'static str = Box::leak(longest.into_boxed_str());
+        assert!(IdFormat::new("X", longest, &[], hash).is_ok());
+        let err = IdFormat::new("X", "p".repeat(33).leak(), &[], hash).unwrap_err();
+        assert!(err.to_string().contains("at most 32"), "{err}");
     }
 }

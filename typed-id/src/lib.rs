@@ -51,7 +51,7 @@
 //! let el: ElementId = "elem-a3f8e9.1".parse()?; // legacy prefix accepted...
 //! assert_eq!(el.to_string(), "el-a3f8e9.1"); // ...canonical one displayed
 //! assert_eq!(el.parent(), Some(ElementId::parse("el-a3f8e9")?));
-//! assert_eq!(WorkItemId::new(42)?.as_str(), "WORK-042");
+//! assert_eq!(WorkItemId::new(42)?.to_text(), "WORK-042");
 //! assert!(ElementId::PATTERN.starts_with("^(?:el|elem)-[0-9a-z]{3,8}"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -72,9 +72,8 @@
 //! Every derived type gets `PREFIX`, `PATTERN` and `PCRE_PATTERN` constants, `parse`,
 //! `FromStr`, `TryFrom<&str>`, `TryFrom<String>`, `Display`, a `Debug` that shows the
 //! text, `Clone`, `Copy`, `Eq`, `Ord`, `Hash`, `body()` and conversions from and to the
-//! body (checked against the type's options); text bodies add `as_str()` (the whole ID,
-//! borrowed) and `AsRef<str>`, hash and hex types `Borrow<str>` (see [Common
-//! traits](#common-traits));
+//! body (checked against the type's options), and `to_text()`: the whole text in a
+//! stack buffer that derefs to `str` (see [Common traits](#common-traits));
 //! hierarchical types add `depth`, `parent`, `root`, `child`, `is_ancestor_of` and
 //! `ancestors`, all returning the same type; display types add `new` and `value`;
 //! snowflake types add `as_u64`, `as_i64` and `from_u64`. With the `serde`, `diesel` and
@@ -115,11 +114,18 @@
 //!
 //! # Common traits
 //!
-//! Text-bodied values keep their text inline, so they are `AsRef<str>`: derived hash,
-//! display and hex types (the whole ID), [`HashId`], [`Seq`], [`HexKey`] and
-//! [`InstanceKey`]. Where equality, order and hashing are exactly those of that text,
-//! the value is also `Borrow<str>`, so maps and sets keyed by IDs can be searched with a
-//! `&str` without parsing it:
+//! A value keeps only its body; a derived type's prefix is its constant, written beside
+//! the body when the ID is displayed. So any prefix fits any options, a derived type is
+//! the size of its body (`HashId` 42 bytes at full depth, `Seq` 19, `HexKey` 33), and the
+//! whole text comes from [`TypedId::to_text`], in a stack buffer: a `&str` without
+//! allocating, for every kind.
+//!
+//! Text bodies keep their text inline and lend it for free (`as_str()`, `AsRef<str>`):
+//! [`HashId`], [`Seq`], [`HexKey`] and [`InstanceKey`]. Where equality, order and hashing
+//! are exactly those of that text, the body is also `Borrow<str>`, so maps and sets
+//! keyed by bodies can be searched with a `&str` without parsing it. Derived types
+//! compare and hash as their bodies (for hash and hex types, also as their whole text);
+//! a map keyed by them is searched with a parsed ID:
 //!
 //! ```
 //! use std::collections::{BTreeSet, HashMap};
@@ -130,18 +136,21 @@
 //! struct ElementId(HashId);
 //!
 //! let map = HashMap::from([(ElementId::parse("el-a3f8")?, "title")]);
-//! assert_eq!(map.get("el-a3f8"), Some(&"title"));
-//! assert_eq!(map.get("el-zzzz"), None); // text that is no ID simply is not there
-//! let set = BTreeSet::from([ElementId::parse("el-a3f8.1")?, ElementId::parse("el-a3f8")?]);
-//! assert!(set.contains("el-a3f8.1"));
+//! assert_eq!(map.get(&ElementId::parse("el-a3f8")?), Some(&"title"));
+//! let bodies = BTreeSet::from([HashId::parse("a3f8.1")?, HashId::parse("a3f8")?]);
+//! assert!(bodies.contains("a3f8.1"));
+//! let id = ElementId::parse("el-a3f8.1")?;
+//! assert_eq!(id.to_text(), "el-a3f8.1");
+//! assert!(bodies.contains(id.body().as_str()));
 //! # Ok::<(), typed_id::ParseIdError>(())
 //! ```
 //!
 //! | value | `AsRef<str>` | `Borrow<str>` | why not |
 //! |---|---|---|---|
-//! | derived hash and hex types, [`HashId`], [`HexKey`], [`InstanceKey`] | yes | yes | |
-//! | derived display types, [`Seq`] | yes | no | ordered by number: `WORK-999` < `WORK-1000`, but `"WORK-1000"` < `"WORK-999"`; a bare `Seq` also equals the same number at another width (`042`, `00042`) |
-//! | derived snowflake and TypeID types, [`Snowflake`], [`TypeIdUuid`], [`DynTypeId`], [`ProcessInstanceId`] | no | no | numbers, not text: they keep no text to borrow (use `to_string()`) |
+//! | [`HashId`], [`HexKey`], [`InstanceKey`] | yes | yes | |
+//! | [`Seq`] | yes | no | ordered by number: `999` < `1000`, but `"1000"` < `"999"`; a `Seq` also equals the same number at another width (`042`, `00042`) |
+//! | derived types of every kind | no | no | the value keeps its body, not its prefix: there is no whole text to lend (use `to_text()`) |
+//! | [`Snowflake`], [`TypeIdUuid`], [`DynTypeId`], [`ProcessInstanceId`] | no | no | numbers, not text: they keep no text to borrow (use `to_string()`) |
 //!
 //! A legacy prefix is not looked up: `map.get("elem-a3f8")` finds nothing even where
 //! `ElementId::parse("elem-a3f8")` succeeds, since the map holds canonical text. Parse
@@ -275,8 +284,8 @@
 //! struct WorkItemId(Seq);
 //!
 //! proptest!(|(id in any::<WorkItemId>())| {
-//!     prop_assert!(id.as_str().len() >= "WORK-001".len());
-//!     prop_assert_eq!(WorkItemId::parse(id.as_str()), Ok(id));
+//!     prop_assert!(id.to_text().len() >= "WORK-001".len());
+//!     prop_assert_eq!(WorkItemId::parse(&id.to_text()), Ok(id));
 //! });
 //!
 //! let mut fuzz_input = arbitrary::Unstructured::new(&[7, 1, 2, 3]);

@@ -11,13 +11,6 @@ pub use std::borrow::Cow;
 
 // The integrations (`external/`): the crates generated code names, so users need not
 // depend on them directly, and the generic functions the `__impl_*!` macros forward to.
-#[cfg(any(
-    feature = "serde",
-    feature = "diesel",
-    feature = "sqlx-sqlite",
-    feature = "sqlx-postgres"
-))]
-pub use crate::external::IdText;
 #[cfg(feature = "arbitrary")]
 pub use crate::external::arbitrary_support as arbitrary_id;
 #[cfg(feature = "diesel")]
@@ -72,33 +65,6 @@ pub fn try_from_body<T: TypedId>(body: T::Body) -> Result<T, IdError> {
     typed::try_from_body(body)
 }
 
-/// The full text (prefix included) of a text-bodied ID: what `as_str()` returns.
-pub trait FullText {
-    /// The whole ID text.
-    fn full_text(&self) -> &str;
-}
-
-impl FullText for crate::body::HashId {
-    #[inline]
-    fn full_text(&self) -> &str {
-        self.full_str()
-    }
-}
-
-impl FullText for crate::body::Seq {
-    #[inline]
-    fn full_text(&self) -> &str {
-        self.full_str()
-    }
-}
-
-impl FullText for crate::body::HexKey {
-    #[inline]
-    fn full_text(&self) -> &str {
-        self.full_str()
-    }
-}
-
 /// The `n`th child of a hierarchical ID, within the type's depth limit.
 pub fn child<T: TypedId<Body = crate::body::HashId>>(id: &T, n: u32) -> Result<T, IdError> {
     let spec: crate::body::HashSpec = T::SPEC;
@@ -110,5 +76,5 @@ pub fn child<T: TypedId<Body = crate::body::HashId>>(id: &T, n: u32) -> Result<T
 /// A display ID of type `T` for the number `value`, at the type's width.
 pub fn seq<T: TypedId<Body = crate::body::Seq>>(value: u64) -> Result<T, IdError> {
     let spec: crate::body::SeqSpec = T::SPEC;
-    crate::body::Seq::build(T::PREFIX, value, &spec).map(T::from_body_unchecked)
+    crate::body::Seq::with_spec(value, &spec).map(T::from_body_unchecked)
 }

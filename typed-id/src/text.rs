@@ -1,9 +1,9 @@
-//! A fixed-capacity, inline, ASCII text buffer: the storage behind every text-bodied ID.
+//! A fixed-capacity, inline, ASCII text buffer: the storage behind every text body.
 //!
-//! The buffer holds the canonical text of the whole ID (`el-a3f8e9.1.2`) when the body
-//! lives inside a derived type, or just the body (`a3f8e9.1.2`) when it stands alone;
-//! `start` marks where the body begins. Equality, order and hashing look only at the
-//! body, so a body compares the same whichever type carries it.
+//! It holds the canonical text of the body alone (`a3f8e9.1.2`); a derived type's
+//! prefix is the type's constant, written beside the body when the ID is displayed.
+//! So a value's size depends only on its body's longest text, whatever the prefix.
+//! Bytes after the text are zero. Equality, order and hashing look at the text.
 
 use core::cmp::Ordering;
 use core::hash::{Hash, Hasher};
@@ -11,47 +11,18 @@ use core::hash::{Hash, Hasher};
 #[derive(Clone, Copy)]
 pub(crate) struct InlineText<const CAP: usize> {
     len: u8,
-    start: u8,
     buf: [u8; CAP],
 }
 
 impl<const CAP: usize> InlineText<CAP> {
-    /// Text made of `prefix` + `-` + `body` (or just `body` when `prefix` is empty).
-    /// `None` when it does not fit. Callers pass ASCII only.
-    #[inline]
-    pub(crate) fn new(prefix: &str, body: &[u8]) -> Option<Self> {
-        let start = if prefix.is_empty() {
-            0
-        } else {
-            prefix.len() + 1
-        };
-        let len = start + body.len();
-        if len > CAP || CAP > usize::from(u8::MAX) {
-            return None;
-        }
-        let mut buf = [0u8; CAP];
-        if start > 0 {
-            buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
-            buf[prefix.len()] = b'-';
-        }
-        buf[start..len].copy_from_slice(body);
-        debug_assert!(buf[..len].is_ascii());
-        Some(InlineText {
-            len: len as u8,
-            start: start as u8,
-            buf,
-        })
-    }
-
-    /// Text that is already whole (`prefix-body`, or a bare body when `start` is 0),
-    /// copied in 8-byte words at fixed offsets so the value can be assembled in
-    /// registers and stored once: a byte-wise or `memcpy` copy into a temporary that
-    /// is then moved into the caller's `Result` costs more than parsing the ID.
-    /// `None` when it does not fit. Callers pass ASCII only.
+    /// A copy of `text`, made in 8-byte words at fixed offsets so the value can be
+    /// assembled in registers and stored once: a byte-wise or `memcpy` copy into a
+    /// temporary that is then moved into the caller's `Result` costs more than parsing
+    /// the ID. `None` when it does not fit. Callers pass ASCII only.
     #[inline(always)]
-    pub(crate) fn from_whole(text: &[u8], start: usize) -> Option<Self> {
+    pub(crate) fn new(text: &[u8]) -> Option<Self> {
         let n = text.len();
-        if n > CAP || CAP > usize::from(u8::MAX) || start > n {
+        if n > CAP || CAP > usize::from(u8::MAX) {
             return None;
         }
         let mut buf = [0u8; CAP];
@@ -63,30 +34,25 @@ impl<const CAP: usize> InlineText<CAP> {
             at += 8;
         }
         debug_assert!(buf[..n].is_ascii());
-        Some(InlineText {
-            len: n as u8,
-            start: start as u8,
-            buf,
-        })
+        Some(InlineText { len: n as u8, buf })
     }
 
-    /// Text already laid out in a whole buffer: `len` bytes, the body from `start`,
-    /// zeros after. Callers pass ASCII only (or a `&str` prefix and ASCII after it).
+    /// Text already laid out in a buffer: `len` bytes, zeros after. Callers pass ASCII
+    /// only.
     #[inline]
-    pub(crate) fn from_buf(buf: [u8; CAP], len: usize, start: usize) -> Self {
-        assert!(start <= len && len <= CAP && CAP <= usize::from(u8::MAX));
-        debug_assert!(core::str::from_utf8(&buf[..len]).is_ok());
+    pub(crate) fn from_buf(buf: [u8; CAP], len: usize) -> Self {
+        assert!(len <= CAP && CAP <= usize::from(u8::MAX));
+        debug_assert!(buf[..len].is_ascii());
         debug_assert!(buf[len..].iter().all(|&b| b == 0));
         InlineText {
             len: len as u8,
-            start: start as u8,
             buf,
         }
     }
 
-    /// The whole text, prefix included.
+    /// The text.
     #[inline]
-    pub(crate) fn full(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         let bytes = &self.buf[..usize::from(self.len)];
         debug_assert!(bytes.is_ascii());
         // SAFETY: every constructor writes ASCII bytes only (parsers accept nothing else,
@@ -94,40 +60,23 @@ impl<const CAP: usize> InlineText<CAP> {
         unsafe { core::str::from_utf8_unchecked(bytes) }
     }
 
-    /// The body alone.
+    /// The whole buffer, zero after the text: copied as one fixed-size block when the
+    /// text is written beside a prefix.
     #[inline]
-    pub(crate) fn body(&self) -> &str {
-        &self.full()[usize::from(self.start)..]
+    pub(crate) fn padded(&self) -> (&[u8; CAP], usize) {
+        (&self.buf, usize::from(self.len))
     }
 
-    /// The prefix without its `-` (empty for a bare body).
+    /// The same text cut to `len` bytes.
     #[inline]
-    pub(crate) fn prefix(&self) -> &str {
-        let start = usize::from(self.start);
-        if start == 0 {
-            ""
-        } else {
-            &self.full()[..start - 1]
-        }
-    }
-
-    /// The same text cut to `body_len` bytes of body.
-    #[inline]
-    pub(crate) fn truncate_body(mut self, body_len: usize) -> Self {
-        let new_len = usize::from(self.start) + body_len;
-        debug_assert!(new_len <= usize::from(self.len));
-        self.buf[new_len..usize::from(self.len)].fill(0);
-        self.len = new_len as u8;
+    pub(crate) fn truncate(mut self, len: usize) -> Self {
+        debug_assert!(len <= usize::from(self.len));
+        self.buf[len..usize::from(self.len)].fill(0);
+        self.len = len as u8;
         self
     }
 
-    /// The same body under another prefix (empty: bare). `None` if it does not fit.
-    #[inline]
-    pub(crate) fn with_prefix(&self, prefix: &str) -> Option<Self> {
-        Self::new(prefix, self.body().as_bytes())
-    }
-
-    /// Appends ASCII bytes to the body. `None` if they do not fit.
+    /// Appends ASCII bytes. `None` if they do not fit.
     #[inline]
     pub(crate) fn push(mut self, bytes: &[u8]) -> Option<Self> {
         let len = usize::from(self.len);
@@ -141,7 +90,6 @@ impl<const CAP: usize> InlineText<CAP> {
         Some(self)
     }
 }
-
 /// Bytes `at..at + 8` of `text` as a little-endian word, zero past the end, without
 /// reading past the end: whole words are loaded directly, the last partial word as
 /// the shifted final 8 bytes.
@@ -178,14 +126,14 @@ fn load_word(text: &[u8], at: usize) -> u64 {
 
 impl<const CAP: usize> core::fmt::Debug for InlineText<CAP> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        core::fmt::Debug::fmt(self.full(), f)
+        core::fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl<const CAP: usize> PartialEq for InlineText<CAP> {
     #[inline]
     fn eq(&self, other: &Self) -> bool {
-        self.body() == other.body()
+        self.as_str() == other.as_str()
     }
 }
 
@@ -201,14 +149,14 @@ impl<const CAP: usize> PartialOrd for InlineText<CAP> {
 impl<const CAP: usize> Ord for InlineText<CAP> {
     #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        self.body().as_bytes().cmp(other.body().as_bytes())
+        self.as_str().as_bytes().cmp(other.as_str().as_bytes())
     }
 }
 
 impl<const CAP: usize> Hash for InlineText<CAP> {
     #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.body().hash(state);
+        self.as_str().hash(state);
     }
 }
 
@@ -217,48 +165,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn from_whole_copies_every_length_exactly() {
+    fn new_copies_every_length_exactly() {
         let source = b"abcdefghijklmnopqrstuvwxyz0123456789.-ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        for n in 0..=46 {
+        for n in 0..=41 {
             let text = &source[..n];
-            let start = n.min(3);
-            let t = InlineText::<46>::from_whole(text, start).unwrap();
-            assert_eq!(t.full().as_bytes(), text, "length {n}");
-            assert_eq!(t.body().as_bytes(), &text[start..]);
+            let t = InlineText::<41>::new(text).unwrap();
+            assert_eq!(t.as_str().as_bytes(), text, "length {n}");
             assert!(t.buf[n..].iter().all(|&b| b == 0), "padding after {n}");
+            assert_eq!(t.padded().1, n);
         }
-        assert!(InlineText::<8>::from_whole(b"123456789", 0).is_none());
-        assert!(InlineText::<8>::from_whole(b"12", 3).is_none());
-        assert_eq!(
-            InlineText::<6>::from_whole(b"el-abc", 3).unwrap().prefix(),
-            "el"
-        );
+        assert!(InlineText::<8>::new(b"123456789").is_none());
     }
 
     #[test]
-    fn prefix_and_body() {
-        let t = InlineText::<16>::new("el", b"abc.1").unwrap();
-        assert_eq!(t.full(), "el-abc.1");
-        assert_eq!(t.body(), "abc.1");
-        assert_eq!(t.prefix(), "el");
-        let bare = t.with_prefix("").unwrap();
-        assert_eq!(bare.full(), "abc.1");
-        assert_eq!(bare, t, "equality looks at the body only");
-        assert_eq!(t.truncate_body(3).full(), "el-abc");
-        assert!(InlineText::<4>::new("el", b"abc").is_none());
-        assert_eq!(
-            InlineText::<8>::new("", b"ab")
-                .unwrap()
-                .push(b".7")
-                .unwrap()
-                .full(),
-            "ab.7"
-        );
-        assert!(
-            InlineText::<3>::new("", b"ab")
-                .unwrap()
-                .push(b".7")
-                .is_none()
-        );
+    fn truncate_and_push() {
+        let t = InlineText::<16>::new(b"abc.1").unwrap();
+        assert_eq!(t.truncate(3).as_str(), "abc");
+        assert!(t.truncate(3).buf[3..].iter().all(|&b| b == 0));
+        assert_eq!(t.push(b".7").unwrap().as_str(), "abc.1.7");
+        assert!(InlineText::<3>::new(b"ab").unwrap().push(b".7").is_none());
+        assert!(InlineText::<4>::new(b"ab").unwrap() < InlineText::<4>::new(b"b").unwrap());
     }
 }

@@ -80,11 +80,12 @@ pub trait TypedId:
     /// Longest valid input in bytes; longer input is rejected before it is scanned.
     const MAX_LEN: usize;
 
-    /// Wraps a body that already carries this type's prefix and fits its options.
+    /// Wraps a body that fits this type's options (and, for a display number, is
+    /// rendered at its width).
     #[doc(hidden)]
     fn from_body_unchecked(body: Self::Body) -> Self;
 
-    /// The body, carrying this type's prefix inside (for text bodies).
+    /// The body.
     #[doc(hidden)]
     fn body_ref(&self) -> &Self::Body;
 
@@ -97,26 +98,36 @@ pub trait TypedId:
     }
 
     /// The body alone, without the prefix.
+    #[inline]
     fn to_body(&self) -> Self::Body {
-        self.body_ref().bare()
+        *self.body_ref()
     }
 
-    /// The canonical text in a stack buffer: a `&str` without allocating, for every
-    /// kind (text bodies also lend theirs for free through `as_str()`; a snowflake's
-    /// digits exist only once written).
+    /// The canonical text (`el-a3f8e9.1.2`) in a stack buffer: a `&str` without
+    /// allocating, for every kind. The value keeps only its body; the prefix is the
+    /// type's constant and is written here beside it.
+    ///
+    /// ```
+    /// use typed_id::{HashId, TypedId};
+    ///
+    /// #[derive(TypedId)]
+    /// #[typed_id(prefix = "el")]
+    /// struct ElementId(HashId);
+    ///
+    /// let id = ElementId::parse("el-a3f8e9.1")?;
+    /// let text = id.to_text();
+    /// assert_eq!(text.as_str(), "el-a3f8e9.1");
+    /// assert!(text.starts_with("el-"), "derefs to `str`");
+    /// # Ok::<(), typed_id::ParseIdError>(())
+    /// ```
+    #[inline]
     fn to_text(&self) -> IdText {
-        struct Canonical<'a, T>(&'a T);
-        impl<T: TypedId> fmt::Display for Canonical<'_, T> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt_display(self.0, f)
-            }
-        }
-        let mut text = IdText::new();
         // Every canonical text fits `IdText::CAP` (the longest, a TypeID with a
-        // 63-character prefix, is 90 bytes), so the write cannot fail.
-        let written = fmt::write(&mut text, format_args!("{}", Canonical(self)));
+        // 63-character prefix, is 90 bytes; a `-` type's prefix is at most 32).
+        let mut text = IdText::prefixed(Self::PREFIX, Self::Body::SEPARATOR);
+        self.body_ref().write_body(&Self::SPEC, &mut text);
         debug_assert!(
-            written.is_ok(),
+            text.len() > Self::PREFIX.len() + 1,
             "{} text longer than IdText::CAP",
             Self::NAME
         );
@@ -194,14 +205,11 @@ pub(crate) fn parse<T: TypedId>(input: &str) -> Result<T, ParseIdError> {
     else {
         return Err(prefix_error::<T>(input));
     };
-    let (at, parsed) = match matched {
-        PrefixMatch::Canonical => {
-            let at = T::PREFIX.len() + 1;
-            (at, T::Body::parse_whole(T::PREFIX, input, at, &T::SPEC))
-        }
-        PrefixMatch::Legacy(at) => (at, T::Body::parse_body(T::PREFIX, &input[at..], &T::SPEC)),
+    let at = match matched {
+        PrefixMatch::Canonical => T::PREFIX.len() + 1,
+        PrefixMatch::Legacy(at) => at,
     };
-    match parsed {
+    match T::Body::parse_body(&input[at..], &T::SPEC) {
         Ok(body) => Ok(T::from_body_unchecked(body)),
         Err((index, kind)) => Err(ParseIdError::new(T::NAME, input, at + index, kind)),
     }
@@ -240,7 +248,9 @@ fn prefix_error<T: TypedId>(input: &str) -> ParseIdError {
 /// Writes `T`'s canonical text.
 #[inline]
 pub(crate) fn fmt_display<T: TypedId>(id: &T, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    id.body_ref().fmt_prefixed(T::PREFIX, &T::SPEC, f)
+    // One `write_str` of the whole text: the writer (a `String` in `to_string()`)
+    // grows once, not once per piece.
+    f.write_str(id.to_text().as_str())
 }
 
 /// `ElementId("el-a3f8e9")`.
@@ -253,7 +263,7 @@ pub(crate) fn fmt_debug<T: TypedId>(id: &T, f: &mut fmt::Formatter<'_>) -> fmt::
 
 /// A `T` from a bare (or foreign-prefixed) body, checked against `T`'s options.
 pub(crate) fn try_from_body<T: TypedId>(body: T::Body) -> Result<T, IdError> {
-    body.adopt(T::PREFIX, &T::SPEC)
+    body.adopt(&T::SPEC)
         .map(T::from_body_unchecked)
         .map_err(IdError::Shape)
 }

@@ -31,12 +31,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let copy = id;
     assert_eq!(id, same);
     assert!(copy.root().is_ancestor_of(&id));
-    println!("{id} {id:?} {} {} {}", id.as_str(), ElementId::PREFIX, ElementId::PATTERN);
+    println!("{id} {id:?} {} {} {}", id.to_text(), ElementId::PREFIX, ElementId::PATTERN);
     let set: HashSet<ElementId> = [id, same].into_iter().collect();
     let work = WorkItemId::new(42)?;
     println!("{} {} {}", set.len(), work.value(), describe::<WorkItemId>());
     let message = MessageId::from_u64(42)?;
     let key = Key::generate()?;
-    println!("{} {message} {} {}", message.as_u64(), key.as_str(), describe::<Key>());
+    println!("{} {message} {} {}", message.as_u64(), key.to_text(), describe::<Key>());
     Ok(())
 }

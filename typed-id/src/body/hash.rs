@@ -5,10 +5,9 @@
 //! and a number in `1..=4294967295` written without leading zeros. Uppercase, `+`, a child
 //! `0` or `01`, and empty segments are rejected: there is exactly one text per ID.
 
-use core::fmt;
-
 use super::{Body, scan_decimal};
 use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError, SpecError};
+use crate::id_text::IdText;
 use crate::pattern::{self, Pattern, Radix};
 use crate::text::InlineText;
 
@@ -20,9 +19,8 @@ const HASH_MIN: u8 = 3;
 const DEPTH_MAX: u8 = 3;
 /// Longest child number text (`4294967295`).
 const CHILD_DIGITS: usize = 10;
-/// Room for a whole ID: longest body (8 + 3 × 11 = 41 bytes) plus a prefix of up to 4
-/// characters and its `-`; shallower or shorter types leave more room for the prefix.
-const TEXT_CAP: usize = 46;
+/// Room for the longest body: 8 + 3 × 11 = 41 bytes (the prefix is not stored).
+const TEXT_CAP: usize = 41;
 
 /// Options of a content-hash type: hash length range and deepest child path.
 ///
@@ -132,12 +130,6 @@ impl HashSpec {
             .push(")")
             .push_repeat(0, self.max_depth as u64)
     }
-
-    /// Longest prefix (without its `-`) that a type with these options can carry.
-    #[must_use]
-    pub const fn max_prefix_len(&self) -> usize {
-        TEXT_CAP - 1 - self.max_text_len()
-    }
 }
 
 impl Default for HashSpec {
@@ -209,22 +201,19 @@ impl HashId {
             max: HASH_MAX,
         };
         let digits = crate::codec::encode_base36_fixed(value, usize::from(len)).ok_or(err)?;
-        let text = InlineText::new("", digits.as_bytes()).ok_or(err)?;
+        let text = InlineText::new(digits.as_bytes()).ok_or(err)?;
         Ok(HashId { text })
     }
 
-    /// Capacity of the inline text (prefix, `-` and body), for the generator.
-    pub(crate) const TEXT_CAP: usize = TEXT_CAP;
-
-    /// A root ID from text the generator built in a whole buffer: `prefix-` (or
-    /// nothing) before `start`, `hash_len` base36 digits from `start`, zeros after.
+    /// A root ID from the base36 digits the generator chose (3 to 8 of them).
     #[inline]
-    pub(crate) fn from_generated(buf: [u8; TEXT_CAP], start: usize, hash_len: u8) -> Self {
-        let len = start + usize::from(hash_len);
-        debug_assert!((HASH_MIN..=HASH_MAX).contains(&hash_len));
-        debug_assert!(buf[start..len].iter().all(|&b| is_base36(b)));
+    pub(crate) fn from_generated(digits: &[u8]) -> Self {
+        debug_assert!((usize::from(HASH_MIN)..=usize::from(HASH_MAX)).contains(&digits.len()));
+        debug_assert!(digits.iter().all(|&b| is_base36(b)));
+        let mut buf = [0u8; TEXT_CAP];
+        buf[..digits.len()].copy_from_slice(digits);
         HashId {
-            text: InlineText::from_buf(buf, len, start),
+            text: InlineText::from_buf(buf, digits.len()),
         }
     }
 
@@ -232,7 +221,7 @@ impl HashId {
     #[inline]
     #[must_use]
     pub fn as_str(&self) -> &str {
-        self.text.body()
+        self.text.as_str()
     }
 
     /// The content hash alone, e.g. `a3f8e9`.
@@ -277,7 +266,7 @@ impl HashId {
     pub fn parent(&self) -> Option<Self> {
         let dot = self.as_str().rfind('.')?;
         Some(HashId {
-            text: self.text.truncate_body(dot),
+            text: self.text.truncate(dot),
         })
     }
 
@@ -285,7 +274,7 @@ impl HashId {
     #[must_use]
     pub fn root(&self) -> Self {
         HashId {
-            text: self.text.truncate_body(self.hash_str().len()),
+            text: self.text.truncate(self.hash_str().len()),
         }
     }
 
@@ -334,13 +323,6 @@ impl HashId {
             next: self.parent(),
         }
     }
-
-    /// The text including the carrying type's prefix (same as `as_str` for a bare body).
-    #[doc(hidden)]
-    #[must_use]
-    pub fn full_str(&self) -> &str {
-        self.text.full()
-    }
 }
 
 const PATTERN_BUF: Pattern = pattern::fits(Pattern::anchored(&HashSpec::DEFAULT.pattern()));
@@ -374,11 +356,7 @@ impl Body for HashId {
     }
 
     #[inline]
-    fn parse_body(
-        prefix: &'static str,
-        body: &str,
-        spec: &HashSpec,
-    ) -> Result<Self, (usize, ParseErrorKind)> {
+    fn parse_body(body: &str, spec: &HashSpec) -> Result<Self, (usize, ParseErrorKind)> {
         let bytes = body.as_bytes();
         if !is_valid(bytes, spec) {
             // Only failed input pays for the diagnosis (which also accepts anything
@@ -386,43 +364,18 @@ impl Body for HashId {
             diagnose(bytes, spec)?;
         }
         Ok(HashId {
-            text: super::store(prefix, bytes)?,
+            text: super::store(bytes)?,
         })
     }
 
     #[inline]
-    fn parse_whole(
-        _prefix: &'static str,
-        input: &str,
-        at: usize,
-        spec: &HashSpec,
-    ) -> Result<Self, (usize, ParseErrorKind)> {
-        let bytes = input.as_bytes();
-        let body = &bytes[at..];
-        if !is_valid(body, spec) {
-            diagnose(body, spec)?;
-        }
-        Ok(HashId {
-            text: super::store_whole(bytes, at)?,
-        })
+    fn write_body(&self, _: &HashSpec, out: &mut IdText) {
+        let (padded, len) = self.text.padded();
+        out.push_padded(padded, len);
     }
 
-    fn fmt_prefixed(&self, prefix: &str, _: &HashSpec, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.text.prefix() == prefix {
-            f.write_str(self.text.full())
-        } else {
-            write!(f, "{prefix}-{}", self.as_str())
-        }
-    }
-
-    fn adopt(self, prefix: &'static str, spec: &HashSpec) -> Result<Self, ParseErrorKind> {
-        super::recheck(prefix, self.as_str(), spec)
-    }
-
-    fn bare(self) -> Self {
-        HashId {
-            text: self.text.with_prefix("").unwrap_or(self.text),
-        }
+    fn adopt(self, spec: &HashSpec) -> Result<Self, ParseErrorKind> {
+        super::recheck(self.as_str(), spec)
     }
 }
 
@@ -578,8 +531,8 @@ fn scan(bytes: &[u8], spec: &HashSpec) -> Result<(), BodyError> {
     Ok(())
 }
 
-const _: () = assert!(size_of::<HashId>() <= 48);
-const _: () = assert!(HashSpec::DEFAULT.max_text_len() + 5 == TEXT_CAP);
+const _: () = assert!(size_of::<HashId>() == 42);
+const _: () = assert!(HashSpec::DEFAULT.max_text_len() == TEXT_CAP);
 
 #[cfg(test)]
 mod tests {

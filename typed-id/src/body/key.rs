@@ -2,10 +2,9 @@
 //! [`InstanceKey`], the dynamic `{project}-{type}-{hex}` form whose project may itself
 //! contain `-` and is therefore parsed from the right.
 
-use core::fmt;
-
 use super::Body;
 use crate::error::{BodyError, Expected, ParseErrorKind, ParseIdError, Part, SpecError};
+use crate::id_text::IdText;
 use crate::pattern::{self, Pattern};
 use crate::text::InlineText;
 
@@ -13,8 +12,8 @@ use crate::text::InlineText;
 const HEX_MIN: u8 = 4;
 /// Most hex digits a key may have.
 const HEX_MAX: u8 = 32;
-/// Room for a whole derived ID: 32 hex digits plus a prefix of up to 29 characters.
-const TEXT_CAP: usize = 62;
+/// Room for the longest key, 32 hex digits (the prefix is not stored).
+const TEXT_CAP: usize = HEX_MAX as usize;
 
 /// Options of a key type: the number of hex digits.
 ///
@@ -76,12 +75,6 @@ impl HexSpec {
         self.len as usize
     }
 
-    /// Longest prefix (without its `-`) a type with these options can carry.
-    #[must_use]
-    pub const fn max_prefix_len(&self) -> usize {
-        TEXT_CAP - 1 - self.len as usize
-    }
-
     /// The body grammar as a regular expression (not anchored).
     #[must_use]
     pub const fn pattern(&self) -> Pattern {
@@ -141,14 +134,6 @@ impl HexKey {
     /// # Errors
     /// [`crate::error::IdError::HashLength`] when `len` is outside `4..=32` or `bytes` is too short.
     pub fn from_bytes(bytes: &[u8], len: u8) -> Result<Self, crate::error::IdError> {
-        Self::from_bytes_prefixed("", bytes, len)
-    }
-
-    pub(crate) fn from_bytes_prefixed(
-        prefix: &str,
-        bytes: &[u8],
-        len: u8,
-    ) -> Result<Self, crate::error::IdError> {
         let err = crate::error::IdError::HashLength {
             len: usize::from(len),
             min: HEX_MIN,
@@ -164,21 +149,14 @@ impl HexKey {
             let nibble = if i % 2 == 0 { byte >> 4 } else { byte & 0x0f };
             *slot = DIGITS[usize::from(nibble)];
         }
-        let text = InlineText::new(prefix, &hex[..usize::from(len)]).ok_or(err)?;
+        let text = InlineText::new(&hex[..usize::from(len)]).ok_or(err)?;
         Ok(HexKey { text })
     }
 
     /// The hex digits.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        self.text.body()
-    }
-
-    /// The text including the carrying type's prefix.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn full_str(&self) -> &str {
-        self.text.full()
+        self.text.as_str()
     }
 }
 
@@ -197,48 +175,22 @@ impl Body for HexKey {
     }
 
     #[inline]
-    fn parse_body(
-        prefix: &'static str,
-        body: &str,
-        spec: &HexSpec,
-    ) -> Result<Self, (usize, ParseErrorKind)> {
+    fn parse_body(body: &str, spec: &HexSpec) -> Result<Self, (usize, ParseErrorKind)> {
         let bytes = body.as_bytes();
         scan_hex(bytes, spec.len).map_err(|e| (e.index, e.kind))?;
         Ok(HexKey {
-            text: super::store(prefix, bytes)?,
+            text: super::store(bytes)?,
         })
     }
 
     #[inline]
-    fn parse_whole(
-        _prefix: &'static str,
-        input: &str,
-        at: usize,
-        spec: &HexSpec,
-    ) -> Result<Self, (usize, ParseErrorKind)> {
-        let bytes = input.as_bytes();
-        scan_hex(&bytes[at..], spec.len).map_err(|e| (e.index, e.kind))?;
-        Ok(HexKey {
-            text: super::store_whole(bytes, at)?,
-        })
+    fn write_body(&self, _: &HexSpec, out: &mut IdText) {
+        let (padded, len) = self.text.padded();
+        out.push_padded(padded, len);
     }
 
-    fn fmt_prefixed(&self, prefix: &str, _: &HexSpec, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.text.prefix() == prefix {
-            f.write_str(self.text.full())
-        } else {
-            write!(f, "{prefix}-{}", self.as_str())
-        }
-    }
-
-    fn adopt(self, prefix: &'static str, spec: &HexSpec) -> Result<Self, ParseErrorKind> {
-        super::recheck(prefix, self.as_str(), spec)
-    }
-
-    fn bare(self) -> Self {
-        HexKey {
-            text: self.text.with_prefix("").unwrap_or(self.text),
-        }
+    fn adopt(self, spec: &HexSpec) -> Result<Self, ParseErrorKind> {
+        super::recheck(self.as_str(), spec)
     }
 }
 
@@ -404,7 +356,7 @@ impl InstanceKey {
             check_alnum(part, seg_start, Part::Project, PROJECT_MAX).map_err(|(i, k)| err(i, k))?;
             seg_start += part.len() + 1;
         }
-        let text = InlineText::new("", bytes).ok_or(err(
+        let text = InlineText::new(bytes).ok_or(err(
             0,
             ParseErrorKind::TooLong {
                 len: s.len(),
@@ -474,7 +426,7 @@ impl InstanceKey {
     /// The whole key.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        self.text.full()
+        self.text.as_str()
     }
 
     /// The project, e.g. `billing-eu`.

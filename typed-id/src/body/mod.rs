@@ -1,8 +1,10 @@
 //! ID bodies: the part of an ID after its prefix, one file per kind.
 //!
 //! Every body is a small `Copy` value with no heap allocation. Text bodies keep their
-//! canonical text inline, so `as_str()` costs nothing; inside a derived type that text
-//! includes the type's prefix, so the whole ID is one borrowed `&str` too.
+//! canonical text inline, so `as_str()` costs nothing. A derived type's prefix is not
+//! stored: it is the type's constant, written beside the body when the ID is displayed
+//! ([`TypedId::to_text`](crate::TypedId::to_text) gives the whole text as a stack
+//! `&str`). So any prefix fits any body options, and a value's size is its body's.
 
 /// The traits every body has in the same form: the seal and `FromStr` through its
 /// `parse`, and
@@ -74,6 +76,7 @@ use core::fmt;
 use core::hash::Hash;
 
 use crate::error::{ParseErrorKind, ParseIdError};
+use crate::id_text::IdText;
 use crate::text::InlineText;
 
 mod sealed {
@@ -102,45 +105,19 @@ pub trait Body:
     /// Longest canonical body text under `spec`, in bytes.
     fn max_len(spec: &Self::Spec) -> usize;
 
-    /// Parses body text, storing `prefix` (canonical, without `-`) in front of it when
-    /// the body keeps text. Errors carry a byte index relative to `body`.
+    /// Parses canonical body text. Errors carry a byte index relative to `body`.
     #[doc(hidden)]
-    fn parse_body(
-        prefix: &'static str,
-        body: &str,
-        spec: &Self::Spec,
-    ) -> Result<Self, (usize, ParseErrorKind)>;
+    fn parse_body(body: &str, spec: &Self::Spec) -> Result<Self, (usize, ParseErrorKind)>;
 
-    /// Parses `input[at..]` as the body, where `input[..at]` is exactly `prefix` and
-    /// `-`: the input is already the whole canonical text, which text bodies store as
-    /// it is. Errors carry a byte index relative to the body, as for `parse_body`.
+    /// Appends the body's canonical text under `spec` to `out` (which holds a derived
+    /// type's prefix and separator).
     #[doc(hidden)]
-    #[inline]
-    fn parse_whole(
-        prefix: &'static str,
-        input: &str,
-        at: usize,
-        spec: &Self::Spec,
-    ) -> Result<Self, (usize, ParseErrorKind)> {
-        Self::parse_body(prefix, &input[at..], spec)
-    }
+    fn write_body(&self, spec: &Self::Spec, out: &mut IdText);
 
-    /// Writes the whole ID: `prefix-body`.
+    /// The same body checked against (and, for display numbers, rendered at) `spec`,
+    /// for a derived type whose options may be narrower than the body's own.
     #[doc(hidden)]
-    fn fmt_prefixed(
-        &self,
-        prefix: &str,
-        spec: &Self::Spec,
-        f: &mut fmt::Formatter<'_>,
-    ) -> fmt::Result;
-
-    /// The same body carrying `prefix` (for a derived type), checked against `spec`.
-    #[doc(hidden)]
-    fn adopt(self, prefix: &'static str, spec: &Self::Spec) -> Result<Self, ParseErrorKind>;
-
-    /// The same body without any prefix.
-    #[doc(hidden)]
-    fn bare(self) -> Self;
+    fn adopt(self, spec: &Self::Spec) -> Result<Self, ParseErrorKind>;
 }
 
 /// Parses a bare body: length guard, then the body grammar.
@@ -161,40 +138,19 @@ pub(crate) fn parse_bare<B: Body>(input: &str, spec: &B::Spec) -> Result<B, Pars
             },
         ));
     }
-    B::parse_body("", input, spec)
+    B::parse_body(input, spec)
         .map_err(|(index, kind)| ParseIdError::new(B::NAME, input, index, kind))
 }
 
-/// Stores canonical `body` text for a body under `prefix` (empty: a bare body).
+/// Stores canonical body text inline.
 #[inline(always)]
 pub(crate) fn store<const CAP: usize>(
-    prefix: &str,
     body: &[u8],
 ) -> Result<InlineText<CAP>, (usize, ParseErrorKind)> {
-    let text = if prefix.is_empty() {
-        InlineText::from_whole(body, 0)
-    } else {
-        InlineText::new(prefix, body)
-    };
-    text.ok_or((
+    InlineText::new(body).ok_or((
         0,
         ParseErrorKind::TooLong {
-            len: prefix.len() + 1 + body.len(),
-            max: CAP,
-        },
-    ))
-}
-
-/// Stores `input`, which is already `prefix-body` with the body at byte `at`.
-#[inline(always)]
-pub(crate) fn store_whole<const CAP: usize>(
-    input: &[u8],
-    at: usize,
-) -> Result<InlineText<CAP>, (usize, ParseErrorKind)> {
-    InlineText::from_whole(input, at).ok_or((
-        0,
-        ParseErrorKind::TooLong {
-            len: input.len(),
+            len: body.len(),
             max: CAP,
         },
     ))
@@ -202,18 +158,14 @@ pub(crate) fn store_whole<const CAP: usize>(
 
 /// Checks that `body` is canonical text of `B` under `spec` (used when adopting a body
 /// into a type whose options may be narrower than the body's own).
-pub(crate) fn recheck<B: Body>(
-    prefix: &'static str,
-    text: &str,
-    spec: &B::Spec,
-) -> Result<B, ParseErrorKind> {
+pub(crate) fn recheck<B: Body>(text: &str, spec: &B::Spec) -> Result<B, ParseErrorKind> {
     if text.len() > B::max_len(spec) {
         return Err(ParseErrorKind::TooLong {
             len: text.len(),
             max: B::max_len(spec),
         });
     }
-    B::parse_body(prefix, text, spec).map_err(|(_, kind)| kind)
+    B::parse_body(text, spec).map_err(|(_, kind)| kind)
 }
 
 /// Reads the ASCII decimal digits at the start of `bytes`: `(count, value)`, where the

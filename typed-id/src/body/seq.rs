@@ -5,11 +5,11 @@
 //! 999 999 999 999 999 999 (18 digits, so a value always fits a `BIGINT`).
 
 use core::cmp::Ordering;
-use core::fmt;
 use core::hash::{Hash, Hasher};
 
 use super::{Body, scan_decimal};
 use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError, SpecError};
+use crate::id_text::IdText;
 use crate::pattern::{self, Pattern};
 use crate::text::InlineText;
 
@@ -17,8 +17,8 @@ use crate::text::InlineText;
 const MAX_DIGITS: usize = 18;
 /// Largest display number.
 const MAX: u64 = 999_999_999_999_999_999;
-/// Room for the whole ID: 18 digits plus a prefix of up to 19 characters and its `-`.
-const TEXT_CAP: usize = 38;
+/// Room for the longest text, 18 digits (the prefix is not stored).
+const TEXT_CAP: usize = MAX_DIGITS;
 
 /// Options of a display type: the minimum number of digits.
 ///
@@ -78,12 +78,6 @@ impl SeqSpec {
         MAX_DIGITS
     }
 
-    /// Longest prefix (without its `-`) a type with these options can carry.
-    #[must_use]
-    pub const fn max_prefix_len(&self) -> usize {
-        TEXT_CAP - 1 - MAX_DIGITS
-    }
-
     /// The body grammar as a regular expression (not anchored).
     #[must_use]
     pub const fn pattern(&self) -> Pattern {
@@ -131,9 +125,10 @@ impl Default for SeqSpec {
 /// Equality, order and hashing use the number. So `Seq` is `AsRef<str>` but not
 /// `Borrow<str>`, which would have to agree with them: `999 < 1000` while `"999" >
 /// "1000"`, and `042` at width 3 equals `00042` at width 5.
+///
+/// Only the text is stored (19 bytes); the number is read from it when asked for.
 #[derive(Clone, Copy)]
 pub struct Seq {
-    value: u64,
     text: InlineText<TEXT_CAP>,
 }
 
@@ -156,16 +151,19 @@ impl Seq {
     /// # Errors
     /// As [`Seq::new`].
     pub fn with_spec(value: u64, spec: &SeqSpec) -> Result<Self, IdError> {
-        Self::build("", value, spec)
-    }
-
-    pub(crate) fn build(prefix: &str, value: u64, spec: &SeqSpec) -> Result<Self, IdError> {
         if value == 0 {
             return Err(IdError::Zero);
         }
         if value > MAX {
             return Err(IdError::Overflow { max: MAX });
         }
+        Ok(Self::render(value, spec))
+    }
+
+    /// The text of `value` (in `1..=MAX`) at the width of `spec`.
+    #[inline]
+    fn render(value: u64, spec: &SeqSpec) -> Self {
+        debug_assert!((1..=MAX).contains(&value));
         let mut digits = [b'0'; MAX_DIGITS];
         let mut at = MAX_DIGITS;
         let mut v = value;
@@ -175,9 +173,12 @@ impl Seq {
             v /= 10;
         }
         let start = at.min(MAX_DIGITS - usize::from(spec.width));
-        let text =
-            InlineText::new(prefix, &digits[start..]).ok_or(IdError::Overflow { max: MAX })?;
-        Ok(Seq { value, text })
+        let len = MAX_DIGITS - start;
+        let mut buf = [0u8; TEXT_CAP];
+        buf[..len].copy_from_slice(&digits[start..]);
+        Seq {
+            text: InlineText::from_buf(buf, len),
+        }
     }
 
     /// Parses canonical text at width 3.
@@ -199,26 +200,19 @@ impl Seq {
 
     /// The number.
     #[must_use]
+    #[inline]
     pub fn value(&self) -> u64 {
-        self.value
+        // Stored text is 1 to 18 digits: no overflow, no other byte.
+        self.text
+            .as_str()
+            .bytes()
+            .fold(0, |v, b| v * 10 + u64::from(b - b'0'))
     }
 
     /// The padded text, e.g. `042`.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        self.text.body()
-    }
-
-    /// The text including the carrying type's prefix.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn full_str(&self) -> &str {
-        self.text.full()
-    }
-
-    /// The same number under another prefix and width.
-    pub(crate) fn rebuild(&self, prefix: &str, spec: &SeqSpec) -> Result<Self, IdError> {
-        Self::build(prefix, self.value, spec)
+        self.text.as_str()
     }
 }
 
@@ -226,7 +220,7 @@ const PATTERN_BUF: Pattern = pattern::fits(Pattern::anchored(&SeqSpec::DEFAULT.p
 
 impl PartialEq for Seq {
     fn eq(&self, other: &Self) -> bool {
-        self.value == other.value
+        self.value() == other.value()
     }
 }
 
@@ -240,13 +234,13 @@ impl PartialOrd for Seq {
 
 impl Ord for Seq {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.value.cmp(&other.value)
+        self.value().cmp(&other.value())
     }
 }
 
 impl Hash for Seq {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.value.hash(state);
+        self.value().hash(state);
     }
 }
 
@@ -263,59 +257,24 @@ impl Body for Seq {
     }
 
     #[inline]
-    fn parse_body(
-        prefix: &'static str,
-        body: &str,
-        spec: &SeqSpec,
-    ) -> Result<Self, (usize, ParseErrorKind)> {
+    fn parse_body(body: &str, spec: &SeqSpec) -> Result<Self, (usize, ParseErrorKind)> {
         let bytes = body.as_bytes();
-        let value = scan(bytes, spec).map_err(|e| (e.index, e.kind))?;
+        scan(bytes, spec).map_err(|e| (e.index, e.kind))?;
         Ok(Seq {
-            value,
-            text: super::store(prefix, bytes)?,
+            text: super::store(bytes)?,
         })
     }
 
     #[inline]
-    fn parse_whole(
-        _prefix: &'static str,
-        input: &str,
-        at: usize,
-        spec: &SeqSpec,
-    ) -> Result<Self, (usize, ParseErrorKind)> {
-        let bytes = input.as_bytes();
-        let value = scan(&bytes[at..], spec).map_err(|e| (e.index, e.kind))?;
-        Ok(Seq {
-            value,
-            text: super::store_whole(bytes, at)?,
-        })
+    fn write_body(&self, _: &SeqSpec, out: &mut IdText) {
+        // A derived type's value is always rendered at the type's width (`adopt`).
+        let (padded, len) = self.text.padded();
+        out.push_padded(padded, len);
     }
 
-    fn fmt_prefixed(
-        &self,
-        prefix: &str,
-        spec: &SeqSpec,
-        f: &mut fmt::Formatter<'_>,
-    ) -> fmt::Result {
-        if self.text.prefix() == prefix {
-            f.write_str(self.text.full())
-        } else {
-            let width = usize::from(spec.width);
-            write!(f, "{prefix}-{:0width$}", self.value)
-        }
-    }
-
-    fn adopt(self, prefix: &'static str, spec: &SeqSpec) -> Result<Self, ParseErrorKind> {
-        // A number is valid at any width: re-render it.
-        self.rebuild(prefix, spec)
-            .map_err(|_| ParseErrorKind::Overflow { max: MAX })
-    }
-
-    fn bare(self) -> Self {
-        Seq {
-            value: self.value,
-            text: self.text.with_prefix("").unwrap_or(self.text),
-        }
+    fn adopt(self, spec: &SeqSpec) -> Result<Self, ParseErrorKind> {
+        // A number is valid at any width: render it at this one.
+        Ok(Self::render(self.value(), spec))
     }
 }
 
@@ -344,4 +303,4 @@ fn scan(bytes: &[u8], spec: &SeqSpec) -> Result<u64, BodyError> {
     Ok(value)
 }
 
-const _: () = assert!(size_of::<Seq>() <= 48);
+const _: () = assert!(size_of::<Seq>() == 19);

@@ -10,12 +10,11 @@ use core::num::NonZeroU64;
 use super::{Body, scan_decimal};
 use crate::codec;
 use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError};
+use crate::id_text::IdText;
 use crate::pattern::{self, Pattern, Radix};
 
 /// Largest snowflake value: the sign bit stays clear.
 const MAX: u64 = i64::MAX as u64;
-/// Room for a prefixed snowflake's text on the stack: a 32-byte prefix, `-`, 19 digits.
-const PREFIXED_CAP: usize = 64;
 
 /// Digits of `i64::MAX` in decimal.
 const DECIMAL_DIGITS: usize = 19;
@@ -80,13 +79,6 @@ impl SnowflakeSpec {
             SnowflakeEncoding::Decimal => DECIMAL_DIGITS,
             SnowflakeEncoding::Base62 => BASE62_DIGITS,
         }
-    }
-
-    /// Longest prefix a type with these options can carry: a snowflake keeps no text,
-    /// so any prefix fits.
-    #[must_use]
-    pub const fn max_prefix_len(&self) -> usize {
-        usize::MAX
     }
 
     /// The body grammar as a regular expression (not anchored).
@@ -269,11 +261,7 @@ impl Body for Snowflake {
     }
 
     #[inline]
-    fn parse_body(
-        _prefix: &'static str,
-        body: &str,
-        spec: &SnowflakeSpec,
-    ) -> Result<Self, (usize, ParseErrorKind)> {
+    fn parse_body(body: &str, spec: &SnowflakeSpec) -> Result<Self, (usize, ParseErrorKind)> {
         let bytes = body.as_bytes();
         let value = match spec.encoding {
             SnowflakeEncoding::Decimal => parse_decimal(bytes),
@@ -284,48 +272,18 @@ impl Body for Snowflake {
     }
 
     #[inline]
-    fn fmt_prefixed(
-        &self,
-        prefix: &str,
-        spec: &SnowflakeSpec,
-        f: &mut fmt::Formatter<'_>,
-    ) -> fmt::Result {
-        // The whole text is composed on the stack and written with one `write_str`: the
-        // formatter's writer (a `String` in `to_string()`) then grows once, not once
-        // per piece. Inlined into a derived type's `Display`, the prefix's length is a
-        // constant and its copy a few moves.
-        let at = prefix.len() + 1;
-        if at + codec::DECIMAL_MAX_LEN > PREFIXED_CAP {
-            // Longer than any derived prefix allows; still written correctly.
-            f.write_str(prefix)?;
-            f.write_str("-")?;
-            return match spec.encoding {
-                SnowflakeEncoding::Decimal => fmt::Display::fmt(self, f),
-                SnowflakeEncoding::Base62 => f.write_str(self.to_base62().as_str()),
-            };
+    fn write_body(&self, spec: &SnowflakeSpec, out: &mut IdText) {
+        // The digits are written straight into the ID's text, after the prefix.
+        match spec.encoding {
+            SnowflakeEncoding::Decimal => out.push_with(codec::DECIMAL_MAX_LEN, |buf| {
+                codec::write_decimal(self.value(), buf)
+            }),
+            SnowflakeEncoding::Base62 => out.push_str(self.to_base62().as_str()),
         }
-        let mut buf = [0u8; PREFIXED_CAP];
-        buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
-        buf[prefix.len()] = b'-';
-        let digits = match spec.encoding {
-            SnowflakeEncoding::Decimal => codec::write_decimal(self.value(), &mut buf[at..]),
-            SnowflakeEncoding::Base62 => {
-                let text = self.to_base62();
-                buf[at..at + text.as_bytes().len()].copy_from_slice(text.as_bytes());
-                text.as_bytes().len()
-            }
-        };
-        // SAFETY: `buf[..at + digits]` is a `&str` (the prefix), `-` and ASCII digits,
-        // so it is valid UTF-8; validating it again cost a fifth of `to_string()`.
-        f.write_str(unsafe { core::str::from_utf8_unchecked(&buf[..at + digits]) })
     }
 
-    fn adopt(self, _prefix: &'static str, _spec: &SnowflakeSpec) -> Result<Self, ParseErrorKind> {
+    fn adopt(self, _spec: &SnowflakeSpec) -> Result<Self, ParseErrorKind> {
         Ok(self)
-    }
-
-    fn bare(self) -> Self {
-        self
     }
 }
 

@@ -16,6 +16,7 @@ use core::fmt;
 
 use super::Body;
 use crate::error::{BodyError, Expected, IdError, ParseErrorKind, ParseIdError, Part};
+use crate::id_text::IdText;
 use crate::pattern::{self, Pattern};
 
 /// Characters of the suffix.
@@ -57,13 +58,6 @@ impl TypeIdSpec {
     #[must_use]
     pub const fn max_text_len(&self) -> usize {
         SUFFIX_LEN
-    }
-
-    /// Longest prefix a type with these options can carry: the body keeps no text, so
-    /// any prefix fits (the derive holds it to the specification's 63 characters).
-    #[must_use]
-    pub const fn max_prefix_len(&self) -> usize {
-        usize::MAX
     }
 
     /// The suffix grammar as a regular expression (not anchored).
@@ -274,52 +268,19 @@ impl Body for TypeIdUuid {
     }
 
     #[inline]
-    fn parse_body(
-        _prefix: &'static str,
-        body: &str,
-        _spec: &TypeIdSpec,
-    ) -> Result<Self, (usize, ParseErrorKind)> {
+    fn parse_body(body: &str, _spec: &TypeIdSpec) -> Result<Self, (usize, ParseErrorKind)> {
         decode(body.as_bytes())
             .map(TypeIdUuid)
             .map_err(|e| (e.index, e.kind))
     }
 
     #[inline]
-    fn fmt_prefixed(
-        &self,
-        prefix: &str,
-        _spec: &TypeIdSpec,
-        f: &mut fmt::Formatter<'_>,
-    ) -> fmt::Result {
-        // One `write_str` of the whole text (see `Snowflake`'s): the writer grows once.
-        let at = if prefix.is_empty() {
-            0
-        } else {
-            prefix.len() + 1
-        };
-        let mut buf = [0u8; MAX_PREFIX_LEN + 1 + SUFFIX_LEN];
-        if at + SUFFIX_LEN > buf.len() {
-            // Longer than any TypeID prefix; still written correctly.
-            f.write_str(prefix)?;
-            f.write_str("_")?;
-            return fmt::Display::fmt(self, f);
-        }
-        if at > 0 {
-            buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
-            buf[prefix.len()] = b'_';
-        }
-        buf[at..at + SUFFIX_LEN].copy_from_slice(&self.encode());
-        // SAFETY: `buf[..at + SUFFIX_LEN]` is a `&str` (the prefix), `_` and base32
-        // digits (ASCII), so it is valid UTF-8.
-        f.write_str(unsafe { core::str::from_utf8_unchecked(&buf[..at + SUFFIX_LEN]) })
+    fn write_body(&self, _spec: &TypeIdSpec, out: &mut IdText) {
+        out.push_padded(&self.encode(), SUFFIX_LEN);
     }
 
-    fn adopt(self, _prefix: &'static str, _spec: &TypeIdSpec) -> Result<Self, ParseErrorKind> {
+    fn adopt(self, _spec: &TypeIdSpec) -> Result<Self, ParseErrorKind> {
         Ok(self)
-    }
-
-    fn bare(self) -> Self {
-        self
     }
 }
 
@@ -516,8 +477,14 @@ impl Ord for DynTypeId {
 
 impl fmt::Display for DynTypeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.uuid
-            .fmt_prefixed(self.prefix(), &TypeIdSpec::DEFAULT, f)
+        // Composed on the stack and written once: the writer grows once.
+        let mut text = if self.prefix().is_empty() {
+            IdText::new()
+        } else {
+            IdText::prefixed(self.prefix(), TypeIdUuid::SEPARATOR)
+        };
+        self.uuid.write_body(&TypeIdSpec::DEFAULT, &mut text);
+        f.write_str(text.as_str())
     }
 }
 

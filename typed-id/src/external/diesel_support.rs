@@ -7,15 +7,14 @@
 //! column) is a deserialization error that names the type, never a bogus ID.
 //!
 //! The generated code never names anything from `diesel::internal`: an ID's
-//! `AsExpression` borrows the expression type of something that already has one — `&str`
-//! for a reference to a text ID (so binding it copies nothing), `i64` for a snowflake as
-//! `BigInt`, and [`TextBind`] (a wrapper defined here with diesel's own derive) for an
-//! owned ID as `Text`.
+//! `AsExpression` borrows the expression type of something that already has one — `i64`
+//! for a snowflake as `BigInt`, and [`TextBind`] (a wrapper defined here with diesel's
+//! own derive) for an ID as `Text`; a reference binds a copy (IDs are small `Copy`
+//! values, and the text is composed from the prefix and the body when bound).
 
 use diesel::expression::AsExpression;
 use diesel::sql_types::Text;
 
-use crate::__private::FullText;
 use crate::body::Snowflake;
 use crate::typed::TypedId;
 
@@ -24,16 +23,6 @@ use crate::typed::TypedId;
 #[derive(Debug, Clone, Copy, AsExpression)]
 #[diesel(sql_type = Text)]
 pub struct TextBind<T>(pub T);
-
-/// The whole text of a text-bodied ID, borrowed from it.
-#[inline]
-pub fn text<T>(id: &T) -> &str
-where
-    T: TypedId,
-    T::Body: FullText,
-{
-    id.body_ref().full_text()
-}
 
 /// An owned ID as a [`TextBind`].
 #[inline]
@@ -56,14 +45,12 @@ pub mod sqlite {
 
     use super::TextBind;
     use crate::body::Snowflake;
-    use crate::external::IdText;
     use crate::external::stored::{self as check, InvalidDbValue, Problem};
     use crate::typed::TypedId;
 
     impl<T> ToSql<Text, Sqlite> for TextBind<T>
     where
         T: TypedId,
-        T::Body: IdText,
     {
         #[inline]
         fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
@@ -76,14 +63,10 @@ pub mod sqlite {
     pub fn text_to_sql<'b, T>(id: &'b T, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result
     where
         T: TypedId,
-        T::Body: IdText,
     {
-        match id.body_ref().inline_text() {
-            Some(text) => out.set_value(text),
-            // SQLite keeps bound text until the statement runs; a rendered snowflake
-            // has nowhere to live but an owned string.
-            None => out.set_value(id.to_string()),
-        }
+        // SQLite keeps bound text until the statement runs; text composed from the
+        // prefix and the body has nowhere to live but an owned string.
+        out.set_value(id.to_text().as_str().to_owned());
         Ok(IsNull::No)
     }
 
@@ -139,14 +122,12 @@ pub mod pg {
 
     use super::TextBind;
     use crate::body::Snowflake;
-    use crate::external::IdText;
     use crate::external::stored::{self as check, InvalidDbValue, Problem};
     use crate::typed::TypedId;
 
     impl<T> ToSql<Text, Pg> for TextBind<T>
     where
         T: TypedId,
-        T::Body: IdText,
     {
         #[inline]
         fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
@@ -160,14 +141,10 @@ pub mod pg {
     pub fn text_to_sql<T>(id: &T, out: &mut Output<'_, '_, Pg>) -> serialize::Result
     where
         T: TypedId,
-        T::Body: IdText,
     {
-        match id.body_ref().inline_text() {
-            Some(text) => out.write_all(text.as_bytes()),
-            None => write!(out, "{id}"),
-        }
-        .map(|()| IsNull::No)
-        .map_err(|e| Box::new(e) as _)
+        out.write_all(id.to_text().as_bytes())
+            .map(|()| IsNull::No)
+            .map_err(|e| Box::new(e) as _)
     }
 
     /// `FromSql<Text, Pg>`: parses the stored text.
@@ -258,38 +235,8 @@ macro_rules! __impl_diesel {
             }
         }
     };
-    // `AsExpression<ST>` of `&Type` and `&&Type`, through `$via<'a>`.
-    (@refs $ty:ty, $st:ty, text) => {
-        #[automatically_derived]
-        impl<'__a> $crate::__private::diesel::expression::AsExpression<$st> for &'__a $ty {
-            type Expression =
-                <&'__a str as $crate::__private::diesel::expression::AsExpression<$st>>::Expression;
-
-            #[inline]
-            fn as_expression(self) -> Self::Expression {
-                <&'__a str as $crate::__private::diesel::expression::AsExpression<$st>>::as_expression(
-                    $crate::__private::diesel_id::text(self),
-                )
-            }
-        }
-
-        #[automatically_derived]
-        impl<'__a, '__b> $crate::__private::diesel::expression::AsExpression<$st>
-            for &'__a &'__b $ty
-        {
-            type Expression =
-                <&'__a str as $crate::__private::diesel::expression::AsExpression<$st>>::Expression;
-
-            #[inline]
-            fn as_expression(self) -> Self::Expression {
-                <&'__a str as $crate::__private::diesel::expression::AsExpression<$st>>::as_expression(
-                    $crate::__private::diesel_id::text(*self),
-                )
-            }
-        }
-    };
-    // The same for types that are cheaper to copy than to borrow (snowflakes).
-    (@refs $ty:ty, $st:ty, copy) => {
+    // `AsExpression<ST>` of `&Type` and `&&Type`: a copy (IDs are small `Copy` values).
+    (@refs $ty:ty, $st:ty) => {
         #[automatically_derived]
         impl<'__a> $crate::__private::diesel::expression::AsExpression<$st> for &'__a $ty {
             type Expression =
@@ -315,40 +262,29 @@ macro_rules! __impl_diesel {
         }
     };
     // Everything for one SQL type and its `Nullable`.
-    (@sql_type $ty:ty, $st:ty, $via:ty, $conv:path, $refs:ident) => {
+    (@sql_type $ty:ty, $st:ty, $via:ty, $conv:path) => {
         $crate::__impl_diesel!(@owned $ty, $st, $via, $conv);
         $crate::__impl_diesel!(
             @owned $ty, $crate::__private::diesel::sql_types::Nullable<$st>, $via, $conv
         );
-        $crate::__impl_diesel!(@refs $ty, $st, $refs);
-        $crate::__impl_diesel!(@refs $ty, $crate::__private::diesel::sql_types::Nullable<$st>, $refs);
+        $crate::__impl_diesel!(@refs $ty, $st);
+        $crate::__impl_diesel!(@refs $ty, $crate::__private::diesel::sql_types::Nullable<$st>);
         $crate::__impl_diesel!(@nullable $ty, $st);
     };
+    // Text IDs (and TypeIDs, whose text is rendered from the UUID).
     ($ty:ty, text) => {
         $crate::__impl_diesel!(@queryable $ty);
         $crate::__impl_diesel!(
             @sql_type $ty,
             $crate::__private::diesel::sql_types::Text,
             $crate::__private::diesel_id::TextBind<$ty>,
-            $crate::__private::diesel_id::text_bind,
-            text
+            $crate::__private::diesel_id::text_bind
         );
         $crate::__impl_diesel_sqlite!($ty, text);
         $crate::__impl_diesel_pg!($ty, text);
     };
-    // TypeIDs: text rendered from the UUID (there is no inline text to borrow), so
-    // references bind a copy, as snowflakes do.
     ($ty:ty, typeid) => {
-        $crate::__impl_diesel!(@queryable $ty);
-        $crate::__impl_diesel!(
-            @sql_type $ty,
-            $crate::__private::diesel::sql_types::Text,
-            $crate::__private::diesel_id::TextBind<$ty>,
-            $crate::__private::diesel_id::text_bind,
-            copy
-        );
-        $crate::__impl_diesel_sqlite!($ty, text);
-        $crate::__impl_diesel_pg!($ty, text);
+        $crate::__impl_diesel!($ty, text);
     };
     ($ty:ty, snowflake) => {
         $crate::__impl_diesel!(@queryable $ty);
@@ -356,15 +292,13 @@ macro_rules! __impl_diesel {
             @sql_type $ty,
             $crate::__private::diesel::sql_types::Text,
             $crate::__private::diesel_id::TextBind<$ty>,
-            $crate::__private::diesel_id::text_bind,
-            copy
+            $crate::__private::diesel_id::text_bind
         );
         $crate::__impl_diesel!(
             @sql_type $ty,
             $crate::__private::diesel::sql_types::BigInt,
             i64,
-            $crate::__private::diesel_id::to_i64,
-            copy
+            $crate::__private::diesel_id::to_i64
         );
         $crate::__impl_diesel_sqlite!($ty, snowflake);
         $crate::__impl_diesel_pg!($ty, snowflake);

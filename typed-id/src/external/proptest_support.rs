@@ -26,7 +26,7 @@
 //!
 //! proptest!(|(id in any::<ElementId>())| {
 //!     prop_assert!(id.depth() <= 2);
-//!     prop_assert_eq!(ElementId::parse(id.as_str()), Ok(id));
+//!     prop_assert_eq!(ElementId::parse(&id.to_text()), Ok(id));
 //! });
 //! # }
 //! # #[cfg(not(feature = "proptest"))]

@@ -2,8 +2,7 @@
 //! errors that name the type (`invalid ElementId "El-a3f8e9": expected prefix "el-" at
 //! byte 0`).
 //!
-//! Text bodies serialize a `&str` borrowed from the value; snowflakes are rendered into
-//! a stack buffer. A snowflake type declared with `serde = "number"` serializes as a
+//! The text is composed in a stack buffer ([`TypedId::to_text`]). A snowflake type declared with `serde = "number"` serializes as a
 //! `u64` instead and deserializes from a number or a string (canonical text, or bare
 //! decimal digits as JavaScript clients send 64-bit numbers; canonical text always has a
 //! `-` and bare digits never do, so a prefix may start with a digit).
@@ -14,7 +13,6 @@ use core::marker::PhantomData;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::ser::Serializer;
 
-use super::{IdText, with_text};
 use crate::body::Body;
 use crate::body::{Snowflake, SnowflakeSpec};
 use crate::error::{ParseErrorKind, ParseIdError};
@@ -25,10 +23,9 @@ use crate::typed::{self, TypedId};
 pub fn serialize<T, S>(id: &T, serializer: S) -> Result<S::Ok, S::Error>
 where
     T: TypedId,
-    T::Body: IdText,
     S: Serializer,
 {
-    with_text(id, |text| serializer.serialize_str(text))
+    serializer.serialize_str(id.to_text().as_str())
 }
 
 /// `Deserialize` of a derived type: parses a string.
@@ -160,7 +157,7 @@ fn parse_bare_decimal<T: TypedId<Body = Snowflake>>(v: &str) -> Result<T, ParseI
         let kind = ParseErrorKind::TooLong { len: v.len(), max };
         return Err(ParseIdError::new(T::NAME, v, 0, kind));
     }
-    let body = Snowflake::parse_body("", v, &spec)
+    let body = Snowflake::parse_body(v, &spec)
         .map_err(|(index, kind)| ParseIdError::new(T::NAME, v, index, kind))?;
     typed::try_from_body::<T>(body).map_err(|e| match e {
         crate::error::IdError::Shape(kind) => ParseIdError::new(T::NAME, v, 0, kind),

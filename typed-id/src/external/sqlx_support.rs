@@ -67,7 +67,6 @@ use sqlx::error::BoxDynError;
 use sqlx::types::Type;
 use sqlx::{TypeInfo as _, ValueRef as _};
 
-use super::IdText;
 use super::stored::{self, InvalidDbValue, Problem};
 use crate::body::Snowflake;
 use crate::typed::TypedId;
@@ -103,7 +102,6 @@ pub enum BigInt {}
 impl<T, DB> Column<T, DB> for Text
 where
     T: TypedId,
-    T::Body: IdText,
     DB: Database,
     str: Type<DB>,
     String: for<'q> Encode<'q, DB>,
@@ -121,10 +119,8 @@ where
 
     #[inline]
     fn encode(id: &T, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        match id.body_ref().inline_text() {
-            Some(text) => <&str as Encode<'_, DB>>::encode_by_ref(&text, buf),
-            None => <String as Encode<'_, DB>>::encode(id.to_string(), buf),
-        }
+        // The argument buffer may outlive `id`, so the text goes in owned.
+        <String as Encode<'_, DB>>::encode(id.to_text().as_str().to_owned(), buf)
     }
 
     #[inline]

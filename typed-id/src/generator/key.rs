@@ -96,10 +96,7 @@ pub fn generate_hex_key<T: TypedId<Body = HexKey>>() -> Result<T, GenerateError>
     let spec: HexSpec = T::SPEC;
     let digest = key_digest(T::PREFIX.as_bytes(), b"")?;
     let body = HexKey::from_bytes(&digest, spec.len)
-        .and_then(|key| {
-            key.adopt(T::PREFIX, &spec)
-                .map_err(crate::error::IdError::Shape)
-        })
+        .and_then(|key| key.adopt(&spec).map_err(crate::error::IdError::Shape))
         .map_err(GenerateError::Id)?;
     Ok(T::from_body_unchecked(body))
 }

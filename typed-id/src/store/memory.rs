@@ -25,9 +25,9 @@ use crate::body::Seq;
 /// struct WorkItemId(Seq);
 ///
 /// let store = MemoryStore::new();
-/// assert_eq!(store.next_id::<WorkItemId>("odin")?.as_str(), "WORK-001");
-/// assert_eq!(store.next_id::<WorkItemId>("odin")?.as_str(), "WORK-002");
-/// assert_eq!(store.next_id::<WorkItemId>("loki")?.as_str(), "WORK-001");
+/// assert_eq!(store.next_id::<WorkItemId>("odin")?.to_text(), "WORK-001");
+/// assert_eq!(store.next_id::<WorkItemId>("odin")?.to_text(), "WORK-002");
+/// assert_eq!(store.next_id::<WorkItemId>("loki")?.to_text(), "WORK-001");
 /// # Ok::<(), typed_id::store::StoreError>(())
 /// ```
 #[derive(Debug, Default)]

@@ -28,8 +28,8 @@
 //!
 //! let store = MemoryStore::new();
 //! let first: WorkItemId = store.next_id("odin")?;
-//! assert_eq!(first.as_str(), "WORK-001");
-//! assert_eq!(store.next_id::<WorkItemId>("odin")?.as_str(), "WORK-002");
+//! assert_eq!(first.to_text(), "WORK-001");
+//! assert_eq!(store.next_id::<WorkItemId>("odin")?.to_text(), "WORK-002");
 //! # Ok::<(), typed_id::store::StoreError>(())
 //! ```
 //!
@@ -91,13 +91,13 @@
 //! # let path = path.to_str().unwrap();
 //! // A file path or `sqlite://path`; `PgStore::open("postgres://…")` for PostgreSQL.
 //! let store = SqliteStore::open(path)?;
-//! assert_eq!(store.next_id::<WorkItemId>("odin")?.as_str(), "WORK-001");
+//! assert_eq!(store.next_id::<WorkItemId>("odin")?.to_text(), "WORK-001");
 //!
 //! let root = ElementId::parse("el-a3f8")?;
-//! assert_eq!(store.next_child(&root)?.as_str(), "el-a3f8.1");
+//! assert_eq!(store.next_child(&root)?.to_text(), "el-a3f8.1");
 //! // A child created elsewhere (an import): the counter catches up.
 //! store.observe(&ElementId::parse("el-a3f8.7")?)?;
-//! assert_eq!(store.next_child(&root)?.as_str(), "el-a3f8.8");
+//! assert_eq!(store.next_child(&root)?.to_text(), "el-a3f8.8");
 //! # std::fs::remove_dir_all(&dir).ok();
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -173,12 +173,12 @@
 //! let input = HashInput::now("Fix the login bug", "alice");
 //! let id: ElementId = store.insert_unique(&generator, &input, &elements, |conn, id: ElementId| {
 //!     diesel::sql_query("INSERT INTO elements (id, title) VALUES (?, ?)")
-//!         .bind::<diesel::sql_types::Text, _>(id.as_str())
+//!         .bind::<diesel::sql_types::Text, _>(id)
 //!         .bind::<diesel::sql_types::Text, _>(input.title)
 //!         .execute(conn)
 //!         .map(drop)
 //! })?;
-//! assert!(id.as_str().starts_with("el-"));
+//! assert!(id.to_text().starts_with("el-"));
 //! # std::fs::remove_dir_all(&dir).ok();
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -403,7 +403,7 @@ pub trait ChildCounter {
                 max_depth: spec.max_depth,
             }));
         }
-        let n = self.next_child_number(body.full_str())?;
+        let n = self.next_child_number(&parent.to_text())?;
         crate::__private::child(parent, n).map_err(StoreError::Id)
     }
 
@@ -418,7 +418,9 @@ pub trait ChildCounter {
     {
         let body = child.body_ref();
         match (body.parent(), body.child_number()) {
-            (Some(parent), Some(n)) => self.observe_child_number(parent.full_str(), n),
+            (Some(parent), Some(n)) => {
+                self.observe_child_number(&T::from_body_unchecked(parent).to_text(), n)
+            }
             _ => Ok(()),
         }
     }

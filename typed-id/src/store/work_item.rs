@@ -725,7 +725,7 @@ mod serde_impl {
             let mut s = serializer.serialize_struct("WorkItemMeta", 5)?;
             s.serialize_field("internal_id", &self.key.internal_id().to_string())?;
             s.serialize_field("internal_id_hex", &self.key.internal_id_hex())?;
-            s.serialize_field("display_id", self.key.display.body_ref().full_str())?;
+            s.serialize_field("display_id", self.key.display.to_text().as_str())?;
             s.serialize_field("created_at", &self.created_at)?;
             s.serialize_field("worker_id", &self.worker_id)?;
             s.end()

@@ -39,9 +39,9 @@ pub use self::length::{birthday_probability, max_elements};
 const NONCES_PER_LENGTH: u32 = 10;
 /// `since_refresh` value that forces a refresh.
 const STALE: u32 = u32::MAX / 2;
-/// Room for a candidate's full text: the capacity of the ID's own inline text, so the
-/// winner's buffer becomes the ID as it is.
-const CANDIDATE_CAP: usize = HashId::TEXT_CAP;
+/// Room for a candidate's full text, prefix included (what the collision check sees):
+/// the longest canonical ID text.
+const CANDIDATE_CAP: usize = crate::IdText::CAP;
 
 /// Why no content-hash ID could be generated. New reasons may be added in minor
 /// releases.
@@ -356,10 +356,9 @@ impl HashIdGenerator {
         };
         let mut blocks = Blocks::new();
         let mut prepared = Prepared::new(input, &mut blocks);
-        // The candidates' full text, in the buffer that becomes the winner's ID: the
-        // prefix and `-` once, then each candidate's digits, so the ID is made only for
-        // the winner and without a copy or a second validation. Lengths only grow, so
-        // the bytes after the digits stay zero, as the ID's text requires.
+        // The candidates' full text: the prefix and `-` once, then each candidate's
+        // digits, so the ID is made only for the winner and without a second
+        // validation.
         let mut text = [0u8; CANDIDATE_CAP];
         if text_at > 0 && text_at <= CANDIDATE_CAP {
             text[..prefix.len()].copy_from_slice(prefix.as_bytes());
@@ -411,7 +410,7 @@ impl HashIdGenerator {
                     if nonce > 1 {
                         self.collided(candidate, nonce, start, len, n);
                     }
-                    return Ok(wrap(HashId::from_generated(text, text_at, len)));
+                    return Ok(wrap(HashId::from_generated(&text[text_at..end])));
                 }
             }
         }
@@ -618,14 +617,12 @@ mod tests {
         let store = crate::generator::MemoryCollisionCheck::new();
         let input = HashInput::new("t", "u", 1);
         // A prefix that leaves room for exactly 4 digits: the first length fits.
-        let prefix = "p".repeat(HashId::TEXT_CAP - 5);
+        let prefix = "p".repeat(CANDIDATE_CAP - 5);
         let prefix: &'static str = Box::leak(prefix.into_boxed_str());
         let id = g
             .generate_in(prefix, &HashSpec::DEFAULT, &input, &store, |id| id)
             .unwrap();
         assert_eq!(id.as_str().len(), 4);
-        assert_eq!(id.full_str().len(), HashId::TEXT_CAP);
-        assert_eq!(id.full_str(), format!("{prefix}-{}", id.as_str()));
         // One character longer: nothing fits, nothing is claimed.
         let longer: &'static str = Box::leak(format!("{prefix}p").into_boxed_str());
         let err = g
@@ -634,8 +631,8 @@ mod tests {
         assert_eq!(
             err,
             HashGenerateError::Id(IdError::Shape(ParseErrorKind::TooLong {
-                len: HashId::TEXT_CAP + 1,
-                max: HashId::TEXT_CAP
+                len: CANDIDATE_CAP + 1,
+                max: CANDIDATE_CAP
             }))
         );
         // A hand-built spec no length can meet.

@@ -126,7 +126,7 @@ impl IdColumn {
                 Ok(()) => return Ok(id),
                 Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
                     let taken = conn
-                        .id_exists(self, id.body_ref().full_str())
+                        .id_exists(self, &id.to_text())
                         .map_err(StoreError::db("check for an ID"))?;
                     if !taken {
                         return Err(StoreError::Database {
@@ -158,7 +158,7 @@ impl IdColumn {
         C: StoreConnection,
         T: TypedId<Body = HashId>,
     {
-        let parent_text = parent.body_ref().full_str();
+        let parent_text = parent.to_text();
         let prefix = format!("{parent_text}.");
         let values = conn
             .ids_starting_with(self, &prefix)

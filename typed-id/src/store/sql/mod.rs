@@ -366,7 +366,8 @@ impl<C: StoreConnection> SqlStore<C> {
     where
         T: TypedId<Body = HashId>,
     {
-        let key = parent.body_ref().full_str();
+        let text = parent.to_text();
+        let key = text.as_str();
         self.run(|conn| {
             let found = column.max_child_number::<C, T>(conn, parent)?;
             if found > 0 {
