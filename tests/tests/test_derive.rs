@@ -332,7 +332,7 @@ fn ids_are_small_copy_values() {
     assert_copy::<ElementId>();
     assert_copy::<WorkItemId>();
     // The value keeps its body only: the size is the body's, whatever the prefix.
-    assert_eq!(size_of::<ElementId>(), size_of::<typed_id::HashId>());
+    assert_eq!(size_of::<ElementId>(), size_of::<HashId>());
     assert!(size_of::<ElementId>() <= 48, "el at full depth");
     assert!(size_of::<WorkItemId>() <= 24, "WORK + width 3");
     assert_eq!(size_of::<TicketId>(), size_of::<WorkItemId>());
