@@ -45,11 +45,17 @@ impl IdText {
     /// ID's text, which the body completes with [`push_padded`](Self::push_padded) or
     /// [`push_str`](Self::push_str). Prefixes are at most 63 bytes (a TypeID's), which
     /// leaves room for the longest body; a longer one is cut at `CAP`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn prefixed(prefix: &str, separator: u8) -> Self {
+        debug_assert!(separator.is_ascii());
         let mut text = IdText::new();
-        text.push_str(prefix);
-        text.push_str(core::str::from_utf8(&[separator]).unwrap_or("-"));
+        let n = prefix.len();
+        if n < IdText::CAP {
+            // Inlined into a derived type's code, `n` is a constant: a few moves.
+            text.buf[..n].copy_from_slice(prefix.as_bytes());
+            text.buf[n] = separator;
+            text.len = (n + 1) as u8;
+        }
         text
     }
 
