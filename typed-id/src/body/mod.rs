@@ -3,7 +3,7 @@
 //! Every body is a small `Copy` value with no heap allocation. Text bodies keep their
 //! canonical text inline, so `as_str()` costs nothing. A derived type's prefix is not
 //! stored: it is the type's constant, written beside the body when the ID is displayed
-//! ([`TypedId::to_text`](crate::TypedId::to_text) gives the whole text as a stack
+//! ([`TypedId::to_text`](crate::typed::TypedId::to_text) gives the whole text as a stack
 //! `&str`). So any prefix fits any body options, and a value's size is its body's.
 
 /// The traits every body has in the same form: the seal and `FromStr` through its

@@ -41,7 +41,7 @@ const NONCES_PER_LENGTH: u32 = 10;
 const STALE: u32 = u32::MAX / 2;
 /// Room for a candidate's full text, prefix included (what the collision check sees):
 /// the longest canonical ID text.
-const CANDIDATE_CAP: usize = crate::IdText::CAP;
+const CANDIDATE_CAP: usize = crate::id_text::IdText::CAP;
 
 /// Why no content-hash ID could be generated. New reasons may be added in minor
 /// releases.
