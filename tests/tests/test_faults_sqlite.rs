@@ -364,6 +364,12 @@ enum Loss {
     /// Only the `-wal` and `-shm` deleted (a temp cleaner): the file keeps what the
     /// last checkpoint wrote, an older copy.
     LogsDeleted,
+    /// As `LogsDeleted`, but the first workers stay frozen while new ones number the
+    /// file and close it; only then do the first ones go on, notice, and exit. A process
+    /// that closed its connection then would checkpoint its stale log over the new
+    /// numbers (and delete the `-wal` by path): the workers started after it would hand
+    /// out numbers the new ones already had.
+    LogsDeletedLateClose,
     /// Another database file (freshly made) renamed over the database.
     Replaced,
 }
@@ -376,7 +382,11 @@ fn data_lost(tally: &mut Tally, loss: Loss, tag: &str) {
     let mut rig = Rig::new(tag);
     for round in 0..rounds(2) {
         let _ = fs::remove_file(rig.stop_file());
-        let old: Vec<usize> = (0..3).map(|_| rig.spawn("allocate")).collect();
+        // One first worker for a late close: SQLite's close checkpoints only when it
+        // finds no other connection, so a lone process is the one that would.
+        let late_close = matches!(loss, Loss::LogsDeletedLateClose);
+        let first = if late_close { 1 } else { 3 };
+        let old: Vec<usize> = (0..first).map(|_| rig.spawn("allocate")).collect();
         if !rig.wait(tally, "the first workers allocate", |r| {
             old.iter().all(|&w| r.issued(w) > 200)
         }) {
@@ -413,7 +423,7 @@ fn data_lost(tally: &mut Tally, loss: Loss, tag: &str) {
                     let _ = fs::remove_file(p);
                 }
             }
-            Loss::LogsDeleted => {
+            Loss::LogsDeleted | Loss::LogsDeletedLateClose => {
                 let _ = fs::remove_file(rig.side("-wal"));
                 let _ = fs::remove_file(rig.side("-shm"));
             }
@@ -423,15 +433,49 @@ fn data_lost(tally: &mut Tally, loss: Loss, tag: &str) {
                 fs::rename(&backup, &rig.db).unwrap();
             }
         }
+        // With a late close, new workers number the file and close it first, until
+        // their numbers are well past every number the frozen ones hold in their stale
+        // log (the file restarts from its last checkpoint, below those): a stale
+        // checkpoint on close would then take the counter back below the new numbers.
+        let mut early = Vec::new();
+        if let Loss::LogsDeletedLateClose = loss {
+            let highest = |r: &Workers, ws: &[usize]| {
+                ws.iter()
+                    .flat_map(|&w| r.events(w))
+                    .filter_map(|e| match e {
+                        Event::Issued(n) => Some(n),
+                        Event::Error(_) => None,
+                    })
+                    .max()
+                    .unwrap_or(0)
+            };
+            let stale = highest(&rig, &old);
+            early = (0..2).map(|_| rig.spawn("allocate")).collect();
+            rig.wait(tally, "the early workers number past the stale log", |r| {
+                highest(r, &early) > stale + 200
+            });
+            fs::File::create(rig.stop_file()).unwrap();
+            let deadline = Instant::now() + DEADLINE;
+            for &w in &early {
+                while !rig.exited(w) && Instant::now() < deadline {
+                    thread::sleep(Duration::from_millis(10));
+                }
+            }
+            fs::remove_file(rig.stop_file()).unwrap();
+        }
         for &w in &old {
             rig.signal(w, libc::SIGCONT);
         }
         tally.run();
-        // The first workers notice within one allocation and stop.
-        // Two more start on the new file while the first ones notice within one
-        // allocation and stop; one that goes on numbering is killed after a while (its
-        // log shows what it issued from the ghost file).
-        let new: Vec<usize> = (0..2).map(|_| rig.spawn("allocate")).collect();
+        // The first workers notice within one allocation and stop. Two more start on
+        // the new file meanwhile (after the first ones exited, with a late close, so
+        // that each of those believes itself the last connection as it closes); one that
+        // goes on numbering is killed after a while (its log shows what it issued from
+        // the ghost file).
+        let mut new: Vec<usize> = Vec::new();
+        if !late_close {
+            new = (0..2).map(|_| rig.spawn("allocate")).collect();
+        }
         let deadline = Instant::now() + NOTICE;
         for &w in &old {
             while !rig.exited(w) && Instant::now() < deadline {
@@ -441,6 +485,9 @@ fn data_lost(tally: &mut Tally, loss: Loss, tag: &str) {
                 tally.fail("a worker kept numbering after its file was replaced");
                 rig.kill(w);
             }
+        }
+        if late_close {
+            new = (0..2).map(|_| rig.spawn("allocate")).collect();
         }
         rig.wait(tally, "the new workers allocate", |r| {
             new.iter().all(|&w| r.issued(w) > 200)
@@ -474,7 +521,8 @@ fn data_lost(tally: &mut Tally, loss: Loss, tag: &str) {
             }
         }
         tally.new_copy();
-        rig.tally(tally, new);
+        // The early workers' numbers and the later ones' are the same copy of the file.
+        rig.tally(tally, early.into_iter().chain(new));
         tally.new_copy();
     }
     let unexpected: u64 = tally
@@ -538,6 +586,7 @@ fn sqlite_faults() {
     table.cell("write-lock-held", write_lock_held_cell);
     table.cell("db-replaced", |t| {
         data_lost(t, Loss::LogsDeleted, "sqlite-logs");
+        data_lost(t, Loss::LogsDeletedLateClose, "sqlite-logs-late-close");
         data_lost(t, Loss::Replaced, "sqlite-replaced");
     });
     table.skip("clock-step-small", "the store reads no clock");
