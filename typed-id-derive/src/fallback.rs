@@ -9,7 +9,7 @@
 //! `Clone`, `Eq`, `Ord` and `Hash`, and `Copy` where the fields are `Copy` (a bound
 //! under a `for<'a>` binder, so a `String` field makes the impl not apply rather than
 //! fail). It leaves out what depends on the body: the `TypedId` impl (its `Body`),
-//! `body()`, body conversions, each kind's helpers (`as_str`, `depth`, `as_u64`, ...) and
+//! `body()`, `to_text()`, body conversions, each kind's helpers (`depth`, `as_u64`, ...) and
 //! the integrations. Uses of those still fail, as they would have to name a kind the
 //! derive was not told; so does moving a value twice when a field is not `Copy`.
 
