@@ -21,6 +21,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
+use typed_id::db::ConnectOptions;
 use typed_id::generator::{HashIdGenerator, HashInput};
 use typed_id::store::{
     ChildCounter, DisplayIdAllocator, FileStore, IdColumn, PgStore, SqlStore, SqliteStore,
@@ -85,10 +86,17 @@ fn child_process() {
         }
         "crash-file" => log_until_killed(&FileStore::open(&target).unwrap(), &out),
         "crash-sqlite" => log_until_killed(&SqliteStore::open(&target).unwrap(), &out),
-        "close-late" | "close-after-notice" => {
+        "close-late" | "close-after-notice" | "commit-late" => {
             // Allocates, says so, waits for the parent's go, then closes the store
-            // (after a failed allocation in the second job) and exits.
-            let store = SqliteStore::open(&target).unwrap();
+            // (after a failed allocation in the other jobs) and exits. In `commit-late`
+            // the store checkpoints after `count + 1` operations: its log holds all it
+            // wrote, and the failed allocation is the one whose checkpoint is due.
+            let options = ConnectOptions::new().checkpoint_every(count as u32 + 1);
+            let store = if job == "commit-late" {
+                SqliteStore::open_with(&target, &options).unwrap()
+            } else {
+                SqliteStore::open(&target).unwrap()
+            };
             let numbers: Vec<String> = (0..count)
                 .map(|_| store.allocate("late").unwrap().to_string())
                 .collect();
@@ -99,7 +107,7 @@ fn child_process() {
                 assert!(Instant::now() < deadline, "no go from the parent");
                 thread::sleep(Duration::from_millis(5));
             }
-            if job == "close-after-notice" {
+            if job != "close-late" {
                 let err = store.allocate("late").unwrap_err();
                 assert!(
                     matches!(err, StoreError::DatabaseFileReplaced { .. }),
@@ -310,8 +318,11 @@ fn check_hash_inserts<C: StoreConnection>(
 /// new process that numbered on fresh ones and has closed: when the old process then
 /// closes its store, SQLite's close (the last connection, as far as it can tell) would
 /// checkpoint its stale log over the new process's pages and delete the `-wal` at the
-/// path, the new process's numbers with it. The old process must leave both alone: the
-/// next process goes on above the new one's numbers.
+/// path, the new process's numbers with it; and its next commit goes to its stale log,
+/// which must not be checkpointed either (`commit-late`: SQLite's automatic checkpoint,
+/// off on the crate's connections, would run inside that commit; the store's own runs
+/// only once its file check passed). The old process must leave both alone: the next
+/// process goes on above the new one's numbers.
 #[test]
 fn a_process_closing_after_its_logs_were_deleted_leaves_the_new_ones_alone() {
     let db = TempSqlite::new();
@@ -321,7 +332,7 @@ fn a_process_closing_after_its_logs_were_deleted_leaves_the_new_ones_alone() {
         p.push(suffix);
         PathBuf::from(p)
     };
-    for job in ["close-late", "close-after-notice"] {
+    for job in ["close-late", "close-after-notice", "commit-late"] {
         for p in [db.path().to_owned(), side("-wal"), side("-shm")] {
             let _ = fs::remove_file(p);
         }
@@ -347,9 +358,19 @@ fn a_process_closing_after_its_logs_were_deleted_leaves_the_new_ones_alone() {
         fs::remove_file(side("-shm")).unwrap();
 
         // The file holds what the last checkpoint wrote, none of the three; the new
-        // process numbers from there, past them, and closes.
-        let new = SqliteStore::open(db.url()).unwrap();
+        // process numbers from there, past them, and closes. Its log is copied into the
+        // file after every operation, and its last one writes another table: the log
+        // then starts over and holds only that table's page, so the next process reads
+        // the display numbers' page from the file itself.
+        let every = ConnectOptions::new().checkpoint_every(1);
+        let new = SqliteStore::open_with(db.url(), &every).unwrap();
         let issued: Vec<u64> = (0..10).map(|_| new.allocate("late").unwrap()).collect();
+        assert_eq!(
+            issued,
+            (1..=10).collect::<Vec<u64>>(),
+            "{job}: the old numbers reached the file"
+        );
+        new.next_child_number("el-a3f8").unwrap();
         drop(new);
 
         fs::write(out.with_extension("go"), b"").unwrap();
@@ -364,7 +385,7 @@ fn a_process_closing_after_its_logs_were_deleted_leaves_the_new_ones_alone() {
         assert!(
             n > *issued.last().unwrap(),
             "{job}: {n} after the new process issued {issued:?}: the old process's close \
-             undid its work"
+             or last commit undid its work"
         );
         drop(next);
         let _ = fs::remove_file(out.with_extension("go"));

@@ -96,6 +96,10 @@ impl DbConnection for AnyConnection {
         on_conn!(self, |c| c.roll_back_all())
     }
 
+    fn checkpoint(&mut self) -> QueryResult<()> {
+        on_conn!(self, |c| c.checkpoint())
+    }
+
     #[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
     fn waiting_for_lock<T, E, F>(
         &mut self,

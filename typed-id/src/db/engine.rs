@@ -46,6 +46,13 @@ pub trait DbConnection: Send + sealed::Sealed + 'static {
     #[doc(hidden)]
     fn roll_back_all(&mut self) -> bool;
 
+    /// Copies the write-ahead log into the database file as far as readers allow,
+    /// without waiting (SQLite's `wal_checkpoint(PASSIVE)`); nothing elsewhere.
+    #[doc(hidden)]
+    fn checkpoint(&mut self) -> QueryResult<()> {
+        Ok(())
+    }
+
     /// Runs `op`, whose first statement takes the write lock (a single write, or
     /// `BEGIN IMMEDIATE`) and so fails before it changes anything when the lock is
     /// taken, waiting for the lock up to `wait`: `op` runs again while it fails with an

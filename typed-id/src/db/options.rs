@@ -53,6 +53,8 @@ impl Synchronous {
 ///   back long before a sleeper wakes (4 processes allocating together: the longest
 ///   wait fell from seconds to milliseconds, `BENCHMARKS.md`).
 /// - **synchronous**: when commits reach the disk, see [`Synchronous`].
+/// - **checkpoint every**: how often a SQLite session checkpoints its log, see
+///   [`checkpoint_every`](Self::checkpoint_every).
 ///
 /// Every connection also runs SQLite in WAL mode with foreign keys on, and PostgreSQL
 /// with synchronous commits.
@@ -74,6 +76,7 @@ impl Synchronous {
 pub struct ConnectOptions {
     pub(crate) busy_timeout: Duration,
     pub(crate) synchronous: Synchronous,
+    pub(crate) checkpoint_every: u32,
 }
 
 impl Default for ConnectOptions {
@@ -81,6 +84,7 @@ impl Default for ConnectOptions {
         ConnectOptions {
             busy_timeout: Duration::from_secs(30),
             synchronous: Synchronous::Normal,
+            checkpoint_every: 256,
         }
     }
 }
@@ -103,6 +107,22 @@ impl ConnectOptions {
     #[must_use]
     pub fn synchronous(mut self, synchronous: Synchronous) -> Self {
         self.synchronous = synchronous;
+        self
+    }
+
+    /// SQLite: how often a session copies its write-ahead log into the database file —
+    /// after every `n`-th successful operation (default 256; 0 counts as 1), and only
+    /// once it has checked that its files are still the ones it opened. PostgreSQL
+    /// ignores it.
+    ///
+    /// SQLite's own automatic checkpoint is off on the crate's connections: it runs
+    /// inside the commit that fills the log, before the session can look at its files,
+    /// and in a process whose `-wal` and `-shm` were deleted it copies that stale log
+    /// over pages the processes that went on with new files rely on (numbers handed
+    /// out again; see RELIABILITY.md).
+    #[must_use]
+    pub fn checkpoint_every(mut self, n: u32) -> Self {
+        self.checkpoint_every = n.max(1);
         self
     }
 

@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -56,6 +56,11 @@ pub(crate) struct Session<C> {
     /// How long a write waits for the lock ([`Session::waiting_for_lock`]); `None`
     /// for a connection the caller set up (its own busy handler decides).
     lock_wait: Option<Duration>,
+    /// SQLite WAL files: checkpoint after every this many checked operations
+    /// ([`ConnectOptions::checkpoint_every`](super::ConnectOptions::checkpoint_every)).
+    checkpoint_every: u32,
+    /// Operations checked since the last checkpoint.
+    since_checkpoint: AtomicU32,
     counters: Counters,
 }
 
@@ -95,8 +100,15 @@ impl<C: DbConnection> Session<C> {
             check,
             watch,
             lock_wait: None,
+            checkpoint_every: super::ConnectOptions::default().checkpoint_every,
+            since_checkpoint: AtomicU32::new(0),
             counters: Counters::default(),
         })
+    }
+
+    /// Checkpoints after every `n` checked operations (SQLite WAL files only).
+    pub(crate) fn set_checkpoint_every(&mut self, n: u32) {
+        self.checkpoint_every = n.max(1);
     }
 
     /// Writes wait up to `wait` for the database's lock (the configured busy timeout).
@@ -298,8 +310,7 @@ impl<C: DbConnection> Session<C> {
         let mut conn = self.acquire()?;
         match f(&mut conn) {
             Ok(value) => {
-                drop(conn);
-                self.check_file()?;
+                self.checked(&mut conn)?;
                 Ok(value)
             }
             Err(e) => {
@@ -321,6 +332,29 @@ impl<C: DbConnection> Session<C> {
         if broke || !conn.outside_transaction() {
             self.broken.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// After a successful operation on `conn`: fails if the database's files were
+    /// replaced ([`check_file`](Self::check_file)); otherwise checkpoints the log when
+    /// one is due. Only here, after the check: a checkpoint copies the log this
+    /// connection has open into the database file, and a log deleted under it is stale;
+    /// copied in, it would overwrite pages the processes that went on with new files
+    /// read from the file (SQLite's automatic checkpoint, which would run inside the
+    /// commit, is off).
+    pub(crate) fn checked(&self, conn: &mut C) -> Result<(), DbError> {
+        self.check_file()?;
+        if self.watch.is_some() {
+            let n = self.since_checkpoint.fetch_add(1, Ordering::Relaxed) + 1;
+            if n >= self.checkpoint_every {
+                self.since_checkpoint.store(0, Ordering::Relaxed);
+                // One that cannot finish (readers, a lock) is taken up by the next; the
+                // log only grows meanwhile.
+                if let Err(error) = conn.checkpoint() {
+                    event!(db, DEBUG, "checkpoint failed", error = %error);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Fails if the SQLite database file at the path is not the one the session opened

@@ -42,8 +42,10 @@ impl Engine for SqliteConnection {
         ))
         .map_err(DbError::db(CONFIGURE))?;
         enable_wal(&mut conn, options.busy_timeout).map_err(DbError::db(CONFIGURE))?;
+        // No automatic checkpoint: the session checkpoints once it has checked its
+        // files (`ConnectOptions::checkpoint_every`).
         conn.batch_execute(&format!(
-            "PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+            "PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
             options.synchronous.pragma()
         ))
         .map_err(DbError::db(CONFIGURE))?;
@@ -110,6 +112,11 @@ impl DbConnection for SqliteConnection {
 
     fn roll_back_all(&mut self) -> bool {
         engine::roll_back(self)
+    }
+
+    fn checkpoint(&mut self) -> QueryResult<()> {
+        // Every few hundred operations, and it returns a row: `sqlite3_exec`.
+        self.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
     }
 
     fn waiting_for_lock<T, E, F>(

@@ -253,6 +253,7 @@ impl Registry {
         // the next one connects again, once.
         let mut session = Session::new(conn, Some(connect), Check::AfterFailure)?;
         session.set_policy(ReconnectPolicy::new().within(Duration::ZERO));
+        session.set_checkpoint_every(connection.checkpoint_every);
         let registry = Registry {
             backend,
             options,

@@ -213,6 +213,7 @@ impl<C: StoreConnection> SqlStore<C> {
         };
         let mut store = Self::build(conn, Some(connect))?;
         store.session.set_lock_wait(options.busy_timeout);
+        store.session.set_checkpoint_every(options.checkpoint_every);
         Ok(store)
     }
 
@@ -321,17 +322,18 @@ impl<C: StoreConnection> SqlStore<C> {
             Some(wait) => crate::db::write_transaction_waiting(&mut *conn, wait, f),
             None => conn.write_transaction(f),
         };
-        if result.is_err() {
+        // Checked whatever the outcome: a file replaced under the connection is what a
+        // failure is best reported as, and a success must not be handed out.
+        let checked = if result.is_ok() {
+            self.session.checked(&mut conn)
+        } else {
             // A failure of `f` says nothing about the connection, unless it left a
             // transaction open.
             self.session.after_failure(&mut conn, false);
-        }
+            self.session.check_file()
+        };
         drop(conn);
-        // Checked whatever the outcome: a file replaced under the connection is what a
-        // failure is best reported as, and a success must not be handed out.
-        self.session
-            .check_file()
-            .map_err(|e| E::from(into_diesel(e.into())))?;
+        checked.map_err(|e| E::from(into_diesel(e.into())))?;
         result
     }
 
