@@ -84,7 +84,7 @@ impl Default for ConnectOptions {
         ConnectOptions {
             busy_timeout: Duration::from_secs(30),
             synchronous: Synchronous::Normal,
-            checkpoint_every: 256,
+            checkpoint_every: 1024,
         }
     }
 }
@@ -111,9 +111,10 @@ impl ConnectOptions {
     }
 
     /// SQLite: how often a session copies its write-ahead log into the database file —
-    /// after every `n`-th successful operation (default 256; 0 counts as 1), and only
-    /// once it has checked that its files are still the ones it opened. PostgreSQL
-    /// ignores it.
+    /// after every `n`-th successful operation (default 1 024: allocations then cost
+    /// what they did under SQLite's automatic checkpoint, `BENCHMARKS.md`; 0 counts as
+    /// 1), and only once it has checked that its files are still the ones it opened.
+    /// PostgreSQL ignores it.
     ///
     /// SQLite's own automatic checkpoint is off on the crate's connections: it runs
     /// inside the commit that fills the log, before the session can look at its files,
